@@ -1,0 +1,172 @@
+//! Starting Chrome as a child in its own process group, and reaping it on every exit path.
+//!
+//! framelock starts the real browser binary itself (not through chromiumoxide's launcher) so
+//! that the command line is exactly the configured one and the whole process tree (zygote,
+//! GPU and renderer processes) sits in one process group. Dropping [`ChromeProcess`] kills that
+//! group and waits for the browser, so errors, panics and Ctrl-C never leave a browser behind.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::BrowserError;
+
+/// How many lines of Chrome's stderr are kept for error messages.
+const STDERR_TAIL_LINES: usize = 20;
+
+/// Everything needed to start one browser.
+#[derive(Debug, Clone)]
+pub struct LaunchSpec {
+    /// The real browser binary (not a wrapper script).
+    pub binary: Utf8PathBuf,
+    /// The configured flags, each with its leading dashes.
+    pub flags: Vec<String>,
+    /// Contents of the fontconfig file Chrome sees, listing only the pinned fonts.
+    pub fontconfig: String,
+    /// How long to wait for the DevTools endpoint.
+    pub timeout: Duration,
+}
+
+/// A running browser, owned: dropping it kills the process group and reaps the browser.
+#[derive(Debug)]
+pub struct ChromeProcess {
+    child: Child,
+    pgid: i32,
+    ws_url: String,
+    command_line: String,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    // Deleted after the browser is gone (field order: dropped after `Drop::drop` ran).
+    _profile: tempfile::TempDir,
+}
+
+impl ChromeProcess {
+    /// Starts the browser and waits until it prints its DevTools address. Blocking.
+    pub fn launch(spec: &LaunchSpec) -> Result<ChromeProcess, BrowserError> {
+        let profile = tempfile::Builder::new()
+            .prefix("framelock-chrome-")
+            .tempdir()
+            .map_err(|source| BrowserError::Launch {
+                binary: spec.binary.clone(),
+                source,
+            })?;
+        let profile_dir = Utf8Path::from_path(profile.path())
+            .expect("temp directories are created under a UTF-8 TMPDIR by tempfile")
+            .to_owned();
+        let fonts_conf = profile_dir.join("fonts.conf");
+        std::fs::write(&fonts_conf, &spec.fontconfig).map_err(|source| BrowserError::Launch {
+            binary: spec.binary.clone(),
+            source,
+        })?;
+
+        let mut cmd = Command::new(&spec.binary);
+        cmd.args(&spec.flags)
+            .arg(format!("--user-data-dir={profile_dir}/profile"))
+            .arg("--remote-debugging-port=0")
+            .arg("about:blank")
+            .env("TZ", "UTC")
+            .env("LANG", "C.UTF-8")
+            .env("FONTCONFIG_FILE", &fonts_conf)
+            .env("HOME", &profile_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let command_line = format!("{} {}", spec.binary, spec.flags.join(" "));
+        let mut child = cmd.spawn().map_err(|source| BrowserError::Launch {
+            binary: spec.binary.clone(),
+            source,
+        })?;
+        let pgid = i32::try_from(child.id()).expect("process ids fit in i32");
+
+        let stderr = child.stderr.take().expect("stderr was piped above");
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let (tx, rx) = mpsc::channel();
+        {
+            let tail = Arc::clone(&tail);
+            std::thread::spawn(move || {
+                let mut tx = Some(tx);
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(url) = line.strip_prefix("DevTools listening on ") {
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(url.trim().to_string());
+                        }
+                        continue;
+                    }
+                    let mut tail = tail.lock().expect("stderr tail lock is never poisoned");
+                    if tail.len() == STDERR_TAIL_LINES {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+            });
+        }
+
+        let mut process = ChromeProcess {
+            child,
+            pgid,
+            ws_url: String::new(),
+            command_line,
+            stderr_tail: tail,
+            _profile: profile,
+        };
+        match rx.recv_timeout(spec.timeout) {
+            Ok(url) => {
+                process.ws_url = url;
+                Ok(process)
+            }
+            Err(_) => {
+                let status = process.child.try_wait().ok().flatten();
+                Err(BrowserError::NoDevtools {
+                    command: process.command_line.clone(),
+                    status: status.map(|s| s.to_string()),
+                    stderr: process.stderr_tail(),
+                })
+            }
+        }
+    }
+
+    /// The DevTools WebSocket address.
+    pub fn ws_url(&self) -> &str {
+        &self.ws_url
+    }
+
+    /// The command line that started the browser (for error messages).
+    pub fn command_line(&self) -> &str {
+        &self.command_line
+    }
+
+    /// The last lines Chrome wrote to stderr.
+    pub fn stderr_tail(&self) -> String {
+        let tail = self
+            .stderr_tail
+            .lock()
+            .expect("stderr tail lock is never poisoned");
+        tail.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+
+    /// The browser's exit status, if it has exited.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The browser's process id (also its process group id).
+    pub fn pid(&self) -> i32 {
+        self.pgid
+    }
+}
+
+impl Drop for ChromeProcess {
+    fn drop(&mut self) {
+        // SAFETY: killpg only sends a signal; the group is the one this process created.
+        unsafe {
+            libc::killpg(self.pgid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,350 @@
+// framelock virtual-time runtime and seek driver.
+//
+// Injected with Page.addScriptToEvaluateOnNewDocument, so it runs before any page script.
+// Everything the page sees of time and chance comes from the frame index: the clock, timers,
+// requestAnimationFrame, Math.random and crypto. The renderer calls __framelock.seek(i) before
+// capturing frame i; seek fires due timers, advances the clock, runs animation-frame callbacks
+// and then applies every seek protocol the page offers (DESIGN.md, "Composition page protocol").
+//
+// The Rust side fills in the configuration placeholder below with a JSON object:
+//   { virtualTime, seed, fpsNum, fpsDen, epochMs, variables }
+(() => {
+  'use strict';
+  if (window.__framelock) return;
+  const cfg = __FRAMELOCK_CONFIG__;
+  const fpsNum = cfg.fpsNum;
+  const fpsDen = cfg.fpsDen;
+  // t_j in milliseconds, from the index alone: never accumulated.
+  const frameMs = (j) => (j * 1000 * fpsDen) / fpsNum;
+  // The frame whose preparation a time belongs to: the smallest k with frameMs(k) >= ms,
+  // so a timer due in (t_{k-1}, t_k] fires while frame k is prepared.
+  const frameOf = (ms) => {
+    if (ms <= 0) return 0;
+    let k = Math.ceil((ms * fpsNum) / (1000 * fpsDen));
+    while (k > 0 && frameMs(k - 1) >= ms) k -= 1;
+    while (frameMs(k) < ms) k += 1;
+    return k;
+  };
+
+  const errors = [];
+  const report = (where, e) => {
+    errors.push(`${where}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e)}`);
+  };
+
+  let nowMs = 0;
+
+  // ---- seeded randomness -------------------------------------------------------------------
+  // cyrb53-style string hash to 4 x 32-bit words, then sfc32. Streams are keyed by
+  // (seed, "load") and (seed, frame), so frame j draws the same numbers however it was reached.
+  const hashWords = (text) => {
+    let h1 = 0x9e3779b9 ^ text.length, h2 = 0x85ebca6b, h3 = 0xc2b2ae35, h4 = 0x27d4eb2f;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+      h3 = Math.imul(h3 ^ c, 2246822507);
+      h4 = Math.imul(h4 ^ c, 3266489909);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h3 ^ (h3 >>> 13), 3266489909);
+    h3 = Math.imul(h3 ^ (h3 >>> 16), 2246822507) ^ Math.imul(h4 ^ (h4 >>> 13), 3266489909);
+    h4 = Math.imul(h4 ^ (h4 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+  };
+  let rs = [0, 0, 0, 0];
+  let streamKey = null;
+  const reseed = (key) => {
+    streamKey = key;
+    rs = hashWords(`framelock:${cfg.seed}:${key}`);
+    for (let i = 0; i < 12; i++) nextU32();
+  };
+  const nextU32 = () => {
+    let [a, b, c, d] = rs;
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    rs = [a, b, c, d];
+    return t >>> 0;
+  };
+  const random = () => nextU32() / 4294967296;
+  // Moves to frame k's stream unless it is already in use.
+  const useFrameStream = (k) => {
+    if (streamKey !== k) reseed(k);
+  };
+
+  // ---- animation bookkeeping ------------------------------------------------------------------
+  // A CSS or Web animation's start is the virtual time at which it was first seen.
+  const animStart = new WeakMap();
+  const scanAnimations = (atMs) => {
+    for (const a of document.getAnimations()) {
+      if (!animStart.has(a)) {
+        animStart.set(a, atMs);
+        a.pause();
+      }
+    }
+  };
+
+  // ---- virtual time -----------------------------------------------------------------------
+  const timers = new Map();
+  let timerSeq = 0;
+  let nextTimerId = 1;
+  let rafQueue = [];
+  let nextRafId = 1;
+
+  if (cfg.virtualTime) {
+    reseed('load');
+    const epoch = cfg.epochMs;
+    const RealDate = Date;
+    function VirtualDate(...args) {
+      if (!new.target) return new RealDate(epoch + nowMs).toString();
+      return args.length === 0 ? new RealDate(epoch + nowMs) : new RealDate(...args);
+    }
+    VirtualDate.prototype = RealDate.prototype;
+    VirtualDate.now = () => epoch + nowMs;
+    VirtualDate.parse = RealDate.parse;
+    VirtualDate.UTC = RealDate.UTC;
+    Object.defineProperty(RealDate.prototype, 'constructor', { value: VirtualDate, configurable: true, writable: true });
+    window.Date = VirtualDate;
+
+    Performance.prototype.now = function now() { return nowMs; };
+    Object.defineProperty(Performance.prototype, 'timeOrigin', { get: () => epoch, configurable: true });
+
+    Math.random = random;
+    const fill = (array) => {
+      const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = nextU32() & 0xff;
+      return array;
+    };
+    Crypto.prototype.getRandomValues = function getRandomValues(array) { return fill(array); };
+    Crypto.prototype.randomUUID = function randomUUID() {
+      const b = fill(new Uint8Array(16));
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    };
+
+    const addTimer = (fn, delay, args, repeat) => {
+      const id = nextTimerId++;
+      const ms = Math.max(0, Number(delay) || 0);
+      const callback = typeof fn === 'function' ? fn : new Function(String(fn));
+      timers.set(id, { callback, args, due: nowMs + ms, seq: timerSeq++, every: repeat ? Math.max(1, ms) : 0 });
+      return id;
+    };
+    window.setTimeout = (fn, delay, ...args) => addTimer(fn, delay, args, false);
+    window.setInterval = (fn, delay, ...args) => addTimer(fn, delay, args, true);
+    window.clearTimeout = (id) => { timers.delete(id); };
+    window.clearInterval = (id) => { timers.delete(id); };
+    window.requestAnimationFrame = (cb) => {
+      const id = nextRafId++;
+      rafQueue.push({ id, cb });
+      return id;
+    };
+    window.cancelAnimationFrame = (id) => { rafQueue = rafQueue.filter((r) => r.id !== id); };
+  }
+
+  // Fires every timer due at or before `targetMs`, earliest first (ties in creation order),
+  // each with the clock at its own due time and the random stream of the frame it belongs to.
+  const fireTimers = (targetMs) => {
+    for (;;) {
+      let next = null;
+      let nextId = 0;
+      for (const [id, t] of timers) {
+        if (t.due <= targetMs && (!next || t.due < next.due || (t.due === next.due && t.seq < next.seq))) {
+          next = t;
+          nextId = id;
+        }
+      }
+      if (!next) return;
+      const due = next.due;
+      useFrameStream(frameOf(due));
+      nowMs = due;
+      if (next.every) {
+        next.due += next.every;
+        next.seq = timerSeq++;
+      } else {
+        timers.delete(nextId);
+      }
+      try {
+        next.callback(...next.args);
+      } catch (e) {
+        report(`timer due at ${due} ms`, e);
+      }
+      scanAnimations(nowMs);
+    }
+  };
+
+  // ---- HyperFrames timing attributes --------------------------------------------------------
+  // data-start is seconds, or `id`, `id + x`, `id - x`: relative to the END of clip `id`.
+  // Every [data-start] element below the root is visible exactly in [start, start + duration).
+  let clips = null;
+  const resolveClips = () => {
+    const root = document.querySelector('[data-root="true"]') || document.querySelector('[data-composition-id]');
+    if (!root) return [];
+    const cache = new Map();
+    const startOf = (el, depth) => {
+      if (cache.has(el)) return cache.get(el);
+      if (depth > 64) return 0;
+      const text = (el.getAttribute('data-start') || '0').trim();
+      let start = 0;
+      const n = Number(text);
+      if (text !== '' && Number.isFinite(n)) {
+        start = n;
+      } else {
+        const m = /^([A-Za-z0-9_.:-]+?)\s*(?:([+-])\s*(\d+(?:\.\d+)?))?$/.exec(text);
+        const target = m && (document.getElementById(m[1]) || document.querySelector(`[data-composition-id="${m[1]}"]`));
+        if (target) {
+          const offset = m[2] ? (m[2] === '-' ? -1 : 1) * Number(m[3]) : 0;
+          const d = durationOf(target);
+          start = Math.max(0, startOf(target, depth + 1) + (d === null ? 0 : d) + offset);
+        }
+      }
+      cache.set(el, start);
+      return start;
+    };
+    const durationOf = (el) => {
+      const d = Number(el.getAttribute('data-duration'));
+      if (Number.isFinite(d) && d > 0) return d;
+      const end = Number(el.getAttribute('data-end'));
+      if (el.hasAttribute('data-end') && Number.isFinite(end)) return Math.max(0, end - startOf(el, 0));
+      return null;
+    };
+    return [...root.querySelectorAll('[data-start]')].map((el) => {
+      const start = startOf(el, 0);
+      const d = durationOf(el);
+      return { el, start, end: d === null ? Infinity : start + d };
+    });
+  };
+  const applyClips = (t) => {
+    if (clips === null) clips = resolveClips();
+    for (const c of clips) {
+      const visible = t >= c.start && t < c.end;
+      c.el.style.visibility = visible ? 'visible' : 'hidden';
+    }
+  };
+
+  const timelines = () => {
+    const tls = window.__timelines;
+    if (!tls) return [];
+    return (Array.isArray(tls) ? tls : Object.values(tls)).filter((tl) => tl && typeof tl.seek === 'function');
+  };
+
+  // ---- the seek driver -------------------------------------------------------------------
+  let seeking = false;
+  const seek = async (frame) => {
+    if (seeking) throw new Error('framelock: overlapping seeks');
+    seeking = true;
+    try {
+      errors.length = 0;
+      const targetMs = frameMs(frame);
+      const t = targetMs / 1000;
+      // Animations that exist before this frame was prepared started at the previous clock
+      // (0 on a fresh page: load-time animations).
+      scanAnimations(nowMs);
+      if (cfg.virtualTime) {
+        fireTimers(targetMs);
+        useFrameStream(frame);
+        nowMs = targetMs;
+        const queue = rafQueue;
+        rafQueue = [];
+        for (const { cb } of queue) {
+          try {
+            cb(targetMs);
+          } catch (e) {
+            report(`requestAnimationFrame callback at frame ${frame}`, e);
+          }
+        }
+      } else {
+        nowMs = targetMs;
+      }
+      scanAnimations(targetMs);
+
+      // 1. HyperFrames' window.__hf protocol, then its timing attributes.
+      if (window.__hf && typeof window.__hf.seek === 'function') {
+        try {
+          await window.__hf.seek(t);
+        } catch (e) {
+          report(`window.__hf.seek(${t})`, e);
+        }
+      }
+      applyClips(t);
+      // 2. GSAP timelines: seeked with events on, so .call() callbacks crossed since the last
+      //    capture fire, in order, as in HyperFrames' own renderer. framelock makes no other seeks.
+      for (const tl of timelines()) {
+        try {
+          tl.pause();
+          tl.seek(Math.min(t, typeof tl.duration === 'function' ? tl.duration() : t), false);
+        } catch (e) {
+          report(`window.__timelines seek(${t})`, e);
+        }
+      }
+      // 3. CSS animations and Web Animations, from their own virtual start.
+      scanAnimations(targetMs);
+      for (const a of document.getAnimations()) {
+        a.pause();
+        a.currentTime = targetMs - animStart.get(a);
+      }
+      // 4. SVG SMIL, on every root <svg>.
+      for (const svg of document.querySelectorAll('svg')) {
+        if (!svg.ownerSVGElement && typeof svg.setCurrentTime === 'function') {
+          svg.pauseAnimations();
+          svg.setCurrentTime(t);
+        }
+      }
+      // A frame never shows a half-loaded state.
+      await document.fonts.ready;
+      await Promise.all([...document.images].map((img) => (img.src ? img.decode().catch(() => {}) : null)));
+      return { errors: errors.slice() };
+    } finally {
+      seeking = false;
+    }
+  };
+
+  // The length the page declares: __hf.duration, then the root's data-duration, then the
+  // longest registered timeline.
+  const duration = () => {
+    const hf = window.__hf;
+    if (hf) {
+      const d = typeof hf.duration === 'function' ? hf.duration() : hf.duration;
+      if (Number.isFinite(d) && d > 0) return { seconds: d, source: 'hf-protocol' };
+    }
+    const root = document.querySelector('[data-root="true"]') || document.querySelector('[data-composition-id]');
+    const rd = root && Number(root.getAttribute('data-duration'));
+    if (rd && Number.isFinite(rd) && rd > 0) return { seconds: rd, source: 'root-attribute' };
+    const longest = Math.max(0, ...timelines().map((tl) => (typeof tl.duration === 'function' ? tl.duration() : 0)));
+    if (longest > 0) return { seconds: longest, source: 'timelines' };
+    return null;
+  };
+
+  // Variables are visible before page scripts run: raw in window.__hfVariables (HyperFrames'
+  // engine global) and merged over data-composition-variables defaults by
+  // window.__hyperframes.getVariables(), which HyperFrames pages call.
+  const variables = Object.freeze(Object.assign({}, cfg.variables));
+  Object.defineProperty(window, '__hfVariables', { value: variables, configurable: true, writable: true });
+  if (!window.__hyperframes) {
+    window.__hyperframes = {
+      getVariables() {
+        const merged = {};
+        for (const el of document.querySelectorAll('[data-composition-variables]')) {
+          try {
+            for (const v of JSON.parse(el.getAttribute('data-composition-variables'))) {
+              if (v && typeof v.id === 'string' && 'default' in v) merged[v.id] = v.default;
+            }
+          } catch (e) {
+            report('data-composition-variables', e);
+          }
+        }
+        return Object.assign(merged, window.__hfVariables);
+      },
+    };
+  }
+
+  // The current frame, for the renderer's reports (console messages, blocked requests).
+  Object.defineProperty(window, '__framelock', {
+    value: Object.freeze({ seek, duration, frameMs, frameOf }),
+    enumerable: false,
+  });
+})();

@@ -1,0 +1,61 @@
+//! The injected virtual-time runtime: its settings and the script text.
+//!
+//! The JavaScript lives in `runtime.js` beside this file and is compiled into the binary; its
+//! hash is part of the render-settings fingerprint, so a change to it never reads old results.
+
+use serde_json::json;
+
+use crate::timing::Fps;
+
+/// The runtime's source, with a `__FRAMELOCK_CONFIG__` placeholder.
+pub const RUNTIME_JS: &str = include_str!("runtime.js");
+
+/// The fixed epoch of the virtual clock: `Date.now()` at frame 0 (2024-01-01T00:00:00Z).
+pub const EPOCH_MS: u64 = 1_704_067_200_000;
+
+/// Settings of the runtime for one render.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Frame rate, for frame times and timer ownership.
+    pub fps: Fps,
+    /// Seed of the random streams.
+    pub seed: u64,
+    /// `renderConfig.variables`.
+    pub variables: serde_json::Map<String, serde_json::Value>,
+    /// Whether the clock, timers and randomness are virtual. Off only for the debugging flag
+    /// that proves the determinism tests can fail.
+    pub virtual_time: bool,
+}
+
+impl RuntimeConfig {
+    /// The script to inject, with this configuration filled in.
+    pub fn script(&self) -> String {
+        let config = json!({
+            "virtualTime": self.virtual_time,
+            "seed": self.seed,
+            "fpsNum": self.fps.num(),
+            "fpsDen": self.fps.den(),
+            "epochMs": EPOCH_MS,
+            "variables": self.variables,
+        });
+        RUNTIME_JS.replacen("__FRAMELOCK_CONFIG__", &config.to_string(), 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_placeholder_is_filled_once() {
+        let script = RuntimeConfig {
+            fps: Fps::new(30, 1).unwrap(),
+            seed: 7,
+            variables: serde_json::Map::new(),
+            virtual_time: true,
+        }
+        .script();
+        assert!(!script.contains("const cfg = __FRAMELOCK_CONFIG__"));
+        assert!(script.contains(r#""seed":7"#));
+    }
+}

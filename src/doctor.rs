@@ -1,0 +1,157 @@
+//! `framelock doctor`: finds the tools, proves they work, and shows what renders.
+//!
+//! It starts the browser exactly as a render does, loads an empty page, and asks WebGL which
+//! GPU rasterises: anything but SwiftShader would make pixels depend on the machine.
+
+use std::time::Duration;
+
+use camino::Utf8PathBuf;
+use serde::Serialize;
+
+use crate::browser::{
+    BrowserError, CaptureMode, LaunchSpec, RuntimeConfig, SandboxPolicy, Session, SessionConfig,
+    configured_flags,
+};
+use crate::encode::EncoderSettings;
+use crate::error::Error;
+use crate::render::{RenderSettings, render_settings_fingerprint};
+use crate::timing::Fps;
+use crate::toolchain::{Toolchain, ToolchainError, ToolchainFingerprint};
+
+/// What `doctor` checks with.
+#[derive(Debug, Clone)]
+pub struct DoctorOptions {
+    /// The browser, if given on the command line.
+    pub chrome: Option<Utf8PathBuf>,
+    /// ffmpeg, if given on the command line.
+    pub ffmpeg: Option<Utf8PathBuf>,
+    /// Chrome's sandbox.
+    pub sandbox: SandboxPolicy,
+    /// Capture mode whose settings fingerprint is shown.
+    pub capture: CaptureMode,
+}
+
+/// What `doctor` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    /// The browser as found (maybe a wrapper script).
+    pub chrome: Utf8PathBuf,
+    /// The binary that runs.
+    pub chrome_binary: Utf8PathBuf,
+    /// How it was found.
+    pub chrome_found_by: String,
+    /// Its version.
+    pub chrome_version: String,
+    /// ffmpeg.
+    pub ffmpeg: Utf8PathBuf,
+    /// How it was found.
+    pub ffmpeg_found_by: String,
+    /// Its version.
+    pub ffmpeg_version: String,
+    /// The WebGL renderer string.
+    pub gpu: String,
+    /// Whether Chrome's sandbox is off, and why.
+    pub sandbox: String,
+    /// Where the fontconfig file comes from.
+    pub fontconfig: String,
+    /// The font files the browser may use.
+    pub fonts: Vec<Utf8PathBuf>,
+    /// Toolchain fingerprint.
+    pub toolchain_fingerprint: String,
+    /// Number of files hashed into it.
+    pub toolchain_files: usize,
+    /// Render-settings fingerprint (for the given capture mode).
+    pub render_settings_fingerprint: String,
+    /// The configured browser flags.
+    pub flags: Vec<String>,
+}
+
+/// Runs every check; the first failure is the error.
+pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> {
+    let toolchain = Toolchain::locate(options.chrome.as_deref(), options.ffmpeg.as_deref())?;
+    let fp_toolchain = toolchain.clone();
+    let fingerprint =
+        tokio::task::spawn_blocking(move || ToolchainFingerprint::compute(&fp_toolchain))
+            .await
+            .expect("fingerprinting does not panic")?;
+
+    let sandbox = options.sandbox.decide();
+    let mut flags: Vec<String> = configured_flags(options.capture)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if sandbox.disabled {
+        flags.push("--no-sandbox".into());
+    }
+    let page = tempfile::tempdir().map_err(|source| ToolchainError::Io {
+        path: Utf8PathBuf::from("temporary folder"),
+        source,
+    })?;
+    let root = Utf8PathBuf::from_path_buf(page.path().to_path_buf())
+        .expect("temp folders have UTF-8 paths");
+    std::fs::write(
+        root.join("index.html"),
+        "<!doctype html><title>doctor</title>",
+    )
+    .map_err(|source| ToolchainError::Io {
+        path: root.join("index.html"),
+        source,
+    })?;
+    let mut session = Session::start(SessionConfig {
+        launch: LaunchSpec {
+            binary: toolchain.chrome.real.clone(),
+            flags: flags.clone(),
+            fontconfig: toolchain.fonts.fontconfig()?,
+            timeout: Duration::from_secs(30),
+        },
+        capture: options.capture,
+        width: 64,
+        height: 64,
+        runtime: RuntimeConfig {
+            fps: Fps::new(30, 1).expect("30 is a valid rate"),
+            seed: 0,
+            variables: serde_json::Map::new(),
+            virtual_time: true,
+        },
+        root: root.canonicalize_utf8().unwrap_or(root),
+        frame_timeout: Duration::from_secs(30),
+    })
+    .await?;
+    let gpu = session.gpu_renderer().await?;
+    session.close().await;
+    if !gpu.contains("SwiftShader") {
+        return Err(BrowserError::GpuNotSoftware { renderer: gpu }.into());
+    }
+
+    let settings = RenderSettings {
+        capture: options.capture,
+        encoder: EncoderSettings::default(),
+        virtual_time: true,
+    };
+    Ok(DoctorReport {
+        chrome: toolchain.chrome.given.clone(),
+        chrome_binary: toolchain.chrome.real.clone(),
+        chrome_found_by: toolchain.chrome.found_by.to_string(),
+        chrome_version: fingerprint.chrome_version.clone(),
+        ffmpeg: toolchain.ffmpeg.real.clone(),
+        ffmpeg_found_by: toolchain.ffmpeg.found_by.to_string(),
+        ffmpeg_version: fingerprint.ffmpeg_version.clone(),
+        gpu,
+        sandbox: match (sandbox.disabled, sandbox.reason) {
+            (true, Some(reason)) => format!("off ({reason})"),
+            (true, None) => "off".into(),
+            (false, _) => "on".into(),
+        },
+        fontconfig: match &toolchain.fonts {
+            crate::toolchain::Fonts::File(f) => format!("{f} (from FONTCONFIG_FILE)"),
+            crate::toolchain::Fonts::Pinned(_) => {
+                "generated per browser, listing only the pinned fonts".into()
+            }
+        },
+        fonts: toolchain.fonts.files()?,
+        toolchain_fingerprint: fingerprint.hash.clone(),
+        toolchain_files: fingerprint.files.len(),
+        render_settings_fingerprint: render_settings_fingerprint(&settings),
+        flags,
+    })
+}

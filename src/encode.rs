@@ -1,0 +1,385 @@
+//! ffmpeg wiring: one bit-exact H.264 encoder per chunk range, and the lossless join.
+//!
+//! Raw RGBA frames are piped into ffmpeg with every setting that could vary between runs or
+//! machines pinned (single thread, fixed GOP = chunk length, no scene cuts or lookahead,
+//! bit-exact flags, explicit colour tags). Both the in-process and the distributed paths restart
+//! the encoder at each chunk start, so for one chunk plan their outputs are byte-identical.
+
+use std::io::Write;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::error::exit_code;
+use crate::timing::Fps;
+use crate::toolchain::tail;
+
+/// The encoder settings that do not depend on the chunk plan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EncoderSettings {
+    /// x264 preset.
+    pub preset: &'static str,
+    /// Constant quantiser.
+    pub qp: u8,
+}
+
+impl Default for EncoderSettings {
+    fn default() -> Self {
+        EncoderSettings {
+            preset: "veryfast",
+            qp: 18,
+        }
+    }
+}
+
+/// What went wrong in the encoder.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// ffmpeg could not be started.
+    #[error("cannot start `{command}`: {source}")]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// ffmpeg exited with an error.
+    #[error("`{command}` failed ({status}): {stderr}")]
+    Failed {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// The tail of its stderr.
+        stderr: String,
+    },
+    /// A file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EncodeError {
+    /// Encoder failures are environment errors; an unwritable output is an input error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EncodeError::Io { .. } => exit_code::INPUT,
+            _ => exit_code::ENVIRONMENT,
+        }
+    }
+}
+
+/// The encoder argv for one chunk, without the program name. `gop` is the chunk length.
+pub fn chunk_args(
+    settings: &EncoderSettings,
+    width: u32,
+    height: u32,
+    fps: Fps,
+    gop: u64,
+    output: &Utf8Path,
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgba",
+        "-s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("{width}x{height}"));
+    args.push("-framerate".into());
+    args.push(format!("{}/{}", fps.num(), fps.den()));
+    args.extend(["-i", "-"].map(String::from));
+    args.extend(
+        [
+            "-sws_flags",
+            "accurate_rnd+bitexact+full_chroma_int",
+            "-c:v",
+            "libx264",
+            "-preset",
+            settings.preset,
+            "-threads",
+            "1",
+            "-qp",
+        ]
+        .map(String::from),
+    );
+    args.push(settings.qp.to_string());
+    args.push("-g".into());
+    args.push(gop.to_string());
+    args.extend(
+        [
+            "-sc_threshold",
+            "0",
+            "-bf",
+            "0",
+            "-x264-params",
+            "open-gop=0:scenecut=0:rc-lookahead=0:mbtree=0",
+            "-pix_fmt",
+            "yuv420p",
+            "-colorspace",
+            "bt709",
+            "-color_primaries",
+            "bt709",
+            "-color_trc",
+            "bt709",
+            "-color_range",
+            "tv",
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
+            "-map_metadata",
+            "-1",
+            "-y",
+        ]
+        .map(String::from),
+    );
+    args.push(output.to_string());
+    args
+}
+
+/// The argv template with per-chunk values replaced by placeholders: part of the
+/// render-settings fingerprint.
+pub fn args_template(settings: &EncoderSettings) -> String {
+    let fps = Fps::new(1, 1).expect("1/1 is a valid rate");
+    chunk_args(settings, 0, 0, fps, 0, Utf8Path::new("OUT"))
+        .join(" ")
+        .replace("0x0", "WxH")
+        .replace("-framerate 1/1", "-framerate FPS")
+        .replace("-g 0", "-g GOP")
+}
+
+/// A running encoder for one chunk.
+pub struct ChunkEncoder {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stderr: Arc<Mutex<String>>,
+    command: String,
+    output: Utf8PathBuf,
+}
+
+impl ChunkEncoder {
+    /// Starts ffmpeg writing `output`.
+    pub fn start(
+        ffmpeg: &Utf8Path,
+        settings: &EncoderSettings,
+        width: u32,
+        height: u32,
+        fps: Fps,
+        gop: u64,
+        output: &Utf8Path,
+    ) -> Result<ChunkEncoder, EncodeError> {
+        let args = chunk_args(settings, width, height, fps, gop, output);
+        let command = format!("{ffmpeg} {}", args.join(" "));
+        let mut child = Command::new(ffmpeg)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| EncodeError::Spawn {
+                command: command.clone(),
+                source,
+            })?;
+        let stdin = child.stdin.take();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr was piped above");
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut text);
+            *sink.lock().expect("stderr lock is never poisoned") = text;
+        });
+        Ok(ChunkEncoder {
+            child,
+            stdin,
+            stderr,
+            command,
+            output: output.to_owned(),
+        })
+    }
+
+    /// Sends one raw RGBA frame.
+    pub fn write_frame(&mut self, rgba: &[u8]) -> Result<(), EncodeError> {
+        let stdin = self.stdin.as_mut().expect("stdin is open until finish");
+        if stdin.write_all(rgba).is_err() {
+            // ffmpeg closed its input: it failed; its exit status and stderr say why.
+            return Err(self.wait_failed());
+        }
+        Ok(())
+    }
+
+    /// Closes the input and waits for the encoded chunk.
+    pub fn finish(mut self) -> Result<Utf8PathBuf, EncodeError> {
+        drop(self.stdin.take());
+        let status = self.child.wait().map_err(|source| EncodeError::Spawn {
+            command: self.command.clone(),
+            source,
+        })?;
+        if !status.success() {
+            return Err(self.failure(status.to_string()));
+        }
+        Ok(self.output.clone())
+    }
+
+    fn wait_failed(&mut self) -> EncodeError {
+        drop(self.stdin.take());
+        let status = self
+            .child
+            .wait()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|e| e.to_string());
+        self.failure(status)
+    }
+
+    fn failure(&self, status: String) -> EncodeError {
+        // The stderr reader finishes when ffmpeg exits; give it a moment to store the text.
+        let mut stderr = String::new();
+        for _ in 0..50 {
+            stderr = self
+                .stderr
+                .lock()
+                .expect("stderr lock is never poisoned")
+                .clone();
+            if !stderr.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        EncodeError::Failed {
+            command: self.command.clone(),
+            status,
+            stderr: tail(&stderr),
+        }
+    }
+}
+
+impl Drop for ChunkEncoder {
+    fn drop(&mut self) {
+        if self.stdin.is_some() {
+            // Abandoned mid-chunk (an error or Ctrl-C elsewhere): stop ffmpeg now.
+            drop(self.stdin.take());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Joins encoded chunks, in the given order, into `output` with the concat demuxer, without
+/// re-encoding.
+pub fn concat(
+    ffmpeg: &Utf8Path,
+    chunks: &[Utf8PathBuf],
+    output: &Utf8Path,
+) -> Result<(), EncodeError> {
+    let list = output.with_extension("concat.txt");
+    let mut text = String::new();
+    for chunk in chunks {
+        text.push_str(&format!(
+            "file '{}'\n",
+            chunk.as_str().replace('\'', "'\\''")
+        ));
+    }
+    std::fs::write(&list, text).map_err(|source| EncodeError::Io {
+        path: list.clone(),
+        source,
+    })?;
+    let args: Vec<String> = [
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        list.as_str(),
+        "-c",
+        "copy",
+        "-fflags",
+        "+bitexact",
+        "-flags:v",
+        "+bitexact",
+        "-map_metadata",
+        "-1",
+        "-f",
+        "mp4",
+        "-y",
+        output.as_str(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let command = format!("{ffmpeg} {}", args.join(" "));
+    let out = Command::new(ffmpeg)
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| EncodeError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+    let _ = std::fs::remove_file(&list);
+    if !out.status.success() {
+        return Err(EncodeError::Failed {
+            command,
+            status: out.status.to_string(),
+            stderr: tail(&String::from_utf8_lossy(&out.stderr)),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_args_pin_the_bit_exact_recipe() {
+        let fps: Fps = "30000/1001".parse().unwrap();
+        let args = chunk_args(
+            &EncoderSettings::default(),
+            320,
+            180,
+            fps,
+            7,
+            Utf8Path::new("o.mp4"),
+        );
+        let line = args.join(" ");
+        for needle in [
+            "-s 320x180",
+            "-framerate 30000/1001",
+            "-threads 1",
+            "-g 7",
+            "-bf 0",
+            "-sc_threshold 0",
+            "open-gop=0:scenecut=0:rc-lookahead=0:mbtree=0",
+            "-flags:v +bitexact",
+            "-color_range tv",
+        ] {
+            assert!(line.contains(needle), "missing {needle} in {line}");
+        }
+        assert!(line.ends_with("o.mp4"));
+    }
+
+    #[test]
+    fn the_template_has_no_per_chunk_values() {
+        let t = args_template(&EncoderSettings::default());
+        assert!(
+            t.contains("-s WxH") && t.contains("-g GOP") && t.contains("-framerate FPS"),
+            "{t}"
+        );
+    }
+}

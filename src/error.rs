@@ -1,0 +1,72 @@
+//! The top-level error type and the exit codes it maps to.
+//!
+//! Every failure a user can see ends here: each module has its own `thiserror` enum with
+//! structured fields, and [`Error`] knows which exit code each one means and, where there is an
+//! obvious next step, a hint that says what to do.
+
+use crate::browser::BrowserError;
+use crate::composition::CompositionError;
+use crate::encode::EncodeError;
+use crate::render::RenderError;
+use crate::toolchain::ToolchainError;
+
+/// Exit codes, documented in the README. They are part of the interface: scripts and CI branch on
+/// them.
+pub mod exit_code {
+    /// Everything passed (skips and warnings allowed).
+    pub const SUCCESS: i32 = 0;
+    /// A regression or drift was found.
+    pub const REGRESSION: i32 = 1;
+    /// Usage or input error: bad arguments, bad composition, unwritable output.
+    pub const INPUT: i32 = 2;
+    /// Environment error: a missing, unusable or mismatched toolchain.
+    pub const ENVIRONMENT: i32 = 3;
+    /// Interrupted by Ctrl-C (the shell convention, 128 + SIGINT).
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// Any error framelock reports to its user.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The composition folder or its `meta.json` is not usable.
+    #[error(transparent)]
+    Composition(#[from] CompositionError),
+    /// Chrome or ffmpeg could not be found or used.
+    #[error(transparent)]
+    Toolchain(#[from] ToolchainError),
+    /// The browser failed while rendering.
+    #[error(transparent)]
+    Browser(#[from] BrowserError),
+    /// The encoder failed.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The render as a whole failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The user pressed Ctrl-C; everything started was stopped and nothing was written.
+    #[error("interrupted: stopped the browser and the encoder, no output was written")]
+    Interrupted,
+}
+
+impl Error {
+    /// The process exit code this error stands for.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Composition(_) => exit_code::INPUT,
+            Error::Toolchain(_) => exit_code::ENVIRONMENT,
+            Error::Browser(e) => e.exit_code(),
+            Error::Encode(e) => e.exit_code(),
+            Error::Render(e) => e.exit_code(),
+            Error::Interrupted => exit_code::INTERRUPTED,
+        }
+    }
+
+    /// What the user can do next, when there is something obvious to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Toolchain(e) => e.hint(),
+            Error::Browser(e) => e.hint(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! framelock: prove that HTML-to-video rendering is reproducible.
+//!
+//! A composition (a folder with an animating `index.html`) is rendered in chrome-headless-shell
+//! frame by frame, with time, randomness and rasterisation pinned, and encoded bit-exactly. See
+//! `ARCHITECTURE.md` for the map of modules and the invariants they keep.
+
+#![warn(missing_docs)]
+
+pub mod browser;
+pub mod cli;
+pub mod composition;
+pub mod doctor;
+pub mod encode;
+pub mod error;
+pub mod render;
+pub mod report;
+pub mod timing;
+pub mod toolchain;
+
+pub use error::{Error, exit_code};

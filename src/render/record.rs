@@ -1,0 +1,64 @@
+//! `<out>.frames.json`: what was rendered, how, and the hash of every frame's pixels.
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+
+use crate::browser::{CaptureMode, PageEvent};
+use crate::composition::DurationSource;
+use crate::timing::{ChunkPlan, Fps, FrameRange};
+
+/// Version of the `frames.json` format; bumped on any incompatible change.
+pub const FRAMES_FORMAT_VERSION: u32 = 1;
+
+/// The record written beside each rendered video.
+#[derive(Debug, Clone, Serialize)]
+pub struct FramesRecord {
+    /// [`FRAMES_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The composition's name.
+    pub composition: String,
+    /// Exact frame rate.
+    pub fps: Fps,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frames in the whole composition.
+    pub total_frames: u64,
+    /// Where the length came from.
+    pub duration_source: DurationSource,
+    /// The frames rendered here, `[start, end)`.
+    pub range: FrameRange,
+    /// Number of frames captured (equals the range length).
+    pub frame_count: u64,
+    /// How frames were captured.
+    pub capture_mode: CaptureMode,
+    /// Whether the virtual-time runtime was on.
+    pub virtual_time: bool,
+    /// Encoder restarts.
+    pub chunk_plan: ChunkPlan,
+    /// Toolchain and render-settings fingerprints.
+    pub fingerprints: Fingerprints,
+    /// blake3 of each frame's raw RGBA pixels, in frame order from `range.start`.
+    pub frame_hashes: Vec<String>,
+    /// Console messages, exceptions, missing files and blocked requests, with their frames.
+    pub page_events: Vec<PageEvent>,
+}
+
+/// The fingerprints of a render.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fingerprints {
+    /// Hash of the toolchain's files.
+    pub toolchain: String,
+    /// Hash of the render settings.
+    pub render_settings: String,
+    /// The browser's version string.
+    pub chrome_version: String,
+    /// ffmpeg's version line.
+    pub ffmpeg_version: String,
+}
+
+/// `<output>.frames.json`.
+pub fn frames_record_path(output: &Utf8Path) -> Utf8PathBuf {
+    Utf8PathBuf::from(format!("{output}.frames.json"))
+}

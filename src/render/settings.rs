@@ -1,0 +1,59 @@
+//! The render-settings fingerprint: everything about *how* framelock renders that is not the
+//! toolchain, so results made with other settings are never mistaken for these.
+
+use crate::browser::{CaptureMode, RUNTIME_JS, configured_flags};
+use crate::encode::{EncoderSettings, args_template};
+
+/// The settings that decide pixels and bytes besides the composition and the toolchain.
+#[derive(Debug, Clone)]
+pub struct RenderSettings {
+    /// Capture mode.
+    pub capture: CaptureMode,
+    /// Encoder settings.
+    pub encoder: EncoderSettings,
+    /// Whether the virtual-time runtime is on (off only when debugging).
+    pub virtual_time: bool,
+}
+
+/// blake3 over the injected runtime, the configured browser flags (not the live command line,
+/// which carries a port and a profile path), the capture mode and format, and the encoder argv
+/// template.
+pub fn render_settings_fingerprint(settings: &RenderSettings) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(b"framelock-render-settings-v1\0");
+    h.update(RUNTIME_JS.as_bytes());
+    h.update(b"\0");
+    for flag in configured_flags(settings.capture) {
+        h.update(flag.as_bytes());
+        h.update(b"\0");
+    }
+    h.update(format!("capture={} format=png\0", settings.capture).as_bytes());
+    h.update(args_template(&settings.encoder).as_bytes());
+    h.update(format!("\0virtual-time={}", settings.virtual_time).as_bytes());
+    h.finalize().to_hex().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_changes_the_fingerprint() {
+        let base = RenderSettings {
+            capture: CaptureMode::BeginFrame,
+            encoder: EncoderSettings::default(),
+            virtual_time: true,
+        };
+        let a = render_settings_fingerprint(&base);
+        assert_eq!(a, render_settings_fingerprint(&base.clone()));
+        let mut other = base.clone();
+        other.capture = CaptureMode::Screenshot;
+        assert_ne!(a, render_settings_fingerprint(&other));
+        let mut other = base.clone();
+        other.encoder.qp += 1;
+        assert_ne!(a, render_settings_fingerprint(&other));
+        let mut other = base;
+        other.virtual_time = false;
+        assert_ne!(a, render_settings_fingerprint(&other));
+    }
+}

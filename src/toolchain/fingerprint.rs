@@ -1,0 +1,182 @@
+//! The toolchain fingerprint: a hash of the *contents* of everything that rasterises and
+//! encodes.
+//!
+//! Version strings miss rebuilt packages (a security update to Debian's chromium keeps its
+//! version but changes its pixels), so the fingerprint hashes the files themselves: the real
+//! browser binary and every file beside it (SwiftShader, ANGLE, `.pak`, ICU data, V8 snapshots),
+//! the pinned font files, the ffmpeg binary and the codec libraries it loads, plus both version
+//! strings.
+
+use std::process::Command;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+
+use super::{Toolchain, ToolchainError};
+
+/// Prefixes of the shared libraries of ffmpeg that decide its output.
+const FFMPEG_LIBRARIES: &[&str] = &[
+    "libavcodec",
+    "libavformat",
+    "libavfilter",
+    "libavutil",
+    "libswscale",
+    "libswresample",
+    "libx264",
+    "libvpx",
+    "libopus",
+];
+
+/// One hashed file.
+#[derive(Debug, Clone, Serialize)]
+pub struct HashedFile {
+    /// The file.
+    pub path: Utf8PathBuf,
+    /// blake3 of its contents.
+    pub blake3: String,
+}
+
+/// What the toolchain fingerprint is made of.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolchainFingerprint {
+    /// blake3 over the version strings and every file's path name and hash.
+    pub hash: String,
+    /// The browser's `--version`.
+    pub chrome_version: String,
+    /// The first line of `ffmpeg -version`.
+    pub ffmpeg_version: String,
+    /// Every file that went in.
+    pub files: Vec<HashedFile>,
+}
+
+impl ToolchainFingerprint {
+    /// Hashes the toolchain. Reads a few hundred megabytes (the browser binary dominates).
+    pub fn compute(toolchain: &Toolchain) -> Result<ToolchainFingerprint, ToolchainError> {
+        let chrome_version = run_version(&toolchain.chrome.real, &["--version"])?;
+        let ffmpeg_version = run_version(&toolchain.ffmpeg.real, &["-hide_banner", "-version"])?;
+
+        let mut paths = chrome_files(&toolchain.chrome.real)?;
+        paths.extend(toolchain.fonts.files()?);
+        paths.push(toolchain.ffmpeg.real.clone());
+        paths.extend(ffmpeg_libraries(&toolchain.ffmpeg.real)?);
+
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            files.push(HashedFile {
+                blake3: hash_file(&path)?,
+                path,
+            });
+        }
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"framelock-toolchain-v1\0");
+        hasher.update(chrome_version.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(ffmpeg_version.as_bytes());
+        hasher.update(b"\0");
+        for f in &files {
+            // File names, not full paths: the same files installed under another prefix (a Nix
+            // store path) are the same toolchain.
+            hasher.update(f.path.file_name().unwrap_or_default().as_bytes());
+            hasher.update(b"\0");
+            hasher.update(f.blake3.as_bytes());
+            hasher.update(b"\0");
+        }
+        Ok(ToolchainFingerprint {
+            hash: hasher.finalize().to_hex().to_string(),
+            chrome_version,
+            ffmpeg_version,
+            files,
+        })
+    }
+}
+
+fn run_version(binary: &Utf8Path, args: &[&str]) -> Result<String, ToolchainError> {
+    let out = Command::new(binary)
+        .args(args)
+        .output()
+        .map_err(|source| ToolchainError::Io {
+            path: binary.to_owned(),
+            source,
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    if !out.status.success() || line.is_empty() {
+        return Err(ToolchainError::Unusable {
+            command: format!("{binary} {}", args.join(" ")),
+            status: out.status.to_string(),
+            stderr: tail(&String::from_utf8_lossy(&out.stderr)),
+        });
+    }
+    Ok(line.trim().to_string())
+}
+
+/// The browser binary and every regular file in its folder, plus its locale data, sorted.
+fn chrome_files(binary: &Utf8Path) -> Result<Vec<Utf8PathBuf>, ToolchainError> {
+    let dir = binary.parent().unwrap_or(Utf8Path::new("/"));
+    let mut files = vec![binary.to_owned()];
+    let io = |source| ToolchainError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    for entry in dir.read_dir_utf8().map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        let Ok(meta) = path.metadata() else { continue };
+        if meta.is_file() && path != binary {
+            files.push(path.to_owned());
+        }
+    }
+    let en_us = dir.join("locales/en-US.pak");
+    if en_us.is_file() {
+        files.push(en_us);
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The codec libraries ffmpeg loads, from `ldd`. A static ffmpeg has none.
+fn ffmpeg_libraries(ffmpeg: &Utf8Path) -> Result<Vec<Utf8PathBuf>, ToolchainError> {
+    let Ok(out) = Command::new("ldd").arg(ffmpeg).output() else {
+        return Ok(Vec::new());
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut libs: Vec<Utf8PathBuf> = text
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.trim().split_once(" => ")?;
+            FFMPEG_LIBRARIES
+                .iter()
+                .any(|p| name.starts_with(p))
+                .then(|| rest.split(" (").next().map(|p| Utf8PathBuf::from(p.trim())))
+                .flatten()
+        })
+        .filter(|p| p.is_file())
+        .collect();
+    libs.sort();
+    Ok(libs)
+}
+
+/// blake3 of a file's contents, as hex.
+pub fn hash_file(path: &Utf8Path) -> Result<String, ToolchainError> {
+    let mut hasher = blake3::Hasher::new();
+    let file = std::fs::File::open(path).map_err(|source| ToolchainError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    hasher
+        .update_reader(file)
+        .map_err(|source| ToolchainError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// The last lines of a command's stderr, for error messages.
+pub fn tail(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}

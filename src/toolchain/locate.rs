@@ -1,0 +1,307 @@
+//! Finding chrome-headless-shell, ffmpeg and the pinned fonts.
+//!
+//! Order for each tool: the command-line flag, then `FRAMELOCK_CHROME` / `FRAMELOCK_FFMPEG`,
+//! then the usual names on `PATH`. Debian's `/usr/bin/chromium-headless-shell` is a shell script
+//! that starts the real binary without `exec`; killing the script would leave the browser
+//! running, so the script is read and the real binary is used.
+
+use std::io::Read;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::ToolchainError;
+
+/// Names tried on `PATH` for the browser, in order.
+const CHROME_NAMES: &[&str] = &["chrome-headless-shell", "chromium-headless-shell"];
+
+/// The font files of Debian's `fonts-dejavu-core`: the pinned fallback fonts when no
+/// `FONTCONFIG_FILE` is given. Compositions ship their own fonts; these only cover text that
+/// names none.
+const DEBIAN_PINNED_FONTS: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
+];
+
+/// How a tool was found, for `doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FoundBy {
+    /// A command-line flag.
+    Flag,
+    /// An environment variable.
+    Env(&'static str),
+    /// A name on `PATH`.
+    Path(String),
+}
+
+impl std::fmt::Display for FoundBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FoundBy::Flag => f.write_str("command-line flag"),
+            FoundBy::Env(var) => write!(f, "${var}"),
+            FoundBy::Path(name) => write!(f, "`{name}` on PATH"),
+        }
+    }
+}
+
+/// A located tool.
+#[derive(Debug, Clone)]
+pub struct Tool {
+    /// What was found first (maybe a wrapper script).
+    pub given: Utf8PathBuf,
+    /// The binary that actually runs.
+    pub real: Utf8PathBuf,
+    /// How it was found.
+    pub found_by: FoundBy,
+}
+
+/// The fonts the browser may use.
+#[derive(Debug, Clone)]
+pub enum Fonts {
+    /// A fontconfig file provided by the environment (the Nix wrapper sets one).
+    File(Utf8PathBuf),
+    /// These font files, linked into a private folder that a generated fontconfig file lists.
+    Pinned(Vec<Utf8PathBuf>),
+}
+
+impl Fonts {
+    /// The pinned fonts: `FONTCONFIG_FILE` when set, else Debian's DejaVu core files.
+    pub fn locate() -> Result<Fonts, ToolchainError> {
+        if let Some(file) = std::env::var_os("FONTCONFIG_FILE") {
+            let file =
+                Utf8PathBuf::from_path_buf(file.into()).map_err(|p| ToolchainError::NotUtf8 {
+                    path: p.display().to_string(),
+                })?;
+            if !file.is_file() {
+                return Err(ToolchainError::FontconfigMissing { path: file });
+            }
+            return Ok(Fonts::File(file));
+        }
+        let files: Vec<Utf8PathBuf> = DEBIAN_PINNED_FONTS.iter().map(Utf8PathBuf::from).collect();
+        if let Some(missing) = files.iter().find(|f| !f.is_file()) {
+            return Err(ToolchainError::FontsMissing {
+                path: missing.clone(),
+            });
+        }
+        Ok(Fonts::Pinned(files))
+    }
+
+    /// The fontconfig file contents to give the browser. Pinned fonts are listed by their
+    /// folder (`<dir>`), so only that folder is searched; the cache lives beside the file.
+    pub fn fontconfig(&self) -> Result<String, ToolchainError> {
+        match self {
+            Fonts::File(path) => {
+                std::fs::read_to_string(path).map_err(|source| ToolchainError::Io {
+                    path: path.clone(),
+                    source,
+                })
+            }
+            Fonts::Pinned(files) => {
+                let mut dirs: Vec<&Utf8Path> = files.iter().filter_map(|f| f.parent()).collect();
+                dirs.sort();
+                dirs.dedup();
+                let mut xml = String::from(
+                    "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">\n<fontconfig>\n",
+                );
+                for dir in dirs {
+                    xml.push_str(&format!("  <dir>{dir}</dir>\n"));
+                }
+                // Only the pinned files, even when their folder holds more (fonts-dejavu-extra).
+                xml.push_str("  <selectfont>\n    <rejectfont>\n      <glob>*</glob>\n    </rejectfont>\n    <acceptfont>\n");
+                for f in files {
+                    xml.push_str(&format!("      <glob>{f}</glob>\n"));
+                }
+                xml.push_str("    </acceptfont>\n  </selectfont>\n");
+                xml.push_str(
+                    "  <cachedir prefix=\"relative\">fontconfig-cache</cachedir>\n</fontconfig>\n",
+                );
+                Ok(xml)
+            }
+        }
+    }
+
+    /// The font files in use, sorted: for the fingerprint and for `doctor`.
+    pub fn files(&self) -> Result<Vec<Utf8PathBuf>, ToolchainError> {
+        let mut files = match self {
+            Fonts::Pinned(files) => files.clone(),
+            Fonts::File(_) => {
+                let xml = self.fontconfig()?;
+                let mut out = Vec::new();
+                for dir in xml
+                    .split("<dir>")
+                    .skip(1)
+                    .filter_map(|s| s.split("</dir>").next())
+                {
+                    collect_fonts(Utf8Path::new(dir.trim()), &mut out);
+                }
+                out
+            }
+        };
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
+}
+
+fn collect_fonts(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) {
+    let Ok(entries) = dir.read_dir_utf8() else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path().to_owned();
+        if path.is_dir() {
+            collect_fonts(&path, out);
+        } else if matches!(
+            path.extension().map(str::to_ascii_lowercase).as_deref(),
+            Some("ttf" | "otf" | "ttc" | "woff" | "woff2" | "pfb")
+        ) {
+            out.push(path);
+        }
+    }
+}
+
+/// Finds the browser.
+pub fn locate_chrome(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
+    let (given, found_by) = find("FRAMELOCK_CHROME", CHROME_NAMES, flag)
+        .ok_or(ToolchainError::ChromeMissing {
+        tried:
+            "--chrome, $FRAMELOCK_CHROME, chrome-headless-shell and chromium-headless-shell on PATH"
+                .into(),
+    })?;
+    let real = resolve_wrapper(&given)?;
+    Ok(Tool {
+        given,
+        real,
+        found_by,
+    })
+}
+
+/// Finds ffmpeg.
+pub fn locate_ffmpeg(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
+    let (given, found_by) =
+        find("FRAMELOCK_FFMPEG", &["ffmpeg"], flag).ok_or(ToolchainError::FfmpegMissing {
+            tried: "--ffmpeg, $FRAMELOCK_FFMPEG, ffmpeg on PATH".into(),
+        })?;
+    let real = given
+        .canonicalize_utf8()
+        .map_err(|source| ToolchainError::Io {
+            path: given.clone(),
+            source,
+        })?;
+    Ok(Tool {
+        given,
+        real,
+        found_by,
+    })
+}
+
+fn find(
+    env: &'static str,
+    names: &[&str],
+    flag: Option<&Utf8Path>,
+) -> Option<(Utf8PathBuf, FoundBy)> {
+    if let Some(path) = flag {
+        return Some((path.to_owned(), FoundBy::Flag));
+    }
+    if let Some(path) = std::env::var_os(env).filter(|v| !v.is_empty()) {
+        return Some((
+            Utf8PathBuf::from(path.to_string_lossy().as_ref()),
+            FoundBy::Env(env),
+        ));
+    }
+    let path = std::env::var_os("PATH")?;
+    for name in names {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if is_executable(&candidate) {
+                let candidate = Utf8PathBuf::from_path_buf(candidate).ok()?;
+                return Some((candidate, FoundBy::Path((*name).to_string())));
+            }
+        }
+    }
+    None
+}
+
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Follows symlinks, and a shell-script wrapper to the executable it starts.
+pub fn resolve_wrapper(path: &Utf8Path) -> Result<Utf8PathBuf, ToolchainError> {
+    let io = |source| ToolchainError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let real = path.canonicalize_utf8().map_err(io)?;
+    if !is_executable(real.as_std_path()) {
+        return Err(ToolchainError::NotExecutable { path: real });
+    }
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(&real)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(io)?;
+    if head[..n].starts_with(b"#!") {
+        let script = std::fs::read_to_string(&real).map_err(io)?;
+        // The first absolute path to an ELF executable in the script is the browser.
+        for token in script
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .filter(|t| t.starts_with('/'))
+        {
+            let candidate = Utf8Path::new(token);
+            if candidate != real && is_executable(candidate.as_std_path()) && is_elf(candidate) {
+                return candidate.canonicalize_utf8().map_err(io);
+            }
+        }
+        return Err(ToolchainError::UnresolvedWrapper { path: real });
+    }
+    Ok(real)
+}
+
+fn is_elf(path: &Utf8Path) -> bool {
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|_| &head == b"\x7fELF")
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapper_script_resolves_to_the_binary_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        let wrapper = dir.join("chromium-headless-shell");
+        // /bin/true stands in for the browser: an ELF executable.
+        let target = Utf8Path::new("/bin/true").canonicalize_utf8().unwrap();
+        std::fs::write(&wrapper, format!("#!/bin/sh -e\n\n{target} \"$@\"\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(resolve_wrapper(&wrapper).unwrap(), target);
+
+        std::fs::write(&wrapper, "#!/bin/sh\nexec chrome \"$@\"\n").unwrap();
+        assert!(matches!(
+            resolve_wrapper(&wrapper),
+            Err(ToolchainError::UnresolvedWrapper { .. })
+        ));
+    }
+
+    #[test]
+    fn pinned_fonts_are_the_only_ones_accepted() {
+        let fonts = Fonts::Pinned(vec![
+            Utf8PathBuf::from("/f/a.ttf"),
+            Utf8PathBuf::from("/f/b.ttf"),
+        ]);
+        let xml = fonts.fontconfig().unwrap();
+        assert_eq!(xml.matches("<dir>/f</dir>").count(), 1);
+        assert!(xml.contains("<glob>/f/a.ttf</glob>") && xml.contains("<rejectfont>"));
+    }
+}

@@ -1,0 +1,122 @@
+//! The toolchain: which browser, encoder and fonts render, and proof of exactly which.
+
+mod fingerprint;
+mod locate;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+pub use fingerprint::{HashedFile, ToolchainFingerprint, hash_file, tail};
+pub use locate::{Fonts, FoundBy, Tool, locate_chrome, locate_ffmpeg, resolve_wrapper};
+
+/// The command that installs the browser, fonts and ffmpeg on Debian 12+.
+pub const DEBIAN_INSTALL: &str =
+    "apt-get update && apt-get install -y chromium-headless-shell ffmpeg fonts-dejavu-core";
+
+/// Why the toolchain cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolchainError {
+    /// No browser found.
+    #[error("chrome-headless-shell not found (tried {tried})")]
+    ChromeMissing {
+        /// Where framelock looked.
+        tried: String,
+    },
+    /// No ffmpeg found.
+    #[error("ffmpeg not found (tried {tried})")]
+    FfmpegMissing {
+        /// Where framelock looked.
+        tried: String,
+    },
+    /// The pinned fonts are not installed.
+    #[error("pinned font {path} not found")]
+    FontsMissing {
+        /// The first missing file.
+        path: Utf8PathBuf,
+    },
+    /// `FONTCONFIG_FILE` names a file that does not exist.
+    #[error("FONTCONFIG_FILE names {path}, which does not exist")]
+    FontconfigMissing {
+        /// The file.
+        path: Utf8PathBuf,
+    },
+    /// A tool path is not executable.
+    #[error("{path} is not an executable file")]
+    NotExecutable {
+        /// The path.
+        path: Utf8PathBuf,
+    },
+    /// A wrapper script whose real binary could not be found.
+    #[error("{path} is a script, and no absolute path to the browser binary was found in it")]
+    UnresolvedWrapper {
+        /// The script.
+        path: Utf8PathBuf,
+    },
+    /// A path is not UTF-8.
+    #[error("{path}: path is not valid UTF-8")]
+    NotUtf8 {
+        /// The path, lossily shown.
+        path: String,
+    },
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A tool ran but failed.
+    #[error("`{command}` failed ({status}): {stderr}")]
+    Unusable {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// The tail of its stderr.
+        stderr: String,
+    },
+}
+
+impl ToolchainError {
+    /// The install command or next step.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ToolchainError::ChromeMissing { .. } => Some(format!(
+                "install it with: {DEBIAN_INSTALL} (Debian 12+; Ubuntu has no such package: use `nix develop` with this repository's flake), or point --chrome / FRAMELOCK_CHROME at it"
+            )),
+            ToolchainError::FfmpegMissing { .. } => Some(format!(
+                "install it with: {DEBIAN_INSTALL}, or point --ffmpeg / FRAMELOCK_FFMPEG at it"
+            )),
+            ToolchainError::FontsMissing { .. } => {
+                Some(format!("install it with: {DEBIAN_INSTALL}"))
+            }
+            _ => Some("run `framelock doctor` for details".into()),
+        }
+    }
+}
+
+/// The located tools.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    /// The browser.
+    pub chrome: Tool,
+    /// The encoder.
+    pub ffmpeg: Tool,
+    /// The fonts.
+    pub fonts: Fonts,
+}
+
+impl Toolchain {
+    /// Finds every tool, flags first.
+    pub fn locate(
+        chrome: Option<&Utf8Path>,
+        ffmpeg: Option<&Utf8Path>,
+    ) -> Result<Toolchain, ToolchainError> {
+        Ok(Toolchain {
+            chrome: locate_chrome(chrome)?,
+            ffmpeg: locate_ffmpeg(ffmpeg)?,
+            fonts: Fonts::locate()?,
+        })
+    }
+}
