@@ -6,7 +6,13 @@
 
 use std::fmt;
 
-/// The flags of DESIGN.md's determinism recipe, for BeginFrame capture.
+/// The flags of DESIGN.md's determinism recipe, for BeginFrame capture, plus
+/// `--disable-gpu-compositing`: with GPU compositing, an animated composited layer (a scaled or
+/// rotated title) keeps the raster scale it was first rastered at, so a browser that starts at
+/// frame 30 rasterised it differently from one that walked frames 0..29 (measured on
+/// css-keyframes: 18 of 30 frames differed, up to 39 levels). Software compositing re-rasters
+/// from the current state and was frame-exact at every chunk start tried, and twice as fast
+/// at 320×180. WebGL still runs on SwiftShader.
 const DETERMINISTIC: &[&str] = &[
     "--deterministic-mode",
     "--enable-begin-frame-control",
@@ -18,6 +24,7 @@ const DETERMINISTIC: &[&str] = &[
     "--disable-image-animation-resync",
     "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
+    "--disable-gpu-compositing",
     "--disable-skia-runtime-opts",
     "--font-render-hinting=none",
     "--force-color-profile=srgb",

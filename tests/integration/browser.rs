@@ -1,0 +1,158 @@
+//! The browser through the library: every configured flag reaches Chrome, and a browser that
+//! dies mid-render is reported and reaped with no output left.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Duration;
+
+use camino::Utf8PathBuf;
+use framelock::browser::{
+    BrowserError, CaptureMode, LaunchSpec, RuntimeConfig, SandboxPolicy, Session, SessionConfig,
+    configured_flags,
+};
+use framelock::composition::{Composition, Overrides};
+use framelock::render::{RenderRequest, render};
+use framelock::report::{RenderEvent, Reporter};
+use framelock::timing::Fps;
+use framelock::toolchain::Toolchain;
+
+use crate::harness::fixture;
+
+fn utf8(p: std::path::PathBuf) -> Utf8PathBuf {
+    Utf8PathBuf::from_path_buf(p).unwrap()
+}
+
+fn flags_for(mode: CaptureMode) -> Vec<String> {
+    let mut flags: Vec<String> = configured_flags(mode)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if SandboxPolicy::Auto.decide().disabled {
+        flags.push("--no-sandbox".into());
+    }
+    flags
+}
+
+fn session_config(mode: CaptureMode) -> SessionConfig {
+    let toolchain = Toolchain::locate(None, None).unwrap();
+    SessionConfig {
+        launch: LaunchSpec {
+            binary: toolchain.chrome.real.clone(),
+            flags: flags_for(mode),
+            fontconfig: toolchain.fonts.fontconfig().unwrap(),
+            timeout: Duration::from_secs(30),
+        },
+        capture: mode,
+        width: 320,
+        height: 180,
+        runtime: RuntimeConfig {
+            fps: Fps::new(30, 1).unwrap(),
+            seed: 0,
+            variables: serde_json::Map::new(),
+            virtual_time: true,
+        },
+        root: utf8(fixture("css-keyframes")),
+        frame_timeout: Duration::from_secs(30),
+    }
+}
+
+/// Every flag of the determinism recipe arrives on Chrome's command line, and the screenshot
+/// fallback's browser runs without begin-frame control.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_configured_flag_reaches_the_browser() {
+    for mode in [CaptureMode::BeginFrame, CaptureMode::Screenshot] {
+        let mut session = Session::start(session_config(mode)).await.unwrap();
+        let args = session.command_line().await.unwrap();
+        for flag in flags_for(mode) {
+            assert!(args.contains(&flag), "{mode}: {flag} missing from {args:?}");
+        }
+        let begin_frame = args.iter().any(|a| a == "--enable-begin-frame-control");
+        assert_eq!(
+            begin_frame,
+            mode == CaptureMode::BeginFrame,
+            "{mode}: {args:?}"
+        );
+        let gpu = session.gpu_renderer().await.unwrap();
+        assert!(gpu.contains("SwiftShader"), "{gpu}");
+        let pid = session.browser_pid();
+        session.close().await;
+        assert_group_gone(pid);
+    }
+}
+
+/// Kills the browser when frame 10 has been captured.
+#[derive(Default)]
+struct KillAtFrame10 {
+    pid: AtomicI32,
+}
+
+impl Reporter for KillAtFrame10 {
+    fn report(&self, event: &RenderEvent) {
+        match event {
+            RenderEvent::Started { browser_pid, .. } => {
+                self.pid.store(*browser_pid, Ordering::SeqCst)
+            }
+            RenderEvent::FrameCaptured { frame } if frame.0 == 10 => {
+                // SAFETY: sends a signal to the browser this render started.
+                unsafe { libc::kill(self.pid.load(Ordering::SeqCst), libc::SIGKILL) };
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_killed_mid_render_is_reported_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = utf8(dir.path().join("out.mp4"));
+    let request = RenderRequest {
+        composition: Composition::load(&utf8(fixture("css-keyframes")), &Overrides::default())
+            .unwrap(),
+        output: output.clone(),
+        frames: None,
+        chunk_size: None,
+        png_dir: None,
+        capture: CaptureMode::BeginFrame,
+        sandbox: SandboxPolicy::Auto,
+        strict: false,
+        virtual_time: true,
+        frame_timeout: Duration::from_secs(30),
+        toolchain: Toolchain::locate(None, None).unwrap(),
+    };
+    let reporter = KillAtFrame10::default();
+    let err = render(&request, &reporter).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(
+            err,
+            framelock::Error::Browser(BrowserError::Crashed { .. } | BrowserError::Cdp { .. })
+        ),
+        "{message}"
+    );
+    assert_eq!(err.exit_code(), 3);
+    assert!(message.contains("browser"), "{message}");
+    assert_group_gone(reporter.pid.load(Ordering::SeqCst));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// No process of the browser's process group is alive (zombies excepted: already dead).
+fn assert_group_gone(pgid: i32) {
+    let mut alive = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the parenthesised command: state, ppid, pgrp.
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(2) == Some(&pgid.to_string().as_str()) && fields[0] != "Z" {
+            alive.push(stat);
+        }
+    }
+    assert!(
+        alive.is_empty(),
+        "browser processes still running: {alive:#?}"
+    );
+}

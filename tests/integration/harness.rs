@@ -1,0 +1,147 @@
+//! Shared test harness: temp dirs, running the built binary, reading frame codes from pixels.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A committed fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("fixtures").join(name)
+}
+
+/// A test-only fixture (bad or special input).
+pub fn test_fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures").join(name)
+}
+
+/// A temp folder that is also the `TMPDIR` of every framelock run in it, so a test can look
+/// for browsers it left behind by their profile path.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::Builder::new()
+                .prefix("framelock-test-")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `framelock ARGS` with this folder as TMPDIR and checks that no browser started
+    /// by it is still running afterwards.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let tmp = self.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_framelock"))
+            .args(args)
+            .env("TMPDIR", &tmp)
+            .env("CI", "1")
+            .output()
+            .unwrap();
+        assert_no_browser_left(&tmp);
+        out
+    }
+
+    /// Renders `composition` to `name.mp4` in this folder with extra args; returns the output.
+    pub fn render(&self, composition: &Path, name: &str, extra: &[&str]) -> Output {
+        let out = self.path().join(format!("{name}.mp4"));
+        let mut args = vec![
+            "render",
+            composition.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// Renders and returns the parsed `frames.json`, failing the test with stderr if the
+    /// render failed.
+    pub fn render_ok(&self, composition: &Path, name: &str, extra: &[&str]) -> Value {
+        let out = self.render(composition, name, extra);
+        assert!(
+            out.status.success(),
+            "render of {} failed: {}",
+            composition.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let record = self.path().join(format!("{name}.mp4.frames.json"));
+        serde_json::from_str(&std::fs::read_to_string(record).unwrap()).unwrap()
+    }
+
+    /// Names of the entries in the sandbox (except the TMPDIR).
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "tmp")
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// Fails if any process still has `marker` on its command line (browsers carry their profile
+/// folder, which lives under the run's TMPDIR).
+pub fn assert_no_browser_left(marker: &Path) {
+    let marker = marker.to_string_lossy().into_owned();
+    let mut left = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(&marker) {
+            left.push(format!("{pid}: {cmdline}"));
+        }
+    }
+    assert!(left.is_empty(), "processes left running: {left:#?}");
+}
+
+/// The frame hashes of a `frames.json`.
+pub fn hashes(record: &Value) -> Vec<String> {
+    record["frame_hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Reads code row `row` of a frame: 12 blocks of 8×8 px, block k white when bit k is 1.
+pub fn read_code(image: &image::RgbaImage, row: u32) -> u32 {
+    (0..12).fold(0, |code, k| {
+        let p = image.get_pixel(8 * k + 4, 8 * row + 4);
+        let luma = (u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000;
+        if luma >= 128 { code | (1 << k) } else { code }
+    })
+}
+
+/// Loads `dir/frame_NNNNNN.png`.
+pub fn frame_png(dir: &Path, i: u64) -> image::RgbaImage {
+    image::open(dir.join(format!("frame_{i:06}.png")))
+        .unwrap()
+        .into_rgba8()
+}
+
+/// stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

@@ -1,0 +1,278 @@
+//! The renderer's promises: every frame shows its own index, renders repeat exactly, a render
+//! that starts mid-way matches the continuous one, and the page cannot reach the network.
+
+use crate::harness::{Sandbox, fixture, frame_png, hashes, read_code, test_fixture};
+
+/// Each committed fixture with its frame count and number of code rows.
+const FIXTURES: &[(&str, u64, u32)] = &[
+    ("css-keyframes", 60, 1),
+    ("canvas-clock", 60, 1),
+    ("hf-protocol", 60, 1),
+    ("svg-smil-waapi", 50, 2),
+    ("timer-class", 60, 1),
+    ("hyperframes", 60, 1),
+];
+
+/// Renders a fixture twice (once writing PNGs), and checks that every frame shows its own
+/// code, consecutive frames differ, the second render has the same hashes, and frames.json
+/// counts the requested frames.
+fn check_fixture(name: &str, frames: u64, rows: u32) {
+    let sandbox = Sandbox::new();
+    let png_dir = sandbox.path().join("png");
+    let first = sandbox.render_ok(
+        &fixture(name),
+        "first",
+        &["--png-dir", png_dir.to_str().unwrap()],
+    );
+    assert_eq!(first["frame_count"], frames, "{name}: frame count");
+    assert_eq!(first["total_frames"], frames, "{name}: total frames");
+    let h1 = hashes(&first);
+    assert_eq!(h1.len() as u64, frames);
+    for i in 0..frames {
+        let image = frame_png(&png_dir, i);
+        for row in 0..rows {
+            assert_eq!(
+                read_code(&image, row) as u64,
+                i,
+                "{name}: frame {i}, code row {row}"
+            );
+        }
+    }
+    for (i, pair) in h1.windows(2).enumerate() {
+        assert_ne!(
+            pair[0],
+            pair[1],
+            "{name}: frames {i} and {} are identical",
+            i + 1
+        );
+    }
+    let second = sandbox.render_ok(&fixture(name), "second", &[]);
+    assert_eq!(h1, hashes(&second), "{name}: two renders differ");
+}
+
+#[test]
+fn css_keyframes_frames_show_their_index_and_repeat_exactly() {
+    let (n, f, r) = FIXTURES[0];
+    check_fixture(n, f, r);
+}
+
+#[test]
+fn canvas_clock_frames_show_their_index_and_repeat_exactly() {
+    let (n, f, r) = FIXTURES[1];
+    check_fixture(n, f, r);
+}
+
+#[test]
+fn hf_protocol_frames_show_their_index_and_repeat_exactly() {
+    let (n, f, r) = FIXTURES[2];
+    check_fixture(n, f, r);
+}
+
+#[test]
+fn svg_smil_waapi_frames_show_their_index_and_repeat_exactly() {
+    let (n, f, r) = FIXTURES[3];
+    check_fixture(n, f, r);
+}
+
+#[test]
+fn timer_class_frames_show_their_index_and_repeat_exactly() {
+    let (n, f, r) = FIXTURES[4];
+    check_fixture(n, f, r);
+}
+
+#[test]
+fn hyperframes_frames_show_their_index_and_repeat_exactly() {
+    let (n, f, r) = FIXTURES[5];
+    check_fixture(n, f, r);
+}
+
+/// Rendering frames [s, N) in a fresh browser gives the hashes of frames s..N of a full
+/// render: the property the distributed path rests on. Chunk starts are chosen off any
+/// animation period, after the timer fixture's timeout (0.5 s) has fired.
+#[test]
+fn a_render_starting_mid_way_matches_the_continuous_one() {
+    let sandbox = Sandbox::new();
+    for &(name, frames, _) in FIXTURES {
+        let meta: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture(name).join("meta.json")).unwrap(),
+        )
+        .unwrap();
+        if meta.get("expectedFindings").is_some() {
+            continue;
+        }
+        let full = hashes(&sandbox.render_ok(&fixture(name), &format!("{name}-full"), &[]));
+        for start in [17, frames - 7] {
+            let range = format!("{start}..{frames}");
+            let part = sandbox.render_ok(
+                &fixture(name),
+                &format!("{name}-from-{start}"),
+                &["--frames", &range],
+            );
+            assert_eq!(
+                hashes(&part),
+                full[start as usize..],
+                "{name}: frames {range} rendered from a fresh browser differ"
+            );
+        }
+    }
+}
+
+/// HyperFrames clips are visible exactly inside [start, start + duration), including starts
+/// given relative to other clips; the page reads renderConfig.variables.
+#[test]
+fn hyperframes_clips_are_visible_exactly_inside_their_intervals() {
+    // From fixtures/hyperframes/README.md: (first visible frame, last visible frame, x, rgb).
+    let clips: [(u64, u64, u32, [u8; 3]); 5] = [
+        (8, 28, 30, [255, 0, 0]),
+        (41, 55, 92, [0, 255, 0]),
+        (29, 49, 154, [0, 0, 255]),
+        (3, 51, 216, [255, 255, 0]),
+        (38, 52, 278, [0, 255, 255]),
+    ];
+    let sandbox = Sandbox::new();
+    let png_dir = sandbox.path().join("png");
+    sandbox.render_ok(
+        &fixture("hyperframes"),
+        "hf",
+        &["--png-dir", png_dir.to_str().unwrap()],
+    );
+    for i in 0..60 {
+        let image = frame_png(&png_dir, i);
+        for (first, last, x, rgb) in clips {
+            let p = image.get_pixel(x, 144);
+            let visible = p[0] == rgb[0] && p[1] == rgb[1] && p[2] == rgb[2];
+            assert_eq!(
+                visible,
+                (first..=last).contains(&i),
+                "frame {i}, clip at x={x}: {p:?}"
+            );
+        }
+        let swatch = image.get_pixel(304, 24);
+        assert_eq!(
+            &swatch.0[..3],
+            &[255, 0, 255],
+            "frame {i}: accent variable not applied"
+        );
+    }
+}
+
+/// A page that paints Date.now(), performance.now() and Math.random() renders the same at
+/// different wall-clock times; with the runtime off (the debugging flag) it does not, which
+/// proves this test can fail.
+#[test]
+fn time_and_randomness_come_from_the_frame_index() {
+    let sandbox = Sandbox::new();
+    let a = hashes(&sandbox.render_ok(&fixture("canvas-clock"), "a", &[]));
+    let b = hashes(&sandbox.render_ok(&fixture("canvas-clock"), "b", &[]));
+    assert_eq!(
+        a, b,
+        "virtual time: renders at different wall-clock times differ"
+    );
+
+    let real_a = sandbox.render_ok(&fixture("canvas-clock"), "real-a", &["--debug-real-time"]);
+    let real_b = sandbox.render_ok(&fixture("canvas-clock"), "real-b", &["--debug-real-time"]);
+    assert_eq!(real_a["virtual_time"], false);
+    assert_ne!(
+        hashes(&real_a),
+        hashes(&real_b),
+        "with the real clock two renders should differ; the determinism check could not fail"
+    );
+    assert_ne!(hashes(&real_a), a);
+}
+
+/// Requests outside the composition are blocked and listed; --strict fails on them.
+#[test]
+fn outside_requests_are_blocked_listed_and_fail_under_strict() {
+    let sandbox = Sandbox::new();
+    let record = sandbox.render_ok(&test_fixture("outside-fetch"), "open", &[]);
+    let blocked: Vec<&str> = record["page_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "blocked-request")
+        .map(|e| e["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        blocked.contains(&"https://example.com/blocked.png"),
+        "{blocked:?}"
+    );
+    assert!(
+        blocked.contains(&"http://example.org/data.json"),
+        "{blocked:?}"
+    );
+
+    let strict = sandbox.render(&test_fixture("outside-fetch"), "strict", &["--strict"]);
+    assert_eq!(strict.status.code(), Some(1));
+    let err = crate::harness::stderr(&strict);
+    assert!(
+        err.contains("hermeticity") && err.contains("example."),
+        "{err}"
+    );
+    assert!(!sandbox.path().join("strict.mp4").exists());
+    assert!(!sandbox.path().join("strict.mp4.frames.json").exists());
+}
+
+/// The screenshot fallback seeks the same way: every frame shows its code, and two renders
+/// agree.
+#[test]
+fn screenshot_capture_is_deterministic_too() {
+    let sandbox = Sandbox::new();
+    let png_dir = sandbox.path().join("png");
+    let a = sandbox.render_ok(
+        &fixture("hf-protocol"),
+        "a",
+        &[
+            "--capture",
+            "screenshot",
+            "--png-dir",
+            png_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(a["capture_mode"], "screenshot");
+    for i in 0..60 {
+        assert_eq!(read_code(&frame_png(&png_dir, i), 0) as u64, i, "frame {i}");
+    }
+    let b = sandbox.render_ok(&fixture("hf-protocol"), "b", &["--capture", "screenshot"]);
+    assert_eq!(hashes(&a), hashes(&b));
+}
+
+/// With a chunk size the encoder restarts at each chunk start: every chunk opens with a key
+/// frame, the pixels are those of a one-chunk render, and the same plan gives the same bytes.
+#[test]
+fn chunked_encoding_restarts_the_encoder_at_chunk_starts() {
+    let sandbox = Sandbox::new();
+    let one = sandbox.render_ok(&fixture("css-keyframes"), "one", &[]);
+    let seven = sandbox.render_ok(&fixture("css-keyframes"), "seven", &["--chunk-size", "7"]);
+    sandbox.render_ok(&fixture("css-keyframes"), "again", &["--chunk-size", "7"]);
+    assert_eq!(seven["chunk_plan"].as_array().unwrap().len(), 9);
+    assert_eq!(hashes(&one), hashes(&seven));
+    let bytes = |name: &str| std::fs::read(sandbox.path().join(format!("{name}.mp4"))).unwrap();
+    assert_eq!(
+        bytes("seven"),
+        bytes("again"),
+        "same chunk plan, different bytes"
+    );
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "frame=key_frame",
+        ])
+        .args(["-of", "csv=p=0"])
+        .arg(sandbox.path().join("seven.mp4"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let keys: Vec<usize> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .filter(|(_, l)| l.starts_with('1'))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(keys, (0..60).step_by(7).collect::<Vec<_>>());
+}
