@@ -110,6 +110,8 @@ fn run_version(binary: &Utf8Path, args: &[&str]) -> Result<String, ToolchainErro
             stderr: tail(&String::from_utf8_lossy(&out.stderr)),
         });
     }
+    // ffmpeg's line goes on with a copyright notice that changes with the year, not the build.
+    let line = line.split(" Copyright").next().unwrap_or(line);
     Ok(line.trim().to_string())
 }
 

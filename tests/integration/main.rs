@@ -3,5 +3,6 @@
 
 mod bad_input;
 mod browser;
+mod doctor;
 mod harness;
 mod render;

@@ -276,3 +276,43 @@ fn chunked_encoding_restarts_the_encoder_at_chunk_starts() {
         .collect();
     assert_eq!(keys, (0..60).step_by(7).collect::<Vec<_>>());
 }
+
+/// Console messages are listed with the frame they happened at, in frames.json and on stderr.
+#[test]
+fn console_messages_are_reported_with_their_frame() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.render(&test_fixture("console-log"), "log", &[]);
+    let err = crate::harness::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("frame 3: console.log: hello from frame 3"),
+        "{err}"
+    );
+    assert!(
+        err.contains("frame 7: console.error: trouble at frame 7"),
+        "{err}"
+    );
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.path().join("log.mp4.frames.json")).unwrap(),
+    )
+    .unwrap();
+    let events: Vec<(serde_json::Value, String)> = record["page_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["frame"].clone(),
+                e["text"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            (serde_json::Value::Null, "loaded".to_string()),
+            (3.into(), "hello from frame 3".to_string()),
+            (7.into(), "trouble at frame 7".to_string()),
+        ]
+    );
+}

@@ -1,0 +1,76 @@
+//! `framelock doctor`: proves the toolchain works, and names the install command when it does
+//! not.
+
+use crate::harness::{Sandbox, stderr};
+
+#[test]
+fn doctor_reports_software_gpu_and_fingerprints() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["doctor", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["gpu"].as_str().unwrap().contains("SwiftShader"),
+        "{report}"
+    );
+    for key in ["toolchain_fingerprint", "render_settings_fingerprint"] {
+        let hash = report[key].as_str().unwrap();
+        assert_eq!(hash.len(), 64, "{key}: {hash}");
+    }
+    assert!(report["toolchain_files"].as_u64().unwrap() > 5, "{report}");
+    assert!(!report["fonts"].as_array().unwrap().is_empty());
+    let binary = report["chrome_binary"].as_str().unwrap();
+    let head = std::fs::read(binary).unwrap();
+    assert_eq!(
+        &head[..4],
+        b"\x7fELF",
+        "{binary} is not the real browser binary"
+    );
+}
+
+/// With no browser (or no ffmpeg) to be found, doctor and render exit 3 and print the command
+/// that installs it.
+#[test]
+fn a_missing_tool_exits_3_with_the_install_command() {
+    let sandbox = Sandbox::new();
+    let bin = sandbox.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let run = |args: &[&str], path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_framelock"))
+            .args(args)
+            .env("PATH", path)
+            .env_remove("FRAMELOCK_CHROME")
+            .env_remove("FRAMELOCK_FFMPEG")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["doctor"], &bin);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("chrome-headless-shell not found"), "{err}");
+    assert!(
+        err.contains("apt-get install -y chromium-headless-shell"),
+        "{err}"
+    );
+
+    let chrome = framelock::toolchain::locate_chrome(None).unwrap();
+    std::os::unix::fs::symlink(&chrome.given, bin.join("chromium-headless-shell")).unwrap();
+    let composition = crate::harness::fixture("css-keyframes");
+    let output = sandbox.path().join("out.mp4");
+    let out = run(
+        &[
+            "render",
+            composition.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+        ],
+        &bin,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("ffmpeg not found") && err.contains("apt-get install"),
+        "{err}"
+    );
+    assert!(!output.exists());
+}
