@@ -187,6 +187,18 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
 mod tests {
     use super::*;
 
+    /// The help text is part of the interface: a change to it shows up in review.
+    #[test]
+    fn help_text() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command().term_width(100);
+        insta::assert_snapshot!("help", cli.render_long_help().to_string());
+        for name in ["render", "doctor"] {
+            let sub = cli.find_subcommand_mut(name).expect("subcommand exists");
+            insta::assert_snapshot!(format!("help_{name}"), sub.render_long_help().to_string());
+        }
+    }
+
     #[test]
     fn command_lines() {
         let ok = [

@@ -180,3 +180,46 @@ fn a_hung_frame_is_an_error_naming_frame_and_tick() {
         started.elapsed()
     );
 }
+
+/// Ctrl-C in the middle of a render stops the browser and the encoder, exits 130 and leaves
+/// nothing behind.
+#[test]
+fn ctrl_c_mid_render_stops_everything_and_writes_nothing() {
+    use std::io::BufRead;
+    let sandbox = Sandbox::new();
+    let tmp = sandbox.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let out = sandbox.path().join("out.mp4");
+    let css = fixture("css-keyframes");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_framelock"))
+        .args(["render", css.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args(["--frame-count", "100000"])
+        .env("TMPDIR", &tmp)
+        .env("CI", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let started = line.contains("rendering css-keyframes");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    assert!(seen.last().unwrap().contains("rendering"), "{seen:?}");
+    // SAFETY: signals the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("interrupted")), "{rest:?}");
+    assert_eq!(
+        sandbox.entries(),
+        Vec::<String>::new(),
+        "output left behind"
+    );
+    crate::harness::assert_no_browser_left(&tmp);
+}
