@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::browser::{
     BrowserError, CaptureMode, LaunchSpec, RuntimeConfig, SandboxPolicy, Session, SessionConfig,
-    configured_flags,
+    launch_flags,
 };
 use crate::encode::EncoderSettings;
 use crate::error::Error;
@@ -76,13 +76,6 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
             .expect("fingerprinting does not panic")?;
 
     let sandbox = options.sandbox.decide();
-    let mut flags: Vec<String> = configured_flags(options.capture)
-        .into_iter()
-        .map(String::from)
-        .collect();
-    if sandbox.disabled {
-        flags.push("--no-sandbox".into());
-    }
     let page = tempfile::tempdir().map_err(|source| ToolchainError::Io {
         path: Utf8PathBuf::from("temporary folder"),
         source,
@@ -98,12 +91,7 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
         source,
     })?;
     let mut session = Session::start(SessionConfig {
-        launch: LaunchSpec {
-            binary: toolchain.chrome.real.clone(),
-            flags: flags.clone(),
-            fontconfig: toolchain.fonts.fontconfig()?,
-            timeout: Duration::from_secs(30),
-        },
+        launch: LaunchSpec::new(&toolchain, options.capture, &sandbox)?,
         capture: options.capture,
         width: 64,
         height: 64,
@@ -152,6 +140,6 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
         toolchain_fingerprint: fingerprint.hash.clone(),
         toolchain_files: fingerprint.files.len(),
         render_settings_fingerprint: render_settings_fingerprint(&settings),
-        flags,
+        flags: launch_flags(options.capture, &sandbox),
     })
 }

@@ -76,6 +76,17 @@ impl EncodeError {
     }
 }
 
+/// Output flags that keep encoder and muxer version strings, timestamps and metadata out of the
+/// bytes.
+const BITEXACT_OUTPUT: [&str; 6] = [
+    "-fflags",
+    "+bitexact",
+    "-flags:v",
+    "+bitexact",
+    "-map_metadata",
+    "-1",
+];
+
 /// The encoder argv for one chunk, without the program name. `gop` is the chunk length.
 pub fn chunk_args(
     settings: &EncoderSettings,
@@ -137,16 +148,11 @@ pub fn chunk_args(
             "bt709",
             "-color_range",
             "tv",
-            "-fflags",
-            "+bitexact",
-            "-flags:v",
-            "+bitexact",
-            "-map_metadata",
-            "-1",
-            "-y",
         ]
         .map(String::from),
     );
+    args.extend(BITEXACT_OUTPUT.map(String::from));
+    args.push("-y".into());
     args.push(output.to_string());
     args
 }
@@ -297,7 +303,7 @@ pub fn concat(
         path: list.clone(),
         source,
     })?;
-    let args: Vec<String> = [
+    let mut args: Vec<String> = [
         "-hide_banner",
         "-loglevel",
         "error",
@@ -309,19 +315,11 @@ pub fn concat(
         list.as_str(),
         "-c",
         "copy",
-        "-fflags",
-        "+bitexact",
-        "-flags:v",
-        "+bitexact",
-        "-map_metadata",
-        "-1",
-        "-f",
-        "mp4",
-        "-y",
-        output.as_str(),
     ]
     .map(String::from)
     .to_vec();
+    args.extend(BITEXACT_OUTPUT.map(String::from));
+    args.extend(["-f", "mp4", "-y", output.as_str()].map(String::from));
     let command = format!("{ffmpeg} {}", args.join(" "));
     let out = Command::new(ffmpeg)
         .args(&args)

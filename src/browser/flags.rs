@@ -142,6 +142,19 @@ pub fn configured_flags(mode: CaptureMode) -> Vec<&'static str> {
     flags
 }
 
+/// The flags a browser is started with: the configured list, plus `--no-sandbox` when the
+/// sandbox policy turned it off.
+pub fn launch_flags(mode: CaptureMode, sandbox: &SandboxDecision) -> Vec<String> {
+    let mut flags: Vec<String> = configured_flags(mode)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if sandbox.disabled {
+        flags.push("--no-sandbox".into());
+    }
+    flags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

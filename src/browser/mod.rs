@@ -13,7 +13,7 @@ use camino::Utf8PathBuf;
 
 pub use events::{PageEvent, PageEventKind, PageLog};
 pub use fence::ORIGIN;
-pub use flags::{CaptureMode, SandboxDecision, SandboxPolicy, configured_flags};
+pub use flags::{CaptureMode, SandboxDecision, SandboxPolicy, configured_flags, launch_flags};
 pub use process::{ChromeProcess, LaunchSpec};
 pub use runtime::{EPOCH_MS, RUNTIME_JS, RuntimeConfig};
 pub use session::{Session, SessionConfig};

@@ -15,6 +15,11 @@ use std::time::Duration;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::BrowserError;
+use super::flags::{CaptureMode, SandboxDecision, launch_flags};
+use crate::toolchain::{Toolchain, ToolchainError};
+
+/// How long a browser may take to open its DevTools endpoint.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many lines of Chrome's stderr are kept for error messages.
 const STDERR_TAIL_LINES: usize = 20;
@@ -30,6 +35,23 @@ pub struct LaunchSpec {
     pub fontconfig: String,
     /// How long to wait for the DevTools endpoint.
     pub timeout: Duration,
+}
+
+impl LaunchSpec {
+    /// The launch of a render or `doctor` browser: the toolchain's real binary and pinned
+    /// fonts, the flags of `capture`, the sandbox as decided.
+    pub fn new(
+        toolchain: &Toolchain,
+        capture: CaptureMode,
+        sandbox: &SandboxDecision,
+    ) -> Result<LaunchSpec, ToolchainError> {
+        Ok(LaunchSpec {
+            binary: toolchain.chrome.real.clone(),
+            flags: launch_flags(capture, sandbox),
+            fontconfig: toolchain.fonts.fontconfig()?,
+            timeout: LAUNCH_TIMEOUT,
+        })
+    }
 }
 
 /// A running browser, owned: dropping it kills the process group and reaps the browser.

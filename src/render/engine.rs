@@ -15,7 +15,7 @@ use super::record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, frames_re
 use super::settings::{RenderSettings, render_settings_fingerprint};
 use crate::browser::{
     BrowserError, CaptureMode, LaunchSpec, PageEventKind, RuntimeConfig, SandboxPolicy, Session,
-    SessionConfig, configured_flags,
+    SessionConfig,
 };
 use crate::composition::{Composition, DurationSource, DurationSpec};
 use crate::encode::{EncoderSettings, concat};
@@ -152,20 +152,8 @@ pub async fn render(
     if let Some(reason) = sandbox.reason.filter(|_| sandbox.disabled) {
         reporter.report(&RenderEvent::SandboxDisabled { reason });
     }
-    let mut flags: Vec<String> = configured_flags(request.capture)
-        .into_iter()
-        .map(String::from)
-        .collect();
-    if sandbox.disabled {
-        flags.push("--no-sandbox".into());
-    }
     let session_config = SessionConfig {
-        launch: LaunchSpec {
-            binary: request.toolchain.chrome.real.clone(),
-            flags,
-            fontconfig: request.toolchain.fonts.fontconfig()?,
-            timeout: Duration::from_secs(30),
-        },
+        launch: LaunchSpec::new(&request.toolchain, request.capture, &sandbox)?,
         capture: request.capture,
         width: comp.width,
         height: comp.height,

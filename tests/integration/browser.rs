@@ -7,7 +7,6 @@ use std::time::Duration;
 use camino::Utf8PathBuf;
 use framelock::browser::{
     BrowserError, CaptureMode, LaunchSpec, RuntimeConfig, SandboxPolicy, Session, SessionConfig,
-    configured_flags,
 };
 use framelock::composition::{Composition, Overrides};
 use framelock::render::{RenderRequest, render};
@@ -21,26 +20,39 @@ fn utf8(p: std::path::PathBuf) -> Utf8PathBuf {
     Utf8PathBuf::from_path_buf(p).unwrap()
 }
 
-fn flags_for(mode: CaptureMode) -> Vec<String> {
-    let mut flags: Vec<String> = configured_flags(mode)
-        .into_iter()
-        .map(String::from)
-        .collect();
-    if SandboxPolicy::Auto.decide().disabled {
-        flags.push("--no-sandbox".into());
-    }
-    flags
-}
+/// The determinism recipe, written out independently of the code that builds it, so a flag
+/// dropped from the code fails here.
+const RECIPE: &[&str] = &[
+    "--deterministic-mode",
+    "--enable-begin-frame-control",
+    "--run-all-compositor-stages-before-draw",
+    "--disable-new-content-rendering-timeout",
+    "--disable-threaded-animation",
+    "--disable-threaded-scrolling",
+    "--disable-checker-imaging",
+    "--disable-image-animation-resync",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-gpu-compositing",
+    "--disable-skia-runtime-opts",
+    "--font-render-hinting=none",
+    "--force-color-profile=srgb",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--enable-automation",
+];
+
+/// The flags the screenshot fallback must not have.
+const BEGIN_FRAME_ONLY: &[&str] = &["--deterministic-mode", "--enable-begin-frame-control"];
 
 fn session_config(mode: CaptureMode) -> SessionConfig {
     let toolchain = Toolchain::locate(None, None).unwrap();
     SessionConfig {
-        launch: LaunchSpec {
-            binary: toolchain.chrome.real.clone(),
-            flags: flags_for(mode),
-            fontconfig: toolchain.fonts.fontconfig().unwrap(),
-            timeout: Duration::from_secs(30),
-        },
+        launch: LaunchSpec::new(&toolchain, mode, &SandboxPolicy::Auto.decide()).unwrap(),
         capture: mode,
         width: 320,
         height: 180,
@@ -62,14 +74,16 @@ async fn every_configured_flag_reaches_the_browser() {
     for mode in [CaptureMode::BeginFrame, CaptureMode::Screenshot] {
         let mut session = Session::start(session_config(mode)).await.unwrap();
         let args = session.command_line().await.unwrap();
-        for flag in flags_for(mode) {
-            assert!(args.contains(&flag), "{mode}: {flag} missing from {args:?}");
+        for flag in RECIPE {
+            let expected = mode == CaptureMode::BeginFrame || !BEGIN_FRAME_ONLY.contains(flag);
+            let present = args.iter().any(|a| a == flag);
+            assert_eq!(present, expected, "{mode}: {flag} in {args:?}");
         }
-        let begin_frame = args.iter().any(|a| a == "--enable-begin-frame-control");
+        let sandbox_off = args.iter().any(|a| a == "--no-sandbox");
         assert_eq!(
-            begin_frame,
-            mode == CaptureMode::BeginFrame,
-            "{mode}: {args:?}"
+            sandbox_off,
+            SandboxPolicy::Auto.decide().disabled,
+            "{args:?}"
         );
         let gpu = session.gpu_renderer().await.unwrap();
         assert!(gpu.contains("SwiftShader"), "{gpu}");
