@@ -91,7 +91,7 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
         source,
     })?;
     let mut session = Session::start(SessionConfig {
-        launch: LaunchSpec::new(&toolchain, options.capture, &sandbox)?,
+        launch: LaunchSpec::new(&toolchain, options.capture, &sandbox),
         capture: options.capture,
         width: 64,
         height: 64,

@@ -16,7 +16,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::BrowserError;
 use super::flags::{CaptureMode, SandboxDecision, launch_flags};
-use crate::toolchain::{Toolchain, ToolchainError};
+use crate::toolchain::{Fonts, Toolchain};
 
 /// How long a browser may take to open its DevTools endpoint.
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,8 +31,8 @@ pub struct LaunchSpec {
     pub binary: Utf8PathBuf,
     /// The configured flags, each with its leading dashes.
     pub flags: Vec<String>,
-    /// Contents of the fontconfig file Chrome sees, listing only the pinned fonts.
-    pub fontconfig: String,
+    /// The pinned fonts, the only ones Chrome sees.
+    pub fonts: Fonts,
     /// How long to wait for the DevTools endpoint.
     pub timeout: Duration,
 }
@@ -44,13 +44,13 @@ impl LaunchSpec {
         toolchain: &Toolchain,
         capture: CaptureMode,
         sandbox: &SandboxDecision,
-    ) -> Result<LaunchSpec, ToolchainError> {
-        Ok(LaunchSpec {
+    ) -> LaunchSpec {
+        LaunchSpec {
             binary: toolchain.chrome.real.clone(),
             flags: launch_flags(capture, sandbox),
-            fontconfig: toolchain.fonts.fontconfig()?,
+            fonts: toolchain.fonts.clone(),
             timeout: LAUNCH_TIMEOUT,
-        })
+        }
     }
 }
 
@@ -80,7 +80,14 @@ impl ChromeProcess {
             .expect("temp directories are created under a UTF-8 TMPDIR by tempfile")
             .to_owned();
         let fonts_conf = profile_dir.join("fonts.conf");
-        std::fs::write(&fonts_conf, &spec.fontconfig).map_err(|source| BrowserError::Launch {
+        let fontconfig = spec
+            .fonts
+            .fontconfig(&profile_dir.join("fontconfig-cache"))
+            .map_err(|e| BrowserError::Launch {
+                binary: spec.binary.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        std::fs::write(&fonts_conf, fontconfig).map_err(|source| BrowserError::Launch {
             binary: spec.binary.clone(),
             source,
         })?;

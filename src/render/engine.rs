@@ -153,7 +153,7 @@ pub async fn render(
         reporter.report(&RenderEvent::SandboxDisabled { reason });
     }
     let session_config = SessionConfig {
-        launch: LaunchSpec::new(&request.toolchain, request.capture, &sandbox)?,
+        launch: LaunchSpec::new(&request.toolchain, request.capture, &sandbox),
         capture: request.capture,
         width: comp.width,
         height: comp.height,

@@ -91,13 +91,14 @@ impl ToolchainFingerprint {
 }
 
 fn run_version(binary: &Utf8Path, args: &[&str]) -> Result<String, ToolchainError> {
-    let out = Command::new(binary)
-        .args(args)
-        .output()
-        .map_err(|source| ToolchainError::Io {
-            path: binary.to_owned(),
-            source,
-        })?;
+    let out =
+        Command::new(binary)
+            .args(args)
+            .output()
+            .map_err(|source| ToolchainError::CannotRun {
+                command: format!("{binary} {}", args.join(" ")),
+                source,
+            })?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()

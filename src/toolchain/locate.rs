@@ -29,8 +29,8 @@ const DEBIAN_PINNED_FONTS: &[&str] = &[
 /// How a tool was found, for `doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FoundBy {
-    /// A command-line flag.
-    Flag,
+    /// A command-line flag (`--chrome`, `--ffmpeg`).
+    Flag(&'static str),
     /// An environment variable.
     Env(&'static str),
     /// A name on `PATH`.
@@ -40,7 +40,7 @@ pub enum FoundBy {
 impl std::fmt::Display for FoundBy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FoundBy::Flag => f.write_str("command-line flag"),
+            FoundBy::Flag(flag) => f.write_str(flag),
             FoundBy::Env(var) => write!(f, "${var}"),
             FoundBy::Path(name) => write!(f, "`{name}` on PATH"),
         }
@@ -90,8 +90,9 @@ impl Fonts {
     }
 
     /// The fontconfig file contents to give the browser. Pinned fonts are listed by their
-    /// folder (`<dir>`), so only that folder is searched; the cache lives beside the file.
-    pub fn fontconfig(&self) -> Result<String, ToolchainError> {
+    /// folder (`<dir>`), and only the pinned files in it are accepted; fontconfig's cache goes
+    /// to `cache_dir` (the browser's private folder).
+    pub fn fontconfig(&self, cache_dir: &Utf8Path) -> Result<String, ToolchainError> {
         match self {
             Fonts::File(path) => {
                 std::fs::read_to_string(path).map_err(|source| ToolchainError::Io {
@@ -115,9 +116,11 @@ impl Fonts {
                     xml.push_str(&format!("      <glob>{f}</glob>\n"));
                 }
                 xml.push_str("    </acceptfont>\n  </selectfont>\n");
-                xml.push_str(
-                    "  <cachedir prefix=\"relative\">fontconfig-cache</cachedir>\n</fontconfig>\n",
-                );
+                xml.push_str(&format!(
+                    "  <cachedir>{cache_dir}</cachedir>
+</fontconfig>
+"
+                ));
                 Ok(xml)
             }
         }
@@ -127,8 +130,11 @@ impl Fonts {
     pub fn files(&self) -> Result<Vec<Utf8PathBuf>, ToolchainError> {
         let mut files = match self {
             Fonts::Pinned(files) => files.clone(),
-            Fonts::File(_) => {
-                let xml = self.fontconfig()?;
+            Fonts::File(path) => {
+                let xml = std::fs::read_to_string(path).map_err(|source| ToolchainError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
                 let mut out = Vec::new();
                 for dir in xml
                     .split("<dir>")
@@ -165,12 +171,13 @@ fn collect_fonts(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) {
 
 /// Finds the browser.
 pub fn locate_chrome(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
-    let (given, found_by) = find("FRAMELOCK_CHROME", CHROME_NAMES, flag)
+    let (given, found_by) = find("--chrome", "FRAMELOCK_CHROME", CHROME_NAMES, flag)
         .ok_or(ToolchainError::ChromeMissing {
         tried:
             "--chrome, $FRAMELOCK_CHROME, chrome-headless-shell and chromium-headless-shell on PATH"
                 .into(),
     })?;
+    check_given("chrome-headless-shell", &given, &found_by)?;
     let real = resolve_wrapper(&given)?;
     Ok(Tool {
         given,
@@ -181,10 +188,12 @@ pub fn locate_chrome(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
 
 /// Finds ffmpeg.
 pub fn locate_ffmpeg(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
-    let (given, found_by) =
-        find("FRAMELOCK_FFMPEG", &["ffmpeg"], flag).ok_or(ToolchainError::FfmpegMissing {
+    let (given, found_by) = find("--ffmpeg", "FRAMELOCK_FFMPEG", &["ffmpeg"], flag).ok_or(
+        ToolchainError::FfmpegMissing {
             tried: "--ffmpeg, $FRAMELOCK_FFMPEG, ffmpeg on PATH".into(),
-        })?;
+        },
+    )?;
+    check_given("ffmpeg", &given, &found_by)?;
     let real = given
         .canonicalize_utf8()
         .map_err(|source| ToolchainError::Io {
@@ -198,13 +207,36 @@ pub fn locate_ffmpeg(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
     })
 }
 
+/// A path from a flag or a variable must name an executable file; say which one did not.
+fn check_given(
+    tool: &'static str,
+    given: &Utf8Path,
+    found_by: &FoundBy,
+) -> Result<(), ToolchainError> {
+    if matches!(found_by, FoundBy::Path(_)) || is_executable(given.as_std_path()) {
+        return Ok(());
+    }
+    let reason = if given.exists() {
+        "not an executable file"
+    } else {
+        "no such file"
+    };
+    Err(ToolchainError::BadToolPath {
+        tool,
+        path: given.to_owned(),
+        found_by: found_by.to_string(),
+        reason: reason.into(),
+    })
+}
+
 fn find(
+    flag_name: &'static str,
     env: &'static str,
     names: &[&str],
     flag: Option<&Utf8Path>,
 ) -> Option<(Utf8PathBuf, FoundBy)> {
     if let Some(path) = flag {
-        return Some((path.to_owned(), FoundBy::Flag));
+        return Some((path.to_owned(), FoundBy::Flag(flag_name)));
     }
     if let Some(path) = std::env::var_os(env).filter(|v| !v.is_empty()) {
         return Some((
@@ -300,8 +332,9 @@ mod tests {
             Utf8PathBuf::from("/f/a.ttf"),
             Utf8PathBuf::from("/f/b.ttf"),
         ]);
-        let xml = fonts.fontconfig().unwrap();
+        let xml = fonts.fontconfig(Utf8Path::new("/c")).unwrap();
         assert_eq!(xml.matches("<dir>/f</dir>").count(), 1);
         assert!(xml.contains("<glob>/f/a.ttf</glob>") && xml.contains("<rejectfont>"));
+        assert!(xml.contains("<cachedir>/c</cachedir>"), "{xml}");
     }
 }

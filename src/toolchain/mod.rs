@@ -39,6 +39,18 @@ pub enum ToolchainError {
         /// The file.
         path: Utf8PathBuf,
     },
+    /// A tool path given by a flag or an environment variable is unusable.
+    #[error("{tool} given by {found_by} is unusable: {path}: {reason}")]
+    BadToolPath {
+        /// `chrome-headless-shell` or `ffmpeg`.
+        tool: &'static str,
+        /// The path given.
+        path: Utf8PathBuf,
+        /// Which flag or variable gave it.
+        found_by: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A tool path is not executable.
     #[error("{path} is not an executable file")]
     NotExecutable {
@@ -66,6 +78,15 @@ pub enum ToolchainError {
         #[source]
         source: std::io::Error,
     },
+    /// A tool could not be started at all.
+    #[error("`{command}` could not run: {source}")]
+    CannotRun {
+        /// The command line.
+        command: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A tool ran but failed.
     #[error("`{command}` failed ({status}): {stderr}")]
     Unusable {
@@ -83,7 +104,7 @@ impl ToolchainError {
     pub fn hint(&self) -> Option<String> {
         match self {
             ToolchainError::ChromeMissing { .. } => Some(format!(
-                "install it with: {DEBIAN_INSTALL} (Debian 12+; Ubuntu has no such package: use `nix develop` with this repository's flake), or point --chrome / FRAMELOCK_CHROME at it"
+                "install it with: {DEBIAN_INSTALL} (Debian 12+), or point --chrome / FRAMELOCK_CHROME at a chrome-headless-shell binary"
             )),
             ToolchainError::FfmpegMissing { .. } => Some(format!(
                 "install it with: {DEBIAN_INSTALL}, or point --ffmpeg / FRAMELOCK_FFMPEG at it"
@@ -91,7 +112,13 @@ impl ToolchainError {
             ToolchainError::FontsMissing { .. } => {
                 Some(format!("install it with: {DEBIAN_INSTALL}"))
             }
-            _ => Some("run `framelock doctor` for details".into()),
+            ToolchainError::BadToolPath { found_by, .. } => Some(format!(
+                "point {found_by} at an existing executable, or leave it unset to search PATH"
+            )),
+            ToolchainError::UnresolvedWrapper { .. } => {
+                Some("give the browser binary itself with --chrome or FRAMELOCK_CHROME".into())
+            }
+            _ => None,
         }
     }
 }

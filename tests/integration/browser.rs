@@ -52,7 +52,7 @@ const BEGIN_FRAME_ONLY: &[&str] = &["--deterministic-mode", "--enable-begin-fram
 fn session_config(mode: CaptureMode) -> SessionConfig {
     let toolchain = Toolchain::locate(None, None).unwrap();
     SessionConfig {
-        launch: LaunchSpec::new(&toolchain, mode, &SandboxPolicy::Auto.decide()).unwrap(),
+        launch: LaunchSpec::new(&toolchain, mode, &SandboxPolicy::Auto.decide()),
         capture: mode,
         width: 320,
         height: 180,

@@ -74,3 +74,29 @@ fn a_missing_tool_exits_3_with_the_install_command() {
     );
     assert!(!output.exists());
 }
+
+/// A tool path given by a flag or a variable that does not work names the tool and where the
+/// path came from.
+#[test]
+fn a_bad_tool_path_names_the_tool_and_its_source() {
+    let sandbox = Sandbox::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_framelock"))
+        .args(["doctor"])
+        .env("FRAMELOCK_FFMPEG", "/nonexistent/ffmpeg")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("ffmpeg given by $FRAMELOCK_FFMPEG"), "{err}");
+    assert!(err.contains("/nonexistent/ffmpeg: no such file"), "{err}");
+
+    let not_executable = sandbox.path().join("chrome");
+    std::fs::write(&not_executable, "plain text").unwrap();
+    let out = sandbox.run(&["doctor", "--chrome", not_executable.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("given by --chrome") && err.contains("not an executable"),
+        "{err}"
+    );
+}
