@@ -105,7 +105,7 @@ pub enum DurationSpec {
 }
 
 /// Where a duration was read from; recorded so a user can tell why a render has N frames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DurationSource {
     /// `--duration` or `--frame-count`.

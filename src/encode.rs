@@ -19,7 +19,7 @@ use crate::toolchain::tail;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EncoderSettings {
     /// x264 preset.
-    pub preset: &'static str,
+    pub preset: String,
     /// Constant quantiser.
     pub qp: u8,
 }
@@ -27,7 +27,7 @@ pub struct EncoderSettings {
 impl Default for EncoderSettings {
     fn default() -> Self {
         EncoderSettings {
-            preset: "veryfast",
+            preset: "veryfast".into(),
             qp: 18,
         }
     }
@@ -120,13 +120,11 @@ pub fn chunk_args(
             "-c:v",
             "libx264",
             "-preset",
-            settings.preset,
-            "-threads",
-            "1",
-            "-qp",
         ]
         .map(String::from),
     );
+    args.push(settings.preset.clone());
+    args.extend(["-threads", "1", "-qp"].map(String::from));
     args.push(settings.qp.to_string());
     args.push("-g".into());
     args.push(gop.to_string());

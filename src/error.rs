@@ -5,9 +5,12 @@
 //! obvious next step, a hint that says what to do.
 
 use crate::browser::BrowserError;
+use crate::bundle::BundleError;
+use crate::distributed::DistributedError;
 use crate::composition::CompositionError;
 use crate::encode::EncodeError;
 use crate::render::RenderError;
+use crate::store::StoreError;
 use crate::toolchain::ToolchainError;
 
 /// Exit codes, documented in the README. They are part of the interface: scripts and CI branch on
@@ -43,6 +46,15 @@ pub enum Error {
     /// The render as a whole failed.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// A bundle could not be made, read or trusted.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// The store could not be used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A worker or the distributed run failed.
+    #[error(transparent)]
+    Distributed(#[from] DistributedError),
     /// The user pressed Ctrl-C; everything started was stopped and nothing was written.
     #[error("interrupted: stopped the browser and the encoder, no output was written")]
     Interrupted,
@@ -57,6 +69,9 @@ impl Error {
             Error::Browser(e) => e.exit_code(),
             Error::Encode(e) => e.exit_code(),
             Error::Render(e) => e.exit_code(),
+            Error::Bundle(e) => e.exit_code(),
+            Error::Store(e) => e.exit_code(),
+            Error::Distributed(e) => e.exit_code(),
             Error::Interrupted => exit_code::INTERRUPTED,
         }
     }
@@ -66,6 +81,7 @@ impl Error {
         match self {
             Error::Toolchain(e) => e.hint(),
             Error::Browser(e) => e.hint(),
+            Error::Distributed(e) => e.hint(),
             _ => None,
         }
     }

@@ -7,12 +7,16 @@
 #![warn(missing_docs)]
 
 pub mod browser;
+pub mod bundle;
 pub mod cli;
 pub mod composition;
+pub mod distributed;
 pub mod doctor;
 pub mod encode;
 pub mod error;
+pub mod hash;
 pub mod render;
+pub mod store;
 pub mod report;
 pub mod timing;
 pub mod toolchain;

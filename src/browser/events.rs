@@ -7,10 +7,10 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One thing the page did, at a frame (`None`: while loading, before frame capture began).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageEvent {
     /// The frame being prepared, or `None` during load.
     pub frame: Option<u64>,
@@ -20,7 +20,7 @@ pub struct PageEvent {
 }
 
 /// The kinds of [`PageEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PageEventKind {
     /// `console.log` and friends.

@@ -62,6 +62,8 @@ pub struct ChromeProcess {
     ws_url: String,
     command_line: String,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    // Dropping it ends the guardian thread, after Drop::drop killed and reaped the browser.
+    _guardian: mpsc::Sender<()>,
     // Deleted after the browser is gone (field order: dropped after `Drop::drop` ran).
     _profile: tempfile::TempDir,
 }
@@ -106,10 +108,34 @@ impl ChromeProcess {
             .stderr(Stdio::piped())
             .process_group(0);
         let command_line = format!("{} {}", spec.binary, spec.flags.join(" "));
-        let mut child = cmd.spawn().map_err(|source| BrowserError::Launch {
-            binary: spec.binary.clone(),
-            source,
-        })?;
+        // SAFETY: prctl is async-signal-safe and touches only the child being started.
+        unsafe {
+            cmd.pre_exec(|| {
+                // If framelock dies without running its cleanup (SIGKILL), the kernel kills the
+                // browser: the "parent" here is the guardian thread below, which lives exactly
+                // as long as this ChromeProcess or the framelock process.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let (spawned_tx, spawned_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let ok = spawned_tx.send(cmd.spawn()).is_ok();
+            if ok {
+                // Returns when the ChromeProcess is dropped (the sender goes away).
+                let _ = release_rx.recv();
+            }
+        });
+        let mut child = spawned_rx
+            .recv()
+            .expect("the guardian thread sends the spawn result")
+            .map_err(|source| BrowserError::Launch {
+                binary: spec.binary.clone(),
+                source,
+            })?;
         let pgid = i32::try_from(child.id()).expect("process ids fit in i32");
 
         let stderr = child.stderr.take().expect("stderr was piped above");
@@ -142,6 +168,7 @@ impl ChromeProcess {
             ws_url: String::new(),
             command_line,
             stderr_tail: tail,
+            _guardian: release_tx,
             _profile: profile,
         };
         match rx.recv_timeout(spec.timeout) {

@@ -6,13 +6,17 @@ use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::browser::{CaptureMode, SandboxPolicy};
+use crate::composition::Overrides;
+use crate::store::Execution;
 use crate::timing::{Fps, FrameRange};
 
 /// Prove that HTML-to-video rendering is reproducible.
 ///
 /// framelock renders a composition (a folder with an animating index.html) to video in
 /// chrome-headless-shell, deterministically: the page's clock, timers and randomness come from
-/// the frame index, and every frame's pixels are hashed.
+/// the frame index, and every frame's pixels are hashed. The same composition can be rendered
+/// in one process or split into chunks that separate worker processes render from a frozen,
+/// content-addressed bundle; both give the same frames.
 ///
 /// Exit codes: 0 success, 1 regression or drift found, 2 usage or input error, 3 environment
 /// error (missing or unusable toolchain), 130 interrupted.
@@ -27,30 +31,66 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Render a composition to video in one process.
+    /// Render a composition to video.
     ///
     /// Writes OUTPUT (H.264 MP4) and OUTPUT.frames.json: the frame rate, size, frame count,
-    /// capture mode, toolchain and render-settings fingerprints, the blake3 hash of each
-    /// frame's raw RGBA pixels, and everything the page logged, with its frame.
+    /// capture mode, bundle hash, fingerprints, the blake3 hash of each frame's raw RGBA
+    /// pixels, and everything the page logged, with its frame. The composition is planned into
+    /// a bundle first; chunk records go to the store, and an identical later render reuses
+    /// them (--no-cache renders anyway).
     ///
-    /// Example: framelock render fixtures/css-keyframes -o out.mp4
+    /// Examples:
+    ///   framelock render fixtures/css-keyframes -o out.mp4
+    ///   framelock render fixtures/css-keyframes -o out.mp4 --mode distributed-simulated --workers 2 --chunk-size 20
     Render(RenderOpts),
+    /// Freeze a composition into a content-addressed bundle a worker can render alone.
+    ///
+    /// Copies the composition and its local assets into BUNDLE/compiled (skipping
+    /// node_modules, .git, .cache, output, failures, dist, .next, .turbo), resolves the
+    /// render settings into BUNDLE/meta, writes manifest.json and plan.json, and prints the
+    /// bundle hash. The hash names what is rendered: not the toolchain, not the chunk plan.
+    /// A browser is started only when the duration must be read from the page.
+    Plan(PlanOpts),
+    /// Render one chunk of a bundle into the store (what a worker runs).
+    ///
+    /// Checks the bundle hash (BUNDLE_HASH_MISMATCH), this machine's toolchain against the
+    /// planning machine's (TOOLCHAIN_MISMATCH) and that the GPU is software
+    /// (BROWSER_GPU_NOT_SOFTWARE), then renders frames [start, end) of the chunk and stores
+    /// the encoded chunk and its record. Prints one JSON line on stdout:
+    /// {"chunk": I, "record": "<hash>", "reused": false}.
+    RenderChunk(RenderChunkOpts),
+    /// Join a bundle's chunks from the store into a video.
+    ///
+    /// Every chunk record is checked (frame count equals the range length, blobs verify)
+    /// before anything is written; writes OUTPUT, OUTPUT.frames.json and a run record.
+    Assemble(AssembleOpts),
+    /// Pack a bundle into a deterministic .tar.zst and print its sha256.
+    Pack(PackOpts),
+    /// Unpack a packed bundle, refusing links, devices, absolute paths, `..` and oversized
+    /// archives.
+    Unpack(UnpackOpts),
+    /// Recompute every file hash and the bundle hash of a bundle (folder or .tar.zst).
+    ///
+    /// Exits 0 when it is intact, 2 naming each file that differs.
+    Verify(VerifyOpts),
+    /// Look after the store: list, verify or garbage-collect cached chunk records.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Check the toolchain: browser, GPU, fonts, ffmpeg, and the fingerprints.
     ///
     /// Exits 3 with the install command when a tool is missing or unusable.
     Doctor(DoctorOpts),
 }
-
 /// Which tools to use; both default to what `doctor` finds.
 #[derive(Debug, Clone, Args)]
 pub struct ToolOpts {
     /// The browser: chrome-headless-shell. Default: $FRAMELOCK_CHROME, else
     /// chrome-headless-shell or chromium-headless-shell on PATH (Debian's wrapper script is
     /// resolved to the real binary).
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH")]
     pub chrome: Option<Utf8PathBuf>,
     /// ffmpeg. Default: $FRAMELOCK_FFMPEG, else ffmpeg on PATH.
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH")]
     pub ffmpeg: Option<Utf8PathBuf>,
     /// Chrome's sandbox: `auto` turns it off when running as root or when user namespaces are
     /// unavailable (as inside a Nix build), and says so.
@@ -98,15 +138,9 @@ impl From<CaptureOpt> for CaptureMode {
     }
 }
 
-/// Options of `framelock render`.
+/// Overrides of the composition's own settings.
 #[derive(Debug, Clone, Args)]
-pub struct RenderOpts {
-    /// The composition folder (with index.html, and optionally meta.json).
-    #[arg(value_name = "COMPOSITION")]
-    pub composition: Utf8PathBuf,
-    /// The video to write. Nothing is written there unless the whole render succeeds.
-    #[arg(short, long, value_name = "OUT.mp4")]
-    pub output: Utf8PathBuf,
+pub struct CompositionOpts {
     /// Frame rate, overriding meta.json: an integer, a decimal such as 29.97, or a rational
     /// such as 30000/1001.
     #[arg(long, value_name = "RATE")]
@@ -123,19 +157,72 @@ pub struct RenderOpts {
     /// Exact number of frames, overriding every duration.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub frame_count: Option<u64>,
+}
+
+impl CompositionOpts {
+    /// As engine overrides.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            fps: self.fps,
+            width: self.width,
+            height: self.height,
+            duration: self.duration,
+            frame_count: self.frame_count,
+        }
+    }
+}
+
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeOpt {
+    /// One browser walks every chunk in order.
+    InProcess,
+    /// Local `render-chunk` worker processes, each with its own browser, that see only a copy
+    /// of the bundle.
+    DistributedSimulated,
+}
+
+/// Where chunk records are kept.
+#[derive(Debug, Clone, Args)]
+pub struct StoreOpts {
+    /// The store: content-addressed blobs and the chunk-record cache. Default:
+    /// $FRAMELOCK_STORE, else $XDG_CACHE_HOME/framelock, else ~/.cache/framelock.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<Utf8PathBuf>,
+}
+
+/// Options of `framelock render`.
+#[derive(Debug, Clone, Args)]
+pub struct RenderOpts {
+    /// The composition folder (with index.html, and optionally meta.json).
+    #[arg(value_name = "COMPOSITION")]
+    pub composition: Utf8PathBuf,
+    /// The video to write. Nothing is written there unless the whole render succeeds.
+    #[arg(short, long, value_name = "OUT.mp4")]
+    pub output: Utf8PathBuf,
+    #[command(flatten)]
+    /// Overrides.
+    pub settings: CompositionOpts,
+    /// Where chunks are rendered.
+    #[arg(long, value_enum, default_value_t = ModeOpt::InProcess)]
+    pub mode: ModeOpt,
+    /// Worker processes at once (distributed-simulated). Default: the number of CPUs.
+    #[arg(long, value_name = "W", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub workers: Option<u64>,
     /// Render only frames START..END (END exclusive), in a fresh browser that starts at START.
-    /// With --png-dir, a way to look at single frames.
-    #[arg(long, value_name = "START..END")]
+    /// With --png-dir, a way to look at single frames. In-process only; never cached.
+    #[arg(long, value_name = "START..END", conflicts_with = "workers")]
     pub frames: Option<FrameRange>,
-    /// Also write each rendered frame as DIR/frame_NNNNNN.png.
+    /// Also write each rendered frame as DIR/frame_NNNNNN.png. In-process only; never cached.
     #[arg(long, value_name = "DIR")]
     pub png_dir: Option<Utf8PathBuf>,
-    /// Restart the encoder every N frames (the chunk plan the distributed path uses).
-    /// Default: renderConfig.chunkSize, else one chunk.
+    /// Frames per chunk: the encoder restarts (and, distributed, a worker starts) at each
+    /// chunk start. Default: renderConfig.chunkSize, else one chunk (in-process) or one chunk
+    /// per worker (distributed).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_size: Option<u64>,
     /// How frames are captured.
-    #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe)]
+    #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe, value_name = "MODE")]
     pub capture: CaptureOpt,
     /// Fail (exit 1) when the page requested anything outside the composition. Without it,
     /// such requests are blocked and listed.
@@ -144,8 +231,16 @@ pub struct RenderOpts {
     /// Seconds one seek or one capture may take before the render fails naming the frame.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
     pub frame_timeout: f64,
+    /// Render everything, even when the store holds records of an identical render, and
+    /// store nothing.
+    #[arg(long)]
+    pub no_cache: bool,
+    #[command(flatten)]
+    /// Store.
+    pub store: StoreOpts,
     /// Debugging only: give the page the real clock, real timers and real randomness. Renders
-    /// are then NOT reproducible; the test suite uses this to prove its checks can fail.
+    /// are then NOT reproducible (and never cached); the test suite uses this to prove its
+    /// checks can fail.
     #[arg(long)]
     pub debug_real_time: bool,
     #[command(flatten)]
@@ -154,10 +249,182 @@ pub struct RenderOpts {
 }
 
 impl RenderOpts {
-    /// The frame timeout as a duration.
-    pub fn frame_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.frame_timeout)
+    /// Combinations clap cannot express.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.mode == ModeOpt::DistributedSimulated {
+            for (set, flag) in [
+                (self.frames.is_some(), "--frames"),
+                (self.png_dir.is_some(), "--png-dir"),
+                (self.debug_real_time, "--debug-real-time"),
+            ] {
+                if set {
+                    return Err(format!(
+                        "{flag} works with --mode in-process only (it renders outside the chunk plan)"
+                    ));
+                }
+            }
+        } else if self.workers.is_some() {
+            return Err("--workers needs --mode distributed-simulated".into());
+        }
+        Ok(())
     }
+}
+
+/// Options of `framelock plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanOpts {
+    /// The composition folder.
+    #[arg(value_name = "COMPOSITION")]
+    pub composition: Utf8PathBuf,
+    /// The bundle folder to create (must not exist).
+    #[arg(short, long, value_name = "BUNDLE")]
+    pub output: Utf8PathBuf,
+    /// Frames per chunk.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "chunks")]
+    pub chunk_size: Option<u64>,
+    /// Number of chunks of (nearly) equal size.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunks: Option<u64>,
+    #[command(flatten)]
+    /// Overrides.
+    pub settings: CompositionOpts,
+    #[command(flatten)]
+    /// Tools (the toolchain fingerprint goes into plan.json).
+    pub tools: ToolOpts,
+}
+
+/// Options of `framelock render-chunk`.
+#[derive(Debug, Clone, Args)]
+pub struct RenderChunkOpts {
+    /// The bundle folder.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: Utf8PathBuf,
+    /// Which chunk of the plan (0-based).
+    #[arg(long, value_name = "I")]
+    pub chunk: usize,
+    #[command(flatten)]
+    /// Store.
+    pub store: StoreOpts,
+    /// How frames are captured.
+    #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe, value_name = "MODE")]
+    pub capture: CaptureOpt,
+    /// Seconds one seek or one capture may take before the chunk fails naming the frame.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
+    pub frame_timeout: f64,
+    /// Render even though this machine's toolchain is not the planning machine's; the chunk
+    /// record carries this machine's fingerprint.
+    #[arg(long)]
+    pub allow_toolchain_mismatch: bool,
+    /// Render even when the store holds a record for this chunk, and do not index the new one.
+    #[arg(long)]
+    pub no_cache: bool,
+    #[command(flatten)]
+    /// Tools.
+    pub tools: ToolOpts,
+}
+
+/// `--execution` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutionOpt {
+    /// Records written by `render-chunk` workers.
+    Worker,
+    /// Records written by an in-process render.
+    InProcess,
+}
+
+impl From<ExecutionOpt> for Execution {
+    fn from(value: ExecutionOpt) -> Self {
+        match value {
+            ExecutionOpt::Worker => Execution::Worker,
+            ExecutionOpt::InProcess => Execution::InProcess,
+        }
+    }
+}
+
+/// Options of `framelock assemble`.
+#[derive(Debug, Clone, Args)]
+pub struct AssembleOpts {
+    /// The bundle folder.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: Utf8PathBuf,
+    /// The video to write.
+    #[arg(short, long, value_name = "OUT.mp4")]
+    pub output: Utf8PathBuf,
+    #[command(flatten)]
+    /// Store.
+    pub store: StoreOpts,
+    /// Whose records to join.
+    #[arg(long, value_enum, default_value_t = ExecutionOpt::Worker)]
+    pub execution: ExecutionOpt,
+    /// The capture mode the chunks were rendered with.
+    #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe, value_name = "MODE")]
+    pub capture: CaptureOpt,
+    /// Fail (exit 1) when the page requested anything outside the composition.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    /// Tools.
+    pub tools: ToolOpts,
+}
+
+/// Options of `framelock pack`.
+#[derive(Debug, Clone, Args)]
+pub struct PackOpts {
+    /// The bundle folder.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: Utf8PathBuf,
+    /// The archive to write.
+    #[arg(short, long, value_name = "BUNDLE.tar.zst")]
+    pub output: Utf8PathBuf,
+}
+
+/// Options of `framelock unpack`.
+#[derive(Debug, Clone, Args)]
+pub struct UnpackOpts {
+    /// The archive.
+    #[arg(value_name = "BUNDLE.tar.zst")]
+    pub archive: Utf8PathBuf,
+    /// The folder to create (must not exist).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Utf8PathBuf,
+    /// Refuse archives that unpack to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::bundle::DEFAULT_UNPACK_LIMIT)]
+    pub max_size: u64,
+}
+
+/// Options of `framelock verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyOpts {
+    /// A bundle folder, or a packed bundle (.tar.zst).
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: Utf8PathBuf,
+}
+
+/// `framelock cache` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum CacheCommand {
+    /// List cached chunk records: bundle, chunk, frames, execution kind, age.
+    Ls(StoreOpts),
+    /// Hash every blob and follow every cache key; exit 1 naming each corrupted entry.
+    Verify(StoreOpts),
+    /// Remove cache entries older than --keep-days and the blobs only they needed.
+    Gc(GcOpts),
+}
+
+/// Options of `framelock cache gc`.
+#[derive(Debug, Clone, Args)]
+pub struct GcOpts {
+    /// Keep entries younger than this many days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub keep_days: u64,
+    #[command(flatten)]
+    /// Store.
+    pub store: StoreOpts,
+}
+
+/// Seconds as a duration.
+pub fn seconds(value: f64) -> Duration {
+    Duration::from_secs_f64(value)
 }
 
 /// Options of `framelock doctor`.

@@ -2,32 +2,53 @@
 
 use std::io::Write;
 
-use clap::Parser;
+use camino::Utf8PathBuf;
+use clap::{CommandFactory, Parser};
 
-use super::args::{Cli, Command, DoctorOpts, RenderOpts};
-use crate::composition::{Composition, Overrides};
+use super::args::{
+    AssembleOpts, CacheCommand, Cli, Command, DoctorOpts, ModeOpt, PackOpts, PlanOpts,
+    RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
+};
+use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack};
+use crate::composition::{Composition, DurationSpec};
+use crate::distributed::{
+    AssembleRequest, ChunkRequest, DistributedRequest, assemble, render_chunk, render_distributed,
+};
 use crate::doctor::{DoctorOptions, DoctorReport, run_doctor};
+use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
-use crate::render::{RenderRequest, render};
+use crate::render::{BrowserRun, RenderRequest, fingerprint_toolchain, probe_duration, render};
 use crate::report::TerminalReporter;
+use crate::store::{Store, default_store_root};
 use crate::toolchain::Toolchain;
 
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    if let Command::Render(opts) = &cli.command {
+        if let Err(message) = opts.validate() {
+            Cli::command()
+                .error(clap::error::ErrorKind::ArgumentConflict, message)
+                .exit();
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("the async runtime starts");
     let result = runtime.block_on(async {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("a SIGTERM handler can be installed");
         tokio::select! {
             result = dispatch(cli) => result,
             _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+            _ = terminate.recv() => Err(Error::Interrupted),
         }
     });
-    // Dropping the runtime cancels whatever was in flight: browsers and encoders are killed by
-    // their owners' Drop.
+    // Dropping the runtime cancels whatever was in flight: browsers, encoders and workers are
+    // stopped by their owners' Drop.
     drop(runtime);
     match result {
         Ok(code) => code,
@@ -44,35 +65,276 @@ pub fn main() -> i32 {
 async fn dispatch(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Render(opts) => render_command(opts).await,
+        Command::Plan(opts) => plan_command(opts).await,
+        Command::RenderChunk(opts) => render_chunk_command(opts).await,
+        Command::Assemble(opts) => assemble_command(opts).await,
+        Command::Pack(opts) => pack_command(&opts),
+        Command::Unpack(opts) => unpack_command(&opts),
+        Command::Verify(opts) => verify_command(&opts),
+        Command::Cache(command) => cache_command(command),
         Command::Doctor(opts) => doctor_command(opts).await,
     }
 }
 
+fn open_store(opts: &StoreOpts) -> Result<Store, Error> {
+    let root = opts.store.clone().unwrap_or_else(default_store_root);
+    Ok(Store::open(&root)?)
+}
+
 async fn render_command(opts: RenderOpts) -> Result<i32, Error> {
-    let overrides = Overrides {
-        fps: opts.fps,
-        width: opts.width,
-        height: opts.height,
-        duration: opts.duration,
-        frame_count: opts.frame_count,
-    };
-    let composition = Composition::load(&opts.composition, &overrides)?;
+    let composition = Composition::load(&opts.composition, &opts.settings.overrides())?;
     let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
-    let request = RenderRequest {
-        composition,
-        output: opts.output.clone(),
-        frames: opts.frames,
-        chunk_size: opts.chunk_size,
-        png_dir: opts.png_dir.clone(),
+    let store = open_store(&opts.store)?;
+    let reporter = TerminalReporter::default();
+    match opts.mode {
+        ModeOpt::InProcess => {
+            let request = RenderRequest {
+                composition,
+                output: opts.output.clone(),
+                frames: opts.frames,
+                chunk_size: opts.chunk_size,
+                png_dir: opts.png_dir.clone(),
+                capture: opts.capture.into(),
+                sandbox: opts.tools.chrome_sandbox.into(),
+                strict: opts.strict,
+                virtual_time: !opts.debug_real_time,
+                frame_timeout: seconds(opts.frame_timeout),
+                toolchain,
+                store: (!opts.no_cache).then_some(store),
+            };
+            render(&request, &reporter).await?;
+        }
+        ModeOpt::DistributedSimulated => {
+            let workers = opts.workers.map_or_else(
+                || std::thread::available_parallelism().map_or(2, |n| n.get()),
+                |w| w as usize,
+            );
+            let worker_exe = std::env::current_exe()
+                .ok()
+                .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+                .expect("the running binary has a UTF-8 path");
+            let request = DistributedRequest {
+                composition,
+                output: opts.output.clone(),
+                chunk_size: opts.chunk_size,
+                workers,
+                capture: opts.capture.into(),
+                sandbox: opts.tools.chrome_sandbox.into(),
+                strict: opts.strict,
+                frame_timeout: seconds(opts.frame_timeout),
+                toolchain,
+                store,
+                use_cache: !opts.no_cache,
+                worker_exe,
+                max_attempts: 3,
+            };
+            render_distributed(&request, &reporter).await?;
+        }
+    }
+    Ok(exit_code::SUCCESS)
+}
+
+async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {
+    let composition = Composition::load(&opts.composition, &opts.settings.overrides())?;
+    let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
+    let reporter = TerminalReporter::default();
+    let fingerprint = fingerprint_toolchain(&toolchain).await?;
+    let encoder = EncoderSettings::default();
+    let page_duration = match composition.duration {
+        DurationSpec::FromPage => {
+            let run = BrowserRun {
+                composition: composition.clone(),
+                capture: crate::browser::CaptureMode::BeginFrame,
+                sandbox: opts.tools.chrome_sandbox.into(),
+                virtual_time: true,
+                frame_timeout: seconds(30.0),
+                toolchain: toolchain.clone(),
+                encoder: encoder.clone(),
+            };
+            Some(probe_duration(&run, &reporter).await?)
+        }
+        _ => None,
+    };
+    let chunking = match (opts.chunk_size, opts.chunks) {
+        (Some(n), _) => Some(Chunking::Size(n)),
+        (None, Some(k)) => Some(Chunking::Count(k)),
+        (None, None) => None,
+    };
+    let bundle = plan(
+        &PlanInput {
+            composition: &composition,
+            page_duration,
+            chunking,
+            toolchain: &fingerprint,
+            encoder: EncoderMeta::from(&encoder),
+        },
+        &opts.output,
+    )?;
+    eprintln!(
+        "framelock: planned {} ({} frames, {} chunk(s)) into {}",
+        bundle.plan.name,
+        bundle.meta.frames,
+        bundle.plan.chunk_plan.chunks().len(),
+        bundle.dir
+    );
+    println!("{}", bundle.hash());
+    Ok(exit_code::SUCCESS)
+}
+
+async fn render_chunk_command(opts: RenderChunkOpts) -> Result<i32, Error> {
+    let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
+    let request = ChunkRequest {
+        bundle: opts.bundle.clone(),
+        chunk: opts.chunk,
+        store: open_store(&opts.store)?,
         capture: opts.capture.into(),
         sandbox: opts.tools.chrome_sandbox.into(),
-        strict: opts.strict,
-        virtual_time: !opts.debug_real_time,
-        frame_timeout: opts.frame_timeout(),
+        frame_timeout: seconds(opts.frame_timeout),
         toolchain,
+        allow_toolchain_mismatch: opts.allow_toolchain_mismatch,
+        no_cache: opts.no_cache,
     };
-    render(&request, &TerminalReporter::default()).await?;
+    let outcome = render_chunk(&request, &TerminalReporter::default()).await?;
+    let line = serde_json::to_string(&outcome).expect("an outcome serialises");
+    println!("{line}");
     Ok(exit_code::SUCCESS)
+}
+
+async fn assemble_command(opts: AssembleOpts) -> Result<i32, Error> {
+    let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
+    let request = AssembleRequest {
+        bundle: opts.bundle.clone(),
+        store: open_store(&opts.store)?,
+        output: opts.output.clone(),
+        execution: opts.execution.into(),
+        capture: opts.capture.into(),
+        toolchain,
+        strict: opts.strict,
+    };
+    let record = assemble(&request, &TerminalReporter::default()).await?;
+    if let Some(run) = &record.run_record {
+        println!("{run}");
+    }
+    Ok(exit_code::SUCCESS)
+}
+
+fn pack_command(opts: &PackOpts) -> Result<i32, Error> {
+    Bundle::open(&opts.bundle)?.verify()?;
+    let sha256 = pack(&opts.bundle, &opts.output)?;
+    println!("{sha256}  {}", opts.output);
+    Ok(exit_code::SUCCESS)
+}
+
+fn unpack_command(opts: &UnpackOpts) -> Result<i32, Error> {
+    unpack(&opts.archive, &opts.output, opts.max_size)?;
+    let bundle = Bundle::open(&opts.output)?;
+    bundle.verify()?;
+    println!("{}", bundle.hash());
+    Ok(exit_code::SUCCESS)
+}
+
+fn verify_command(opts: &VerifyOpts) -> Result<i32, Error> {
+    let is_archive = opts.bundle.is_file();
+    let temp;
+    let dir = if is_archive {
+        temp = tempfile::tempdir().map_err(|source| crate::bundle::BundleError::Io {
+            path: opts.bundle.clone(),
+            source,
+        })?;
+        let target = Utf8PathBuf::from_path_buf(temp.path().join("bundle"))
+            .expect("temp folders have UTF-8 paths");
+        unpack(&opts.bundle, &target, crate::bundle::DEFAULT_UNPACK_LIMIT)?;
+        target
+    } else {
+        opts.bundle.clone()
+    };
+    let bundle = Bundle::open(&dir)?;
+    let manifest = bundle.verify()?;
+    println!(
+        "{}  {} files verified, bundle hash matches plan.json",
+        bundle.hash(),
+        manifest.0.len()
+    );
+    Ok(exit_code::SUCCESS)
+}
+
+fn cache_command(command: CacheCommand) -> Result<i32, Error> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        CacheCommand::Ls(store) => {
+            let store = open_store(&store)?;
+            let entries = crate::store::list(&store)?;
+            let _ = writeln!(
+                out,
+                "{:<14} {:>5} {:<12} {:<10} {:>8}  record",
+                "bundle", "chunk", "frames", "execution", "age"
+            );
+            for e in &entries {
+                match &e.chunk {
+                    Some(c) => {
+                        let _ = writeln!(
+                            out,
+                            "{:<14} {:>5} {:<12} {:<10} {:>8}  {}",
+                            &c.bundle_hash[..12],
+                            c.chunk_index,
+                            c.range,
+                            c.execution,
+                            age(e.age_seconds),
+                            e.record.as_ref().map_or("", |r| r.short())
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "unreadable entry {}: {}",
+                            e.key.short(),
+                            e.problem.as_deref().unwrap_or("unknown problem")
+                        );
+                    }
+                }
+            }
+            let _ = writeln!(out, "{} cached chunk record(s) in {}", entries.len(), store.root());
+            Ok(exit_code::SUCCESS)
+        }
+        CacheCommand::Verify(store) => {
+            let store = open_store(&store)?;
+            let report = crate::store::verify(&store)?;
+            for problem in &report.problems {
+                let _ = writeln!(out, "corrupted: {problem}");
+            }
+            let _ = writeln!(
+                out,
+                "{} blob(s) and {} cache key(s) checked, {} problem(s)",
+                report.blobs_checked,
+                report.keys_checked,
+                report.problems.len()
+            );
+            Ok(if report.problems.is_empty() {
+                exit_code::SUCCESS
+            } else {
+                exit_code::REGRESSION
+            })
+        }
+        CacheCommand::Gc(opts) => {
+            let store = open_store(&opts.store)?;
+            let report = crate::store::gc(&store, opts.keep_days)?;
+            let _ = writeln!(
+                out,
+                "removed {} cache key(s) and {} blob(s), {} bytes freed",
+                report.keys_removed, report.blobs_removed, report.bytes_freed
+            );
+            Ok(exit_code::SUCCESS)
+        }
+    }
+}
+
+fn age(seconds: u64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
 }
 
 async fn doctor_command(opts: DoctorOpts) -> Result<i32, Error> {
@@ -127,6 +389,6 @@ fn human(r: &DoctorReport) -> String {
     ));
     s.push_str("flags         ");
     s.push_str(&r.flags.join(" "));
-    s.push('\n');
+    s.push_str("\nall checks passed\n");
     s
 }

@@ -1,54 +1,69 @@
-//! The in-process render: plan the frames, start one browser, capture every frame of every chunk
-//! in order, encode each chunk, join them, and move the finished files into place.
+//! The one renderer: a browser walks the frames of a list of chunk ranges in order, the encoder
+//! restarting at each chunk start.
 //!
-//! Nothing is written where the user asked for output until everything succeeded: the work
-//! happens in a temporary folder beside the output, and the video, its `frames.json` and any
-//! PNGs are renamed into place at the end. Errors, panics and Ctrl-C drop the folder, the
-//! encoders and the browser.
+//! The in-process path gives it every chunk of the plan (one browser, all frames); a worker
+//! gives it one chunk (a fresh browser that starts at the chunk's first frame). Nothing else
+//! differs, which is what makes the two comparable.
 
 use std::time::{Duration, Instant};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::pipeline::{Sink, SinkConfig};
-use super::record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, frames_record_path};
-use super::settings::{RenderSettings, render_settings_fingerprint};
+use super::pipeline::{EncodedChunk, Sink, SinkConfig};
 use crate::browser::{
-    BrowserError, CaptureMode, LaunchSpec, PageEventKind, RuntimeConfig, SandboxPolicy, Session,
+    BrowserError, CaptureMode, LaunchSpec, PageEvent, RuntimeConfig, SandboxPolicy, Session,
     SessionConfig,
 };
-use crate::composition::{Composition, DurationSource, DurationSpec};
-use crate::encode::{EncoderSettings, concat};
+use crate::composition::{Composition, DurationSource};
+use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
 use crate::report::{RenderEvent, Reporter};
-use crate::timing::{ChunkPlan, FrameRange};
-use crate::toolchain::{Toolchain, ToolchainFingerprint};
+use crate::timing::FrameRange;
+use crate::toolchain::Toolchain;
 
-/// A render as the engine sees it: every value validated, every path decided.
+/// How a browser renders, shared by every path.
 #[derive(Debug, Clone)]
-pub struct RenderRequest {
-    /// The composition, loaded.
+pub struct BrowserRun {
+    /// The composition as the page sees it (a bundle's `compiled/` in practice).
     pub composition: Composition,
-    /// The video to write.
-    pub output: Utf8PathBuf,
-    /// Only these frames (default: all).
-    pub frames: Option<FrameRange>,
-    /// Encoder restart interval (default: `renderConfig.chunkSize`, else one chunk).
-    pub chunk_size: Option<u64>,
-    /// Also write each rendered frame as a PNG here.
-    pub png_dir: Option<Utf8PathBuf>,
-    /// How frames are captured.
+    /// Capture mode.
     pub capture: CaptureMode,
     /// Chrome's sandbox.
     pub sandbox: SandboxPolicy,
-    /// Fail when the page requested anything outside the composition.
-    pub strict: bool,
-    /// The virtual-time runtime (off only to debug, or to prove the tests can fail).
+    /// The virtual-time runtime (off only to debug).
     pub virtual_time: bool,
     /// Time allowed for one seek or one capture.
     pub frame_timeout: Duration,
     /// The tools.
     pub toolchain: Toolchain,
+    /// Encoder settings.
+    pub encoder: EncoderSettings,
+}
+
+/// One chunk to render: its index in the plan and its frames.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkWork {
+    /// Index in the chunk plan.
+    pub index: usize,
+    /// Frames.
+    pub range: FrameRange,
+}
+
+/// A rendered chunk.
+#[derive(Debug, Clone)]
+pub struct RenderedChunk {
+    /// Index in the chunk plan.
+    pub index: usize,
+    /// Frames.
+    pub range: FrameRange,
+    /// blake3 of each frame's raw RGBA pixels.
+    pub frame_hashes: Vec<String>,
+    /// The encoded chunk (in the caller's work folder).
+    pub file: Utf8PathBuf,
+    /// Seconds spent on this chunk.
+    pub seconds: f64,
+    /// What the page logged during the chunk (load-time events go with the first chunk).
+    pub page_events: Vec<PageEvent>,
 }
 
 /// Why a render failed, beyond the browser's and the encoder's own errors.
@@ -61,14 +76,6 @@ pub enum RenderError {
     NoDuration {
         /// The composition's index.html.
         index: Utf8PathBuf,
-    },
-    /// The duration rounds to zero frames.
-    #[error("{index}: the duration gives no frames at {fps} fps")]
-    NoFrames {
-        /// The composition's index.html.
-        index: Utf8PathBuf,
-        /// The frame rate.
-        fps: String,
     },
     /// `--frames` reaches past the end.
     #[error("--frames {range}: the composition has only {total} frames (0..{total})")]
@@ -108,6 +115,34 @@ pub enum RenderError {
         /// Its frame, or `load`.
         frame: String,
     },
+    /// A chunk record does not cover its range.
+    #[error("chunk {index} ({range}): its record has {found} frames, the range has {expected}")]
+    IncompleteChunk {
+        /// The chunk.
+        index: usize,
+        /// Its range.
+        range: FrameRange,
+        /// Frames recorded.
+        found: u64,
+        /// Frames expected.
+        expected: u64,
+    },
+    /// A chunk has no record in the store.
+    #[error(
+        "chunk {index} ({range}) of bundle {bundle} has no {execution} record in the store {store}: render it with `framelock render-chunk`"
+    )]
+    MissingChunk {
+        /// The chunk.
+        index: usize,
+        /// Its range.
+        range: FrameRange,
+        /// The bundle.
+        bundle: String,
+        /// Execution kind looked for.
+        execution: String,
+        /// The store.
+        store: Utf8PathBuf,
+    },
     /// The frame sink stopped without saying why.
     #[error("the encoder thread stopped unexpectedly")]
     SinkStopped,
@@ -124,248 +159,121 @@ impl RenderError {
     }
 }
 
-/// Renders `request`, reporting progress to `reporter`; returns the record that was written
-/// beside the video.
-pub async fn render(
-    request: &RenderRequest,
-    reporter: &dyn Reporter,
-) -> Result<FramesRecord, Error> {
-    let comp = &request.composition;
-    let work = work_dir(&request.output)?;
-    let work_path = Utf8Path::from_path(work.path())
-        .expect("the work folder is named from a UTF-8 path")
-        .to_owned();
-
-    reporter.report(&RenderEvent::Fingerprinting);
-    let toolchain = request.toolchain.clone();
-    let fingerprint =
-        tokio::task::spawn_blocking(move || ToolchainFingerprint::compute(&toolchain))
-            .await
-            .expect("fingerprinting does not panic")?;
-    let settings = RenderSettings {
-        capture: request.capture,
-        encoder: EncoderSettings::default(),
-        virtual_time: request.virtual_time,
-    };
-
-    let sandbox = request.sandbox.decide();
+/// Starts a browser for `run`, checking that it rasterises in software.
+async fn start_session(run: &BrowserRun, reporter: &dyn Reporter) -> Result<Session, Error> {
+    let comp = &run.composition;
+    let sandbox = run.sandbox.decide();
     if let Some(reason) = sandbox.reason.filter(|_| sandbox.disabled) {
         reporter.report(&RenderEvent::SandboxDisabled { reason });
     }
-    let session_config = SessionConfig {
-        launch: LaunchSpec::new(&request.toolchain, request.capture, &sandbox),
-        capture: request.capture,
+    let mut session = Session::start(SessionConfig {
+        launch: LaunchSpec::new(&run.toolchain, run.capture, &sandbox),
+        capture: run.capture,
         width: comp.width,
         height: comp.height,
         runtime: RuntimeConfig {
             fps: comp.fps,
             seed: comp.seed,
             variables: comp.variables.clone(),
-            virtual_time: request.virtual_time,
+            virtual_time: run.virtual_time,
         },
         root: comp.dir.clone(),
-        frame_timeout: request.frame_timeout,
-    };
-    let mut session = Session::start(session_config).await?;
+        frame_timeout: run.frame_timeout,
+    })
+    .await?;
     let renderer = session.gpu_renderer().await?;
     if !renderer.contains("SwiftShader") {
         return Err(BrowserError::GpuNotSoftware { renderer }.into());
     }
+    Ok(session)
+}
 
-    let (total, duration_source) = match comp.duration {
-        DurationSpec::Frames(n) => (n, DurationSource::CommandLine),
-        DurationSpec::Seconds(s, source) => (comp.fps.frames_in(s), source),
-        DurationSpec::FromPage => match session.page_duration().await? {
-            Some((s, source)) => (comp.fps.frames_in(s), source),
-            None => {
-                return Err(RenderError::NoDuration {
-                    index: comp.index(),
-                }
-                .into());
-            }
-        },
-    };
-    let all = FrameRange::new(0, total).ok_or_else(|| RenderError::NoFrames {
-        index: comp.index(),
-        fps: comp.fps.to_string(),
-    })?;
-    let range = match request.frames {
-        Some(r) if r.end().0 > total => {
-            return Err(RenderError::RangeOutside { range: r, total }.into());
-        }
-        Some(r) => r,
-        None => all,
-    };
-    let plan = match request.chunk_size.or(comp.chunk_size) {
-        Some(size) => ChunkPlan::by_size(range, size),
-        None => ChunkPlan::single(range),
-    };
-
-    let png_work = request.png_dir.as_ref().map(|_| work_path.join("png"));
-    if let Some(dir) = &png_work {
-        std::fs::create_dir_all(dir).map_err(|source| RenderError::Write {
-            path: dir.clone(),
-            source,
-        })?;
-    }
-    let mut sink = Sink::start(SinkConfig {
-        ffmpeg: request.toolchain.ffmpeg.real.clone(),
-        encoder: settings.encoder.clone(),
-        width: comp.width,
-        height: comp.height,
-        fps: comp.fps,
-        png_dir: png_work.clone(),
-    });
-
-    reporter.report(&RenderEvent::Started {
-        name: comp.name.clone(),
-        range,
-        capture: request.capture,
-        browser_pid: session.browser_pid(),
-    });
-    let started = Instant::now();
-    let mut reported_events = 0;
-    for (index, chunk) in plan.chunks().iter().enumerate() {
-        sink.start_chunk(*chunk, work_path.join(format!("chunk_{index:06}.mp4")))?;
-        for frame in chunk.frames() {
-            let png = session.capture(frame).await?;
-            sink.frame(frame, png)?;
-            reporter.report(&RenderEvent::FrameCaptured { frame });
-            let events = session.log().events();
-            for event in &events[reported_events..] {
-                reporter.report(&RenderEvent::Page(event.clone()));
-            }
-            reported_events = events.len();
-        }
-        sink.end_chunk()?;
-    }
-    let page_events = session.log().events();
+/// Loads the page once to read the duration it declares (for compositions whose length only
+/// the page knows).
+pub async fn probe_duration(
+    run: &BrowserRun,
+    reporter: &dyn Reporter,
+) -> Result<(f64, DurationSource), Error> {
+    let mut session = start_session(run, reporter).await?;
+    let duration = session.page_duration().await?;
     session.close().await;
-    let output = sink.finish()?;
-
-    if request.strict {
-        let blocked: Vec<_> = page_events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                PageEventKind::BlockedRequest { url } => Some((e.frame, url.clone())),
-                _ => None,
-            })
-            .collect();
-        if let Some((frame, url)) = blocked.first() {
-            return Err(RenderError::Hermeticity {
-                count: blocked.len(),
-                url: url.clone(),
-                frame: frame.map_or_else(|| "load".to_string(), |f| f.to_string()),
-            }
-            .into());
-        }
-    }
-
-    let video = work_path.join("output.mp4");
-    concat(&request.toolchain.ffmpeg.real, &output.chunks, &video)?;
-    let record = FramesRecord {
-        format_version: FRAMES_FORMAT_VERSION,
-        composition: comp.name.clone(),
-        fps: comp.fps,
-        width: comp.width,
-        height: comp.height,
-        total_frames: total,
-        duration_source,
-        range,
-        frame_count: output.hashes.len() as u64,
-        capture_mode: request.capture,
-        virtual_time: request.virtual_time,
-        chunk_plan: plan,
-        fingerprints: Fingerprints {
-            toolchain: fingerprint.hash.clone(),
-            render_settings: render_settings_fingerprint(&settings),
-            chrome_version: fingerprint.chrome_version.clone(),
-            ffmpeg_version: fingerprint.ffmpeg_version.clone(),
-        },
-        frame_hashes: output.hashes,
-        page_events,
-    };
-    let record_work = work_path.join("frames.json");
-    let json = serde_json::to_string_pretty(&record).expect("the record serialises");
-    std::fs::write(&record_work, json + "\n").map_err(|source| RenderError::Write {
-        path: record_work.clone(),
-        source,
-    })?;
-
-    // Everything succeeded: move the results into place.
-    if let (Some(dir), Some(src)) = (&request.png_dir, &png_work) {
-        publish_pngs(src, dir)?;
-    }
-    let record_path = frames_record_path(&request.output);
-    rename(&record_work, &record_path)?;
-    rename(&video, &request.output)?;
-    reporter.report(&RenderEvent::Finished {
-        output: request.output.clone(),
-        record: record_path,
-        frames: record.frame_count,
-        seconds: started.elapsed().as_secs_f64(),
-    });
-    Ok(record)
-}
-
-/// A temporary folder beside the output, so the final rename stays on one filesystem. Creating
-/// it is also the check that the output location is writable, before any work starts.
-fn work_dir(output: &Utf8Path) -> Result<tempfile::TempDir, Error> {
-    let parent = match output.parent() {
-        Some(p) if !p.as_str().is_empty() => p.to_owned(),
-        _ => Utf8PathBuf::from("."),
-    };
-    if output.is_dir() {
-        return Err(RenderError::Output {
-            path: output.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
-        }
-        .into());
-    }
-    tempfile::Builder::new()
-        .prefix(".framelock-render-")
-        .tempdir_in(&parent)
-        .map_err(|source| {
-            RenderError::Output {
-                path: output.to_owned(),
-                source,
-            }
-            .into()
-        })
-}
-
-fn rename(from: &Utf8Path, to: &Utf8Path) -> Result<(), Error> {
-    std::fs::rename(from, to).map_err(|source| {
-        RenderError::Write {
-            path: to.to_owned(),
-            source,
+    duration.ok_or_else(|| {
+        RenderError::NoDuration {
+            index: run.composition.index(),
         }
         .into()
     })
 }
 
-fn publish_pngs(from: &Utf8Path, to: &Utf8Path) -> Result<(), Error> {
-    std::fs::create_dir_all(to).map_err(|source| RenderError::Write {
-        path: to.to_owned(),
-        source,
-    })?;
-    let entries = from.read_dir_utf8().map_err(|source| RenderError::Write {
-        path: from.to_owned(),
-        source,
-    })?;
-    for entry in entries {
-        let entry = entry.map_err(|source| RenderError::Write {
-            path: from.to_owned(),
-            source,
-        })?;
-        let target = to.join(entry.file_name());
-        // The work folder may sit on another filesystem than the PNG folder.
-        if std::fs::rename(entry.path(), &target).is_err() {
-            std::fs::copy(entry.path(), &target).map_err(|source| RenderError::Write {
-                path: target.clone(),
-                source,
-            })?;
+/// Renders `chunks`, in order, in one browser that starts at the first chunk's first frame;
+/// encoded chunks go to `work`, PNGs (if asked) to `png_dir`.
+pub async fn render_chunks(
+    run: &BrowserRun,
+    chunks: &[ChunkWork],
+    work: &Utf8Path,
+    png_dir: Option<&Utf8Path>,
+    reporter: &dyn Reporter,
+) -> Result<Vec<RenderedChunk>, Error> {
+    let first = chunks.first().expect("at least one chunk is rendered");
+    let last = chunks.last().expect("at least one chunk is rendered");
+    let mut session = start_session(run, reporter).await?;
+    let comp = &run.composition;
+    let mut sink = Sink::start(SinkConfig {
+        ffmpeg: run.toolchain.ffmpeg.real.clone(),
+        encoder: run.encoder.clone(),
+        width: comp.width,
+        height: comp.height,
+        fps: comp.fps,
+        png_dir: png_dir.map(Utf8Path::to_owned),
+    });
+    reporter.report(&RenderEvent::Started {
+        name: comp.name.clone(),
+        range: FrameRange::new(first.range.start().0, last.range.end().0)
+            .expect("chunks are non-empty and in order"),
+        frames: chunks.iter().map(|c| c.range.len()).sum(),
+        capture: run.capture,
+        browser_pid: session.browser_pid(),
+    });
+
+    let mut timings = Vec::with_capacity(chunks.len());
+    let mut events_by_chunk = Vec::with_capacity(chunks.len());
+    let mut reported = 0;
+    for chunk in chunks {
+        let started = Instant::now();
+        sink.start_chunk(chunk.range, work.join(format!("chunk_{:06}.mp4", chunk.index)))?;
+        for frame in chunk.range.frames() {
+            let png = session.capture(frame).await?;
+            sink.frame(frame, png)?;
+            reporter.report(&RenderEvent::FrameCaptured { frame });
         }
+        sink.end_chunk()?;
+        let events = session.log().events();
+        for event in &events[reported..] {
+            reporter.report(&RenderEvent::Page(event.clone()));
+        }
+        events_by_chunk.push(events[reported..].to_vec());
+        reported = events.len();
+        timings.push(started.elapsed().as_secs_f64());
     }
-    Ok(())
+    session.close().await;
+    let encoded = sink.finish()?;
+
+    Ok(encoded
+        .chunks
+        .into_iter()
+        .zip(chunks)
+        .zip(timings.into_iter().zip(events_by_chunk))
+        .map(
+            |((EncodedChunk { range, hashes, file }, work), (seconds, page_events))| {
+                RenderedChunk {
+                    index: work.index,
+                    range,
+                    frame_hashes: hashes,
+                    file,
+                    seconds,
+                    page_events,
+                }
+            },
+        )
+        .collect())
 }

@@ -1,11 +1,18 @@
-//! Rendering a composition in one process: one browser walks the frames of every chunk range in
-//! order, restarting the encoder at each chunk start.
+//! Rendering: one renderer (a browser walking chunk ranges in order, the encoder restarting at
+//! each chunk start) used by the in-process path and by workers alike.
 
 mod engine;
+mod inprocess;
+mod output;
 mod pipeline;
 mod record;
 mod settings;
 
-pub use engine::{RenderError, RenderRequest, render};
-pub use record::{FRAMES_FORMAT_VERSION, FramesRecord, frames_record_path};
-pub use settings::{RenderSettings, render_settings_fingerprint};
+pub use engine::{
+    BrowserRun, ChunkWork, RenderError, RenderedChunk, probe_duration, render_chunks,
+};
+pub use inprocess::{RenderRequest, render};
+pub(crate) use inprocess::prepare;
+pub use output::{check_hermetic, join, publish, store_run, work_dir};
+pub use record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, frames_record_path};
+pub use settings::{RenderSettings, fingerprint_toolchain, render_settings_fingerprint};

@@ -27,12 +27,20 @@ enum Job {
     EndChunk,
 }
 
-/// What the sink produced.
-pub struct SinkOutput {
-    /// Per-frame blake3 of the raw RGBA pixels, in order.
+/// One encoded chunk.
+pub struct EncodedChunk {
+    /// The frames.
+    pub range: FrameRange,
+    /// blake3 of each frame's raw RGBA pixels, in order.
     pub hashes: Vec<String>,
-    /// The encoded chunks, in order.
-    pub chunks: Vec<Utf8PathBuf>,
+    /// The encoded file.
+    pub file: Utf8PathBuf,
+}
+
+/// What the sink produced: the chunks, in order.
+pub struct SinkOutput {
+    /// The encoded chunks.
+    pub chunks: Vec<EncodedChunk>,
 }
 
 /// The sending side, used by the capture loop.
@@ -122,12 +130,13 @@ impl Drop for Sink {
 }
 
 fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
-    let mut hashes = Vec::new();
     let mut chunks = Vec::new();
+    let mut current: Option<(FrameRange, Vec<String>)> = None;
     let mut encoder: Option<ChunkEncoder> = None;
     for job in rx {
         match job {
             Job::StartChunk { range, output } => {
+                current = Some((range, Vec::with_capacity(range.len() as usize)));
                 encoder = Some(ChunkEncoder::start(
                     &config.ffmpeg,
                     &config.encoder,
@@ -140,7 +149,11 @@ fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
             }
             Job::Frame { index, png } => {
                 let rgba = decode(&png, index, config.width, config.height)?;
-                hashes.push(blake3::hash(&rgba).to_hex().to_string());
+                current
+                    .as_mut()
+                    .expect("a chunk is started before its frames")
+                    .1
+                    .push(blake3::hash(&rgba).to_hex().to_string());
                 if let Some(dir) = &config.png_dir {
                     write_png(dir, index, &png)?;
                 }
@@ -151,11 +164,16 @@ fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
             }
             Job::EndChunk => {
                 let done = encoder.take().expect("a chunk is started before it ends");
-                chunks.push(done.finish()?);
+                let (range, hashes) = current.take().expect("a chunk is started before it ends");
+                chunks.push(EncodedChunk {
+                    range,
+                    hashes,
+                    file: done.finish()?,
+                });
             }
         }
     }
-    Ok(SinkOutput { hashes, chunks })
+    Ok(SinkOutput { chunks })
 }
 
 fn decode(png: &[u8], index: FrameIndex, width: u32, height: u32) -> Result<Vec<u8>, Error> {

@@ -1,22 +1,26 @@
 //! `<out>.frames.json`: what was rendered, how, and the hash of every frame's pixels.
 
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::browser::{CaptureMode, PageEvent};
 use crate::composition::DurationSource;
+use crate::hash::{BundleHash, ContentHash};
+use crate::store::Execution;
 use crate::timing::{ChunkPlan, Fps, FrameRange};
 
 /// Version of the `frames.json` format; bumped on any incompatible change.
-pub const FRAMES_FORMAT_VERSION: u32 = 1;
+pub const FRAMES_FORMAT_VERSION: u32 = 2;
 
 /// The record written beside each rendered video.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FramesRecord {
     /// [`FRAMES_FORMAT_VERSION`].
     pub format_version: u32,
     /// The composition's name.
     pub composition: String,
+    /// The bundle that was rendered.
+    pub bundle_hash: BundleHash,
     /// Exact frame rate.
     pub fps: Fps,
     /// Width in pixels.
@@ -35,8 +39,18 @@ pub struct FramesRecord {
     pub capture_mode: CaptureMode,
     /// Whether the virtual-time runtime was on.
     pub virtual_time: bool,
+    /// Where the chunks were rendered.
+    pub execution: Execution,
     /// Encoder restarts.
     pub chunk_plan: ChunkPlan,
+    /// The stored chunk records, in order (empty when the render was not cached).
+    pub chunk_records: Vec<ContentHash>,
+    /// How many chunks were reused from the store instead of rendered.
+    pub reused_chunks: usize,
+    /// blake3 of the video.
+    pub video_blake3: ContentHash,
+    /// The stored run record (absent when the render was not cached).
+    pub run_record: Option<ContentHash>,
     /// Toolchain and render-settings fingerprints.
     pub fingerprints: Fingerprints,
     /// blake3 of each frame's raw RGBA pixels, in frame order from `range.start`.
@@ -46,12 +60,14 @@ pub struct FramesRecord {
 }
 
 /// The fingerprints of a render.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fingerprints {
     /// Hash of the toolchain's files.
     pub toolchain: String,
     /// Hash of the render settings.
     pub render_settings: String,
+    /// Hash of the framelock binary.
+    pub build_id: String,
     /// The browser's version string.
     pub chrome_version: String,
     /// ffmpeg's version line.

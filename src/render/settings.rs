@@ -57,3 +57,13 @@ mod tests {
         assert_ne!(a, render_settings_fingerprint(&other));
     }
 }
+
+/// Hashes the toolchain on a blocking thread (it reads a few hundred megabytes).
+pub async fn fingerprint_toolchain(
+    toolchain: &crate::toolchain::Toolchain,
+) -> Result<crate::toolchain::ToolchainFingerprint, crate::toolchain::ToolchainError> {
+    let toolchain = toolchain.clone();
+    tokio::task::spawn_blocking(move || crate::toolchain::ToolchainFingerprint::compute(&toolchain))
+        .await
+        .expect("fingerprinting does not panic")
+}

@@ -8,19 +8,28 @@ use crate::timing::{FrameIndex, FrameRange};
 /// Something that happened during a render, in order.
 #[derive(Debug, Clone)]
 pub enum RenderEvent {
-    /// Chrome's sandbox is off, and why (said once per run).
+    /// Chrome's sandbox is off, and why (said once per browser).
     SandboxDisabled {
         /// The reason.
         reason: &'static str,
     },
     /// Hashing the toolchain (a few hundred megabytes) has started.
     Fingerprinting,
-    /// Frame capture is about to start.
+    /// A bundle was planned.
+    Planned {
+        /// Its hash.
+        bundle_hash: String,
+        /// Number of chunks.
+        chunks: usize,
+    },
+    /// A browser is about to capture frames.
     Started {
         /// The composition's name.
         name: String,
-        /// The frames to render.
+        /// From the first frame to the last.
         range: FrameRange,
+        /// Frames it will capture.
+        frames: u64,
         /// How they are captured.
         capture: CaptureMode,
         /// The browser's process id.
@@ -33,15 +42,51 @@ pub enum RenderEvent {
     },
     /// The page logged something or a request was blocked.
     Page(PageEvent),
+    /// A stored record could not be trusted and is rendered again.
+    CorruptCacheEntry {
+        /// The chunk.
+        chunk: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A worker started on a chunk.
+    ChunkStarted {
+        /// The chunk.
+        chunk: usize,
+        /// Its frames.
+        range: FrameRange,
+        /// 1 for the first try.
+        attempt: u32,
+    },
+    /// A worker finished a chunk.
+    ChunkDone {
+        /// The chunk.
+        chunk: usize,
+        /// Whether its record came from the store.
+        reused: bool,
+    },
+    /// A worker failed; the chunk is tried again.
+    ChunkRetry {
+        /// The chunk.
+        chunk: usize,
+        /// The attempt that failed.
+        attempt: u32,
+        /// Why.
+        reason: String,
+        /// Its log.
+        log: Utf8PathBuf,
+    },
     /// The output files are in place.
     Finished {
         /// The video.
         output: Utf8PathBuf,
-        /// The frames record.
-        record: Utf8PathBuf,
-        /// Frames rendered.
+        /// Frames in it.
         frames: u64,
-        /// Wall-clock seconds from the first capture to the finished output.
+        /// Chunks in the plan.
+        chunks: usize,
+        /// Chunks reused from the store.
+        reused_chunks: usize,
+        /// Wall-clock seconds of the render.
         seconds: f64,
     },
 }

@@ -7,9 +7,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{RenderEvent, Reporter};
 
+/// What a progress bar counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Frames,
+    Chunks,
+}
+
 /// Writes progress and diagnostics to stderr.
 pub struct TerminalReporter {
-    bar: Mutex<Option<ProgressBar>>,
+    bar: Mutex<Option<(ProgressBar, Unit)>>,
+    chunks: std::sync::atomic::AtomicUsize,
     interactive: bool,
 }
 
@@ -17,6 +25,7 @@ impl Default for TerminalReporter {
     fn default() -> Self {
         TerminalReporter {
             bar: Mutex::new(None),
+            chunks: std::sync::atomic::AtomicUsize::new(0),
             interactive: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         }
     }
@@ -24,14 +33,39 @@ impl Default for TerminalReporter {
 
 impl TerminalReporter {
     fn line(&self, text: &str) {
-        match self
-            .bar
-            .lock()
-            .expect("bar lock is never poisoned")
-            .as_ref()
-        {
-            Some(bar) => bar.println(text),
+        match self.bar.lock().expect("bar lock is never poisoned").as_ref() {
+            Some((bar, _)) => bar.println(text),
             None => eprintln!("{text}"),
+        }
+    }
+
+    /// Starts a bar unless one is running.
+    fn start_bar(&self, len: u64, unit: Unit, prefix: String) {
+        let mut slot = self.bar.lock().expect("bar lock is never poisoned");
+        if slot.is_some() {
+            return;
+        }
+        let label = match unit {
+            Unit::Frames => "frames",
+            Unit::Chunks => "chunks",
+        };
+        let bar = ProgressBar::new(len);
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {label} {{per_sec}} eta {{eta}}"
+            ))
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(prefix);
+        *slot = Some((bar, unit));
+    }
+
+    fn inc(&self, unit: Unit) {
+        if let Some((bar, u)) = self.bar.lock().expect("bar lock is never poisoned").as_ref() {
+            if *u == unit {
+                bar.inc(1);
+            }
         }
     }
 }
@@ -43,45 +77,73 @@ impl Reporter for TerminalReporter {
                 self.line(&format!("framelock: Chrome's sandbox is off ({reason})"));
             }
             RenderEvent::Fingerprinting => {}
+            RenderEvent::Planned {
+                bundle_hash,
+                chunks,
+            } => {
+                self.line(&format!(
+                    "framelock: planned bundle {bundle_hash} ({chunks} chunk(s))"
+                ));
+                self.chunks.store(*chunks, std::sync::atomic::Ordering::SeqCst);
+            }
             RenderEvent::Started {
                 name,
                 range,
+                frames,
                 capture,
                 ..
             } => {
                 if self.interactive {
-                    let bar = ProgressBar::new(range.len());
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{prefix} [{bar:30}] {pos}/{len} frames {per_sec} eta {eta}",
-                        )
-                        .expect("the template is valid")
-                        .progress_chars("=> "),
-                    );
-                    bar.set_prefix(format!("rendering {name}"));
-                    *self.bar.lock().expect("bar lock is never poisoned") = Some(bar);
+                    self.start_bar(*frames, Unit::Frames, format!("rendering {name}"));
                 } else {
                     eprintln!("framelock: rendering {name}: frames {range} ({capture} capture)");
                 }
             }
-            RenderEvent::FrameCaptured { .. } => {
-                if let Some(bar) = self
-                    .bar
-                    .lock()
-                    .expect("bar lock is never poisoned")
-                    .as_ref()
-                {
-                    bar.inc(1);
+            RenderEvent::FrameCaptured { .. } => self.inc(Unit::Frames),
+            RenderEvent::Page(event) => self.line(&format!("framelock: page: {event}")),
+            RenderEvent::CorruptCacheEntry { chunk, reason } => self.line(&format!(
+                "framelock: chunk {chunk}: stored record not used, rendering again: {reason}"
+            )),
+            RenderEvent::ChunkStarted {
+                chunk,
+                range,
+                attempt,
+            } => {
+                if self.interactive {
+                    let chunks = self.chunks.load(std::sync::atomic::Ordering::SeqCst);
+                    self.start_bar(chunks as u64, Unit::Chunks, "rendering chunks".into());
+                } else {
+                    let again = if *attempt > 1 {
+                        format!(" (attempt {attempt})")
+                    } else {
+                        String::new()
+                    };
+                    eprintln!("framelock: chunk {chunk} ({range}) started{again}");
                 }
             }
-            RenderEvent::Page(event) => self.line(&format!("framelock: page: {event}")),
+            RenderEvent::ChunkDone { chunk, reused } => {
+                self.inc(Unit::Chunks);
+                if !self.interactive {
+                    let how = if *reused { "reused from the store" } else { "rendered" };
+                    eprintln!("framelock: chunk {chunk} {how}");
+                }
+            }
+            RenderEvent::ChunkRetry {
+                chunk,
+                attempt,
+                reason,
+                log,
+            } => self.line(&format!(
+                "framelock: chunk {chunk} attempt {attempt} failed ({reason}); retrying. Log: {log}"
+            )),
             RenderEvent::Finished {
                 output,
                 frames,
+                chunks,
+                reused_chunks,
                 seconds,
-                ..
             } => {
-                if let Some(bar) = self.bar.lock().expect("bar lock is never poisoned").take() {
+                if let Some((bar, _)) = self.bar.lock().expect("bar lock is never poisoned").take() {
                     bar.finish_and_clear();
                 }
                 let fps = if *seconds > 0.0 {
@@ -90,7 +152,7 @@ impl Reporter for TerminalReporter {
                     0.0
                 };
                 eprintln!(
-                    "framelock: wrote {output} ({frames} frames in {seconds:.1} s, {fps:.1} frames/s)"
+                    "framelock: wrote {output} ({frames} frames, {chunks} chunk(s), {reused_chunks} reused from the store; {seconds:.1} s, {fps:.1} frames/s)"
                 );
             }
         }

@@ -1,0 +1,261 @@
+//! `plan`: freezing a composition into a bundle a worker can render with nothing else.
+//!
+//! The composition folder is copied into `compiled/` (minus the skip list, minus `meta.json`),
+//! every local reference is checked, the render-relevant settings are resolved into
+//! `meta/composition.json` and `meta/encoder.json`, the manifest is written, and `plan.json`
+//! records the bundle hash, the chunk plan and the planning machine's toolchain. Everything is
+//! written into a temporary folder beside the target and renamed into place at the end.
+
+use std::os::unix::fs::PermissionsExt;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::manifest::Manifest;
+use super::refs::references;
+use super::{
+    Bundle, BundleError, CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson,
+    ToolchainRecord, write_json,
+};
+use crate::composition::{Composition, DurationSource, DurationSpec};
+use crate::timing::{ChunkPlan, FrameRange};
+use crate::toolchain::ToolchainFingerprint;
+
+/// Path components never copied into a bundle (matched relative to the composition root).
+pub const SKIP: &[&str] = &[
+    "node_modules",
+    ".git",
+    ".cache",
+    "output",
+    "failures",
+    "dist",
+    ".next",
+    ".turbo",
+];
+
+/// How the frames are cut into chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunking {
+    /// Chunks of this many frames.
+    Size(u64),
+    /// This many chunks of (nearly) equal size.
+    Count(u64),
+}
+
+impl Chunking {
+    /// The chunk plan over `frames` frames.
+    pub fn plan(self, frames: u64) -> ChunkPlan {
+        let all = FrameRange::new(0, frames).expect("plans cover at least one frame");
+        let size = match self {
+            Chunking::Size(n) => n.max(1),
+            Chunking::Count(k) => frames.div_ceil(k.max(1)),
+        };
+        ChunkPlan::by_size(all, size)
+    }
+}
+
+/// What `plan` needs besides the composition.
+pub struct PlanInput<'a> {
+    /// The composition, loaded.
+    pub composition: &'a Composition,
+    /// The length, when the page had to be asked (see [`DurationSpec::FromPage`]).
+    pub page_duration: Option<(f64, DurationSource)>,
+    /// Chunking; default: `renderConfig.chunkSize`, else one chunk.
+    pub chunking: Option<Chunking>,
+    /// The planning machine's toolchain.
+    pub toolchain: &'a ToolchainFingerprint,
+    /// Encoder settings.
+    pub encoder: EncoderMeta,
+}
+
+/// Writes the bundle for `input` at `target` (which must not exist) and opens it.
+pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleError> {
+    let comp = input.composition;
+    if target.exists() {
+        return Err(BundleError::TargetExists {
+            path: target.to_owned(),
+        });
+    }
+    let (frames, duration_seconds, duration_source) = match (comp.duration, input.page_duration) {
+        (DurationSpec::Frames(n), _) => (n, None, DurationSource::CommandLine),
+        (DurationSpec::Seconds(s, source), _) => (comp.fps.frames_in(s), Some(s), source),
+        (DurationSpec::FromPage, Some((s, source))) => (comp.fps.frames_in(s), Some(s), source),
+        (DurationSpec::FromPage, None) => {
+            return Err(BundleError::NoDuration {
+                index: comp.index(),
+            });
+        }
+    };
+    if frames == 0 {
+        return Err(BundleError::NoDuration {
+            index: comp.index(),
+        });
+    }
+    let chunking = input
+        .chunking
+        .or(comp.chunk_size.map(Chunking::Size))
+        .unwrap_or(Chunking::Count(1));
+
+    let parent = match target.parent() {
+        Some(p) if !p.as_str().is_empty() => p.to_owned(),
+        _ => Utf8PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|source| BundleError::Io {
+        path: parent.clone(),
+        source,
+    })?;
+    let work = tempfile::Builder::new()
+        .prefix(".framelock-plan-")
+        .tempdir_in(&parent)
+        .map_err(|source| BundleError::Io {
+            path: target.to_owned(),
+            source,
+        })?;
+    let root = Utf8Path::from_path(work.path())
+        .expect("the work folder is named from a UTF-8 path")
+        .to_owned();
+
+    let compiled = root.join("compiled");
+    copy_composition(&comp.dir, &comp.dir, &compiled)?;
+    check_references(&compiled, &comp.dir)?;
+
+    let meta = CompositionMeta {
+        duration_seconds,
+        duration_source,
+        fps: comp.fps,
+        frames,
+        height: comp.height,
+        seed: comp.seed,
+        variables: comp.variables.clone(),
+        width: comp.width,
+    };
+    std::fs::create_dir_all(root.join("meta")).map_err(|source| BundleError::Io {
+        path: root.join("meta"),
+        source,
+    })?;
+    write_json(&root.join("meta/composition.json"), &meta, false)?;
+    write_json(&root.join("meta/encoder.json"), &input.encoder, false)?;
+
+    let manifest = Manifest::scan(&root)?;
+    write_json(&root.join("manifest.json"), &manifest, true)?;
+    let plan = PlanJson {
+        schema_version: PLAN_SCHEMA_VERSION,
+        bundle_hash: manifest.bundle_hash(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        name: comp.name.clone(),
+        width: comp.width,
+        height: comp.height,
+        fps: comp.fps,
+        frames,
+        chunk_plan: chunking.plan(frames),
+        toolchain: ToolchainRecord::from(input.toolchain),
+    };
+    write_json(&root.join("plan.json"), &plan, true)?;
+
+    let kept = work.keep();
+    std::fs::rename(&kept, target).map_err(|source| {
+        let _ = std::fs::remove_dir_all(&kept);
+        BundleError::Io {
+            path: target.to_owned(),
+            source,
+        }
+    })?;
+    Bundle::open(target)
+}
+
+/// Copies `dir` (below the composition `root`) into `dest`, skipping the skip list, the root's
+/// `meta.json`, and symlinks that leave the root.
+fn copy_composition(root: &Utf8Path, dir: &Utf8Path, dest: &Utf8Path) -> Result<(), BundleError> {
+    let io = |path: &Utf8Path| {
+        let path = path.to_owned();
+        move |source| BundleError::Io { path, source }
+    };
+    std::fs::create_dir_all(dest).map_err(io(dest))?;
+    let mut entries: Vec<_> = dir
+        .read_dir_utf8()
+        .map_err(io(dir))?
+        .collect::<Result<_, _>>()
+        .map_err(io(dir))?;
+    entries.sort_by(|a, b| a.file_name().cmp(b.file_name()));
+    for entry in entries {
+        let name = entry.file_name();
+        let path = entry.path();
+        if SKIP.contains(&name) || (dir == root && name == "meta.json") {
+            continue;
+        }
+        // Follow symlinks only while they stay inside the composition.
+        let real = path.canonicalize_utf8().map_err(io(path))?;
+        if !real.starts_with(root) {
+            continue;
+        }
+        let meta = std::fs::metadata(&real).map_err(io(&real))?;
+        let target = dest.join(name);
+        if meta.is_dir() {
+            copy_composition(root, &real, &target)?;
+        } else if meta.is_file() {
+            std::fs::copy(&real, &target).map_err(io(&target))?;
+            let mode = if meta.permissions().mode() & 0o111 != 0 {
+                0o755
+            } else {
+                0o644
+            };
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
+                .map_err(io(&target))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every local reference of every HTML and CSS file must name a file inside `compiled/`;
+/// errors name the file in the composition folder `source`.
+fn check_references(compiled: &Utf8Path, source: &Utf8Path) -> Result<(), BundleError> {
+    let mut files = Vec::new();
+    collect_files(compiled, compiled, &mut files)?;
+    for rel in &files {
+        if !matches!(rel.extension(), Some("html" | "htm" | "css")) {
+            continue;
+        }
+        let path = compiled.join(rel);
+        let text = std::fs::read_to_string(&path).map_err(|source| BundleError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        for r in references(rel, &text) {
+            let ok = r
+                .target
+                .as_ref()
+                .is_some_and(|t| compiled.join(t).is_file());
+            if !ok {
+                return Err(BundleError::MissingAsset {
+                    file: source.join(&r.from),
+                    reference: r.written,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn collect_files(
+    root: &Utf8Path,
+    dir: &Utf8Path,
+    out: &mut Vec<Utf8PathBuf>,
+) -> Result<(), BundleError> {
+    let io = |source| BundleError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    for entry in dir.read_dir_utf8().map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(root, path, out)?;
+        } else {
+            out.push(
+                path.strip_prefix(root)
+                    .expect("entries lie below the root")
+                    .to_owned(),
+            );
+        }
+    }
+    Ok(())
+}

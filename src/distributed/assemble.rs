@@ -1,0 +1,194 @@
+//! `assemble`: join a bundle's chunks, in plan order, from their stored records.
+//!
+//! Every chunk record is checked (it answers its chunk, every frame was captured, its encoded
+//! blob verifies) before anything is joined; the video, its `frames.json` and a run record are
+//! written only when all of them are there.
+
+use std::time::Instant;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::browser::CaptureMode;
+use crate::bundle::Bundle;
+use crate::error::Error;
+use crate::hash::ContentHash;
+use crate::render::{
+    FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, RenderError, RenderSettings,
+    check_hermetic, fingerprint_toolchain, join, publish, render_settings_fingerprint, store_run,
+    work_dir,
+};
+use crate::report::{RenderEvent, Reporter};
+use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, RecordFingerprints, Store, build_id};
+use crate::timing::FrameRange;
+use crate::toolchain::Toolchain;
+
+/// What `assemble` needs.
+#[derive(Debug, Clone)]
+pub struct AssembleRequest {
+    /// The bundle folder.
+    pub bundle: Utf8PathBuf,
+    /// The store holding its chunk records.
+    pub store: Store,
+    /// The video to write.
+    pub output: Utf8PathBuf,
+    /// Which records to join.
+    pub execution: Execution,
+    /// The capture mode the chunks were rendered with.
+    pub capture: CaptureMode,
+    /// The tools (for ffmpeg and the fingerprints of the records to look up).
+    pub toolchain: Toolchain,
+    /// Fail on requests outside the composition.
+    pub strict: bool,
+}
+
+/// Joins the chunks of a bundle rendered earlier (by `render-chunk`).
+pub async fn assemble(
+    request: &AssembleRequest,
+    reporter: &dyn Reporter,
+) -> Result<FramesRecord, Error> {
+    let started = Instant::now();
+    let (_work_guard, work) = work_dir(&request.output)?;
+    let bundle = Bundle::open(&request.bundle)?;
+    bundle.verify()?;
+    let fingerprint = fingerprint_toolchain(&request.toolchain).await?;
+    let settings = RenderSettings {
+        capture: request.capture,
+        encoder: bundle.encoder_settings(),
+        virtual_time: true,
+    };
+    let fingerprints = RecordFingerprints {
+        toolchain: fingerprint.hash.clone(),
+        render_settings: render_settings_fingerprint(&settings),
+        build_id: build_id().to_string(),
+    };
+    let mut records = Vec::new();
+    for (index, range) in bundle.plan.chunk_plan.chunks().iter().enumerate() {
+        let key = CacheKey {
+            bundle_hash: bundle.hash().clone(),
+            range: *range,
+            execution: request.execution,
+            fingerprints: fingerprints.clone(),
+        };
+        match request.store.lookup(&key) {
+            Lookup::Hit(hash, record) => records.push((hash, *record, true)),
+            Lookup::Miss | Lookup::Corrupt(_) => {
+                return Err(RenderError::MissingChunk {
+                    index,
+                    range: *range,
+                    bundle: bundle.hash().to_string(),
+                    execution: request.execution.to_string(),
+                    store: request.store.root().to_owned(),
+                }
+                .into());
+            }
+        }
+    }
+    let shown = Fingerprints {
+        toolchain: fingerprints.toolchain,
+        render_settings: fingerprints.render_settings,
+        build_id: fingerprints.build_id,
+        chrome_version: fingerprint.chrome_version,
+        ffmpeg_version: fingerprint.ffmpeg_version,
+    };
+    let record = assemble_records(
+        &bundle,
+        &shown,
+        records,
+        &request.store,
+        &request.toolchain.ffmpeg.real,
+        &work,
+        &request.output,
+        request.strict,
+    )?;
+    reporter.report(&RenderEvent::Finished {
+        output: request.output.clone(),
+        frames: record.frame_count,
+        chunks: record.chunk_plan.chunks().len(),
+        reused_chunks: record.reused_chunks,
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok(record)
+}
+
+/// Checks `records` (one per chunk of the plan, in plan order, each with whether it was
+/// reused) and writes the joined video with its `frames.json` and run record.
+#[expect(clippy::too_many_arguments, reason = "one call site per path, all values distinct")]
+pub fn assemble_records(
+    bundle: &Bundle,
+    fingerprints: &Fingerprints,
+    records: Vec<(ContentHash, ChunkRecord, bool)>,
+    store: &Store,
+    ffmpeg: &Utf8Path,
+    work: &Utf8Path,
+    output: &Utf8Path,
+    strict: bool,
+) -> Result<FramesRecord, Error> {
+    let plan = &bundle.plan.chunk_plan;
+    let mut files = Vec::with_capacity(records.len());
+    for ((index, range), (_, record, _)) in plan.chunks().iter().enumerate().zip(&records) {
+        if record.chunk_index != index || record.range != *range {
+            return Err(RenderError::MissingChunk {
+                index,
+                range: *range,
+                bundle: bundle.hash().to_string(),
+                execution: record.execution.to_string(),
+                store: store.root().to_owned(),
+            }
+            .into());
+        }
+        if record.frames_captured != range.len() || record.frame_hashes.len() as u64 != range.len()
+        {
+            return Err(RenderError::IncompleteChunk {
+                index,
+                range: *range,
+                found: record.frames_captured,
+                expected: range.len(),
+            }
+            .into());
+        }
+        store.verify(&record.encoded_blob)?;
+        files.push(store.blob_path(&record.encoded_blob));
+    }
+    let execution = records
+        .first()
+        .map_or(Execution::Worker, |(_, r, _)| r.execution);
+    let capture = records
+        .first()
+        .map_or(CaptureMode::BeginFrame, |(_, r, _)| r.capture_mode);
+    let (video, video_blake3) = join(ffmpeg, work, &files)?;
+    let mut record = FramesRecord {
+        format_version: FRAMES_FORMAT_VERSION,
+        composition: bundle.plan.name.clone(),
+        bundle_hash: bundle.hash().clone(),
+        fps: bundle.meta.fps,
+        width: bundle.meta.width,
+        height: bundle.meta.height,
+        total_frames: bundle.meta.frames,
+        duration_source: bundle.meta.duration_source,
+        range: FrameRange::new(0, bundle.meta.frames).expect("bundles have frames"),
+        frame_count: records.iter().map(|(_, r, _)| r.frames_captured).sum(),
+        capture_mode: capture,
+        virtual_time: true,
+        execution,
+        chunk_plan: plan.clone(),
+        chunk_records: records.iter().map(|(h, _, _)| h.clone()).collect(),
+        reused_chunks: records.iter().filter(|(_, _, reused)| *reused).count(),
+        video_blake3: video_blake3.clone(),
+        run_record: None,
+        fingerprints: fingerprints.clone(),
+        frame_hashes: records
+            .iter()
+            .flat_map(|(_, r, _)| r.frame_hashes.clone())
+            .collect(),
+        page_events: records
+            .iter()
+            .flat_map(|(_, r, _)| r.page_events.clone())
+            .collect(),
+    };
+    if strict {
+        check_hermetic(&record)?;
+    }
+    record.run_record = Some(store_run(store, &record, &video_blake3)?);
+    publish(work, &video, &record, output, None)?;
+    Ok(record)
+}

@@ -1,0 +1,75 @@
+//! The distributed path: workers that render one chunk each from nothing but a bundle, a local
+//! pool of them (`distributed-simulated`), and assembling their chunks.
+
+mod assemble;
+mod pool;
+mod worker;
+
+use camino::Utf8PathBuf;
+
+pub use assemble::{AssembleRequest, assemble, assemble_records};
+pub use pool::{DistributedRequest, render_distributed};
+pub use worker::{ChunkOutcome, ChunkRequest, render_chunk};
+
+use crate::bundle::ToolchainRecord;
+use crate::error::exit_code;
+use crate::timing::FrameRange;
+
+/// Why a distributed render failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DistributedError {
+    /// The worker's toolchain is not the planning machine's.
+    #[error(
+        "TOOLCHAIN_MISMATCH: the bundle was planned with toolchain {} ({}, {}), this machine has {} ({}, {})",
+        planned.fingerprint, planned.chrome_version, planned.ffmpeg_version,
+        here.fingerprint, here.chrome_version, here.ffmpeg_version
+    )]
+    ToolchainMismatch {
+        /// From plan.json.
+        planned: ToolchainRecord,
+        /// This machine's.
+        here: ToolchainRecord,
+    },
+    /// A chunk kept failing.
+    #[error(
+        "chunk {chunk} ({range}) failed after {attempts} attempt(s): the worker {reason}; its log: {log}"
+    )]
+    ChunkFailed {
+        /// The chunk.
+        chunk: usize,
+        /// Its frames.
+        range: FrameRange,
+        /// How many tries.
+        attempts: u32,
+        /// What the last try said.
+        reason: String,
+        /// The last try's log.
+        log: Utf8PathBuf,
+        /// The last try's exit code.
+        code: Option<i32>,
+    },
+}
+
+impl DistributedError {
+    /// A toolchain mismatch is an environment error; a failed chunk exits as its worker did.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            DistributedError::ToolchainMismatch { .. } => exit_code::ENVIRONMENT,
+            DistributedError::ChunkFailed { code, .. } => match code {
+                Some(c @ (1..=3)) => *c,
+                _ => exit_code::ENVIRONMENT,
+            },
+        }
+    }
+
+    /// What to do next.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            DistributedError::ToolchainMismatch { .. } => Some(
+                "render on a machine with the planning toolchain (the Nix flake pins one), or pass --allow-toolchain-mismatch (recorded)"
+                    .into(),
+            ),
+            DistributedError::ChunkFailed { .. } => None,
+        }
+    }
+}

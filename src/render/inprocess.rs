@@ -1,0 +1,327 @@
+//! `framelock render`: plan the composition into a bundle, render every chunk in one browser
+//! (or reuse the stored records of an identical earlier render), and assemble the video.
+
+use std::time::{Duration, Instant};
+
+use camino::Utf8PathBuf;
+
+use super::engine::{BrowserRun, ChunkWork, RenderError, probe_duration, render_chunks};
+use super::output::{check_hermetic, join, publish, store_run, work_dir};
+use super::record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord};
+use super::settings::{RenderSettings, fingerprint_toolchain, render_settings_fingerprint};
+use crate::browser::{CaptureMode, PageEvent, SandboxPolicy};
+use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, plan};
+use crate::composition::{Composition, DurationSpec};
+use crate::encode::EncoderSettings;
+use crate::error::Error;
+use crate::hash::ContentHash;
+use crate::report::{RenderEvent, Reporter};
+use crate::store::{
+    CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, Store,
+    build_id,
+};
+use crate::timing::{ChunkPlan, FrameRange};
+use crate::toolchain::{Toolchain, ToolchainFingerprint};
+
+/// A render as the engine sees it: every value validated, every path decided.
+#[derive(Debug, Clone)]
+pub struct RenderRequest {
+    /// The composition, loaded.
+    pub composition: Composition,
+    /// The video to write.
+    pub output: Utf8PathBuf,
+    /// Only these frames (default: all). Such renders are never cached.
+    pub frames: Option<FrameRange>,
+    /// Encoder restart interval (default: `renderConfig.chunkSize`, else one chunk).
+    pub chunk_size: Option<u64>,
+    /// Also write each rendered frame as a PNG here (never cached).
+    pub png_dir: Option<Utf8PathBuf>,
+    /// How frames are captured.
+    pub capture: CaptureMode,
+    /// Chrome's sandbox.
+    pub sandbox: SandboxPolicy,
+    /// Fail when the page requested anything outside the composition.
+    pub strict: bool,
+    /// The virtual-time runtime (off only to debug, or to prove the tests can fail; never
+    /// cached).
+    pub virtual_time: bool,
+    /// Time allowed for one seek or one capture.
+    pub frame_timeout: Duration,
+    /// The tools.
+    pub toolchain: Toolchain,
+    /// The store for chunk records; `None` neither reads nor writes a cache.
+    pub store: Option<Store>,
+}
+
+/// What every path needs before rendering: fingerprints and the bundle.
+pub(crate) struct Prepared {
+    pub(crate) fingerprint: ToolchainFingerprint,
+    pub(crate) settings: RenderSettings,
+    pub(crate) bundle: Bundle,
+}
+
+impl Prepared {
+    /// The fingerprints of records made now.
+    pub(crate) fn record_fingerprints(&self) -> RecordFingerprints {
+        RecordFingerprints {
+            toolchain: self.fingerprint.hash.clone(),
+            render_settings: render_settings_fingerprint(&self.settings),
+            build_id: build_id().to_string(),
+        }
+    }
+
+    /// The fingerprints shown in `frames.json`.
+    pub(crate) fn fingerprints(&self) -> Fingerprints {
+        let r = self.record_fingerprints();
+        Fingerprints {
+            toolchain: r.toolchain,
+            render_settings: r.render_settings,
+            build_id: r.build_id,
+            chrome_version: self.fingerprint.chrome_version.clone(),
+            ffmpeg_version: self.fingerprint.ffmpeg_version.clone(),
+        }
+    }
+}
+
+/// Fingerprints the toolchain, reads the duration from the page if only it knows, and plans
+/// the composition into a bundle at `bundle_dir`.
+pub(crate) async fn prepare(
+    composition: &Composition,
+    run_template: &BrowserRun,
+    chunking: Option<Chunking>,
+    bundle_dir: &camino::Utf8Path,
+    reporter: &dyn Reporter,
+) -> Result<Prepared, Error> {
+    reporter.report(&RenderEvent::Fingerprinting);
+    let fingerprint = fingerprint_toolchain(&run_template.toolchain).await?;
+    let page_duration = match composition.duration {
+        DurationSpec::FromPage => Some(probe_duration(run_template, reporter).await?),
+        _ => None,
+    };
+    let settings = RenderSettings {
+        capture: run_template.capture,
+        encoder: run_template.encoder.clone(),
+        virtual_time: run_template.virtual_time,
+    };
+    let bundle = plan(
+        &PlanInput {
+            composition,
+            page_duration,
+            chunking,
+            toolchain: &fingerprint,
+            encoder: EncoderMeta::from(&settings.encoder),
+        },
+        bundle_dir,
+    )?;
+    reporter.report(&RenderEvent::Planned {
+        bundle_hash: bundle.hash().to_string(),
+        chunks: bundle.plan.chunk_plan.chunks().len(),
+    });
+    Ok(Prepared {
+        fingerprint,
+        settings,
+        bundle,
+    })
+}
+
+/// Renders `request` in one process, reporting progress to `reporter`; returns the record that
+/// was written beside the video.
+pub async fn render(
+    request: &RenderRequest,
+    reporter: &dyn Reporter,
+) -> Result<FramesRecord, Error> {
+    let (_work_guard, work) = work_dir(&request.output)?;
+    let source_run = BrowserRun {
+        composition: request.composition.clone(),
+        capture: request.capture,
+        sandbox: request.sandbox,
+        virtual_time: request.virtual_time,
+        frame_timeout: request.frame_timeout,
+        toolchain: request.toolchain.clone(),
+        encoder: EncoderSettings::default(),
+    };
+    let prepared = prepare(
+        &request.composition,
+        &source_run,
+        request.chunk_size.map(Chunking::Size),
+        &work.join("bundle"),
+        reporter,
+    )
+    .await?;
+    let bundle = &prepared.bundle;
+    let total = bundle.meta.frames;
+    let (plan, range) = match request.frames {
+        Some(r) if r.end().0 > total => {
+            return Err(RenderError::RangeOutside { range: r, total }.into());
+        }
+        Some(r) => {
+            let size = bundle.plan.chunk_plan.chunks()[0].len();
+            (ChunkPlan::by_size(r, size), r)
+        }
+        None => (
+            bundle.plan.chunk_plan.clone(),
+            FrameRange::new(0, total).expect("bundles have frames"),
+        ),
+    };
+    let chunks: Vec<ChunkWork> = plan
+        .chunks()
+        .iter()
+        .enumerate()
+        .map(|(index, range)| ChunkWork {
+            index,
+            range: *range,
+        })
+        .collect();
+    let run = BrowserRun {
+        composition: bundle.composition(),
+        encoder: bundle.encoder_settings(),
+        ..source_run
+    };
+    let cache = request
+        .store
+        .as_ref()
+        .filter(|_| request.frames.is_none() && request.png_dir.is_none() && request.virtual_time);
+    let fingerprints = prepared.record_fingerprints();
+
+    let started = Instant::now();
+    let reused = match cache {
+        Some(store) => reuse_all(store, bundle, &chunks, &fingerprints, reporter),
+        None => None,
+    };
+    let reused_chunks = reused.as_ref().map_or(0, Vec::len);
+    let (records, chunk_files, frame_hashes, page_events): (
+        Vec<ContentHash>,
+        Vec<Utf8PathBuf>,
+        Vec<String>,
+        Vec<PageEvent>,
+    ) = match reused {
+        Some(found) => {
+            let files = found
+                .iter()
+                .map(|(_, r)| cache.expect("reuse needs a store").blob_path(&r.encoded_blob))
+                .collect();
+            let hashes = found.iter().flat_map(|(_, r)| r.frame_hashes.clone()).collect();
+            let events = found.iter().flat_map(|(_, r)| r.page_events.clone()).collect();
+            (found.into_iter().map(|(h, _)| h).collect(), files, hashes, events)
+        }
+        None => {
+            let png_work = request.png_dir.as_ref().map(|_| work.join("png"));
+            if let Some(dir) = &png_work {
+                std::fs::create_dir_all(dir).map_err(|source| RenderError::Write {
+                    path: dir.clone(),
+                    source,
+                })?;
+            }
+            let rendered =
+                render_chunks(&run, &chunks, &work, png_work.as_deref(), reporter).await?;
+            let mut records = Vec::new();
+            if let Some(store) = cache {
+                let _lock = store.lock(false)?;
+                for chunk in &rendered {
+                    let record = ChunkRecord {
+                        format_version: RECORD_FORMAT_VERSION,
+                        bundle_hash: bundle.hash().clone(),
+                        chunk_index: chunk.index,
+                        range: chunk.range,
+                        frames_captured: chunk.frame_hashes.len() as u64,
+                        frame_hashes: chunk.frame_hashes.clone(),
+                        encoded_blob: store.put_file(&chunk.file)?,
+                        capture_mode: request.capture,
+                        execution: Execution::InProcess,
+                        fingerprints: fingerprints.clone(),
+                        seconds: chunk.seconds,
+                        page_events: chunk.page_events.clone(),
+                    };
+                    records.push(record.save(store)?);
+                }
+            }
+            let files = rendered.iter().map(|c| c.file.clone()).collect();
+            let hashes = rendered.iter().flat_map(|c| c.frame_hashes.clone()).collect();
+            let events = rendered.iter().flat_map(|c| c.page_events.clone()).collect();
+            (records, files, hashes, events)
+        }
+    };
+
+    let frame_count = frame_hashes.len() as u64;
+    let (video, video_blake3) = join(&request.toolchain.ffmpeg.real, &work, &chunk_files)?;
+    let mut record = FramesRecord {
+        format_version: FRAMES_FORMAT_VERSION,
+        composition: bundle.plan.name.clone(),
+        bundle_hash: bundle.hash().clone(),
+        fps: bundle.meta.fps,
+        width: bundle.meta.width,
+        height: bundle.meta.height,
+        total_frames: total,
+        duration_source: bundle.meta.duration_source,
+        range,
+        frame_count,
+        capture_mode: request.capture,
+        virtual_time: request.virtual_time,
+        execution: Execution::InProcess,
+        chunk_plan: plan,
+        chunk_records: records,
+        reused_chunks,
+        video_blake3: video_blake3.clone(),
+        run_record: None,
+        fingerprints: prepared.fingerprints(),
+        frame_hashes,
+        page_events,
+    };
+    if request.strict {
+        check_hermetic(&record)?;
+    }
+    let png = request
+        .png_dir
+        .as_deref()
+        .map(|dst| (work.join("png"), dst.to_owned()));
+    if let Some(store) = cache {
+        record.run_record = Some(store_run(store, &record, &video_blake3)?);
+    }
+    publish(
+        &work,
+        &video,
+        &record,
+        &request.output,
+        png.as_ref().map(|(a, b)| (a.as_path(), b.as_path())),
+    )?;
+    reporter.report(&RenderEvent::Finished {
+        output: request.output.clone(),
+        frames: record.frame_count,
+        reused_chunks,
+        chunks: record.chunk_plan.chunks().len(),
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok(record)
+}
+
+/// Every chunk's in-process record, if all of them are stored and intact; the in-process path
+/// is one browser walking all frames, so it reuses all chunks or none.
+fn reuse_all(
+    store: &Store,
+    bundle: &Bundle,
+    chunks: &[ChunkWork],
+    fingerprints: &RecordFingerprints,
+    reporter: &dyn Reporter,
+) -> Option<Vec<(ContentHash, ChunkRecord)>> {
+    let mut found = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        let key = CacheKey {
+            bundle_hash: bundle.hash().clone(),
+            range: chunk.range,
+            execution: Execution::InProcess,
+            fingerprints: fingerprints.clone(),
+        };
+        match store.lookup(&key) {
+            Lookup::Hit(hash, record) => found.push((hash, *record)),
+            Lookup::Miss => return None,
+            Lookup::Corrupt(reason) => {
+                reporter.report(&RenderEvent::CorruptCacheEntry {
+                    chunk: chunk.index,
+                    reason,
+                });
+                return None;
+            }
+        }
+    }
+    Some(found)
+}

@@ -1,0 +1,142 @@
+//! Finishing a render: join the encoded chunks, write `frames.json`, and move everything into
+//! place only when all of it succeeded.
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::engine::RenderError;
+use super::record::{FramesRecord, frames_record_path};
+use crate::browser::PageEventKind;
+use crate::encode::concat;
+use crate::error::Error;
+use crate::hash::ContentHash;
+use crate::store::{RECORD_FORMAT_VERSION, RunRecord, Store};
+
+/// A temporary folder beside the output, so the final rename stays on one filesystem. Creating
+/// it is also the check that the output location is writable, before any work starts.
+pub fn work_dir(output: &Utf8Path) -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
+    let parent = match output.parent() {
+        Some(p) if !p.as_str().is_empty() => p.to_owned(),
+        _ => Utf8PathBuf::from("."),
+    };
+    if output.is_dir() {
+        return Err(RenderError::Output {
+            path: output.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+        }
+        .into());
+    }
+    let dir = tempfile::Builder::new()
+        .prefix(".framelock-render-")
+        .tempdir_in(&parent)
+        .map_err(|source| RenderError::Output {
+            path: output.to_owned(),
+            source,
+        })?;
+    let path = Utf8Path::from_path(dir.path())
+        .expect("the work folder is named from a UTF-8 path")
+        .to_owned();
+    Ok((dir, path))
+}
+
+/// With `--strict`, a blocked request fails the render.
+pub fn check_hermetic(record: &FramesRecord) -> Result<(), Error> {
+    let blocked: Vec<_> = record
+        .page_events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            PageEventKind::BlockedRequest { url } => Some((e.frame, url.clone())),
+            _ => None,
+        })
+        .collect();
+    match blocked.first() {
+        None => Ok(()),
+        Some((frame, url)) => Err(RenderError::Hermeticity {
+            count: blocked.len(),
+            url: url.clone(),
+            frame: frame.map_or_else(|| "load".to_string(), |f| f.to_string()),
+        }
+        .into()),
+    }
+}
+
+/// Joins the encoded chunks, in order, into `work/output.mp4`; returns its path and blake3.
+pub fn join(
+    ffmpeg: &Utf8Path,
+    work: &Utf8Path,
+    chunk_files: &[Utf8PathBuf],
+) -> Result<(Utf8PathBuf, ContentHash), Error> {
+    let video = work.join("output.mp4");
+    concat(ffmpeg, chunk_files, &video)?;
+    let hash = ContentHash::of_file(&video).map_err(|source| RenderError::Write {
+        path: video.clone(),
+        source,
+    })?;
+    Ok((video, hash))
+}
+
+/// Writes `output.frames.json`, moves PNGs from `png` (work folder, destination) and the
+/// joined `video` into place: the last step, after everything succeeded.
+pub fn publish(
+    work: &Utf8Path,
+    video: &Utf8Path,
+    record: &FramesRecord,
+    output: &Utf8Path,
+    png: Option<(&Utf8Path, &Utf8Path)>,
+) -> Result<(), Error> {
+    let record_work = work.join("frames.json");
+    let json = serde_json::to_string_pretty(record).expect("the record serialises");
+    std::fs::write(&record_work, json + "\n").map_err(|source| RenderError::Write {
+        path: record_work.clone(),
+        source,
+    })?;
+    if let Some((from, to)) = png {
+        publish_pngs(from, to)?;
+    }
+    rename(&record_work, &frames_record_path(output))?;
+    rename(video, output)
+}
+
+/// Stores the run record of an assembled video.
+pub fn store_run(
+    store: &Store,
+    record: &FramesRecord,
+    video: &ContentHash,
+) -> Result<ContentHash, Error> {
+    let run = RunRecord {
+        format_version: RECORD_FORMAT_VERSION,
+        bundle_hash: record.bundle_hash.clone(),
+        execution: record.execution,
+        chunk_records: record.chunk_records.clone(),
+        video: video.clone(),
+        audio: None,
+    };
+    let bytes = serde_json::to_vec_pretty(&run).expect("a run record serialises");
+    Ok(store.put_bytes(&bytes)?)
+}
+
+fn rename(from: &Utf8Path, to: &Utf8Path) -> Result<(), Error> {
+    std::fs::rename(from, to).map_err(|source| {
+        RenderError::Write {
+            path: to.to_owned(),
+            source,
+        }
+        .into()
+    })
+}
+
+fn publish_pngs(from: &Utf8Path, to: &Utf8Path) -> Result<(), Error> {
+    let write = |path: &Utf8Path| {
+        let path = path.to_owned();
+        move |source| RenderError::Write { path, source }
+    };
+    std::fs::create_dir_all(to).map_err(write(to))?;
+    for entry in from.read_dir_utf8().map_err(write(from))? {
+        let entry = entry.map_err(write(from))?;
+        let target = to.join(entry.file_name());
+        // The work folder may sit on another filesystem than the PNG folder.
+        if std::fs::rename(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target).map_err(write(&target))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! `cache ls`, `cache verify` and `cache gc`: looking after a store.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::{ChunkRecord, Store, StoreError};
+use crate::hash::ContentHash;
+
+/// One cache entry, as `cache ls` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheEntry {
+    /// The key.
+    pub key: ContentHash,
+    /// The record it points at.
+    pub record: Option<ContentHash>,
+    /// What the record says, when it could be read.
+    pub chunk: Option<ChunkSummary>,
+    /// Why it could not be read.
+    pub problem: Option<String>,
+    /// Age in seconds.
+    pub age_seconds: u64,
+}
+
+/// The parts of a chunk record worth listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChunkSummary {
+    /// Bundle hash.
+    pub bundle_hash: String,
+    /// Chunk index.
+    pub chunk_index: usize,
+    /// Frames.
+    pub range: String,
+    /// Execution kind.
+    pub execution: String,
+}
+
+/// Every cache entry, oldest last.
+pub fn list(store: &Store) -> Result<Vec<CacheEntry>, StoreError> {
+    let mut out = Vec::new();
+    for (key, age) in store.keys()? {
+        let entry = match store.get_key(&key) {
+            Ok(Some(record)) => match ChunkRecord::load(store, &record) {
+                Ok(r) => CacheEntry {
+                    chunk: Some(ChunkSummary {
+                        bundle_hash: r.bundle_hash.to_string(),
+                        chunk_index: r.chunk_index,
+                        range: r.range.to_string(),
+                        execution: r.execution.to_string(),
+                    }),
+                    key,
+                    record: Some(record),
+                    problem: None,
+                    age_seconds: age,
+                },
+                Err(e) => CacheEntry {
+                    key,
+                    record: Some(record),
+                    chunk: None,
+                    problem: Some(e.to_string()),
+                    age_seconds: age,
+                },
+            },
+            Ok(None) => continue,
+            Err(e) => CacheEntry {
+                key,
+                record: None,
+                chunk: None,
+                problem: Some(e.to_string()),
+                age_seconds: age,
+            },
+        };
+        out.push(entry);
+    }
+    out.sort_by_key(|e| e.age_seconds);
+    Ok(out)
+}
+
+/// What `cache verify` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    /// Blobs read and hashed.
+    pub blobs_checked: usize,
+    /// Keys followed.
+    pub keys_checked: usize,
+    /// Each problem: what, and why.
+    pub problems: Vec<String>,
+}
+
+/// Hashes every blob and follows every key: nothing corrupted may hide in the store.
+pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+    for (blob, _) in store.blobs()? {
+        report.blobs_checked += 1;
+        if let Err(e) = store.verify(&blob) {
+            report.problems.push(e.to_string());
+        }
+    }
+    for entry in list(store)? {
+        report.keys_checked += 1;
+        if let Some(problem) = entry.problem {
+            report.problems.push(format!("cache key {}: {problem}", entry.key));
+        }
+    }
+    Ok(report)
+}
+
+/// What `cache gc` removed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GcReport {
+    /// Cache keys removed.
+    pub keys_removed: usize,
+    /// Blobs removed.
+    pub blobs_removed: usize,
+    /// Bytes freed.
+    pub bytes_freed: u64,
+}
+
+/// Removes cache keys older than `keep_days`, then blobs no remaining record needs that are
+/// older too. Holds the store lock exclusively, so no writer is between storing a blob and
+/// indexing it.
+pub fn gc(store: &Store, keep_days: u64) -> Result<GcReport, StoreError> {
+    let _lock = store.lock(true)?;
+    let max_age = keep_days * 24 * 3600;
+    let mut report = GcReport::default();
+    let mut live = BTreeSet::new();
+    for (key, age) in store.keys()? {
+        let record = store.get_key(&key).ok().flatten();
+        let loaded = record.as_ref().and_then(|r| ChunkRecord::load(store, r).ok());
+        if age >= max_age || loaded.is_none() {
+            store.remove_key(&key)?;
+            report.keys_removed += 1;
+            continue;
+        }
+        let loaded = loaded.expect("checked above");
+        live.insert(record.expect("a loaded record has a hash"));
+        live.insert(loaded.encoded_blob);
+    }
+    for (blob, age) in store.blobs()? {
+        if !live.contains(&blob) && age >= max_age {
+            report.bytes_freed += std::fs::metadata(store.blob_path(&blob)).map_or(0, |m| m.len());
+            store.remove_blob(&blob)?;
+            report.blobs_removed += 1;
+        }
+    }
+    Ok(report)
+}
