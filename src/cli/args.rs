@@ -460,7 +460,16 @@ mod tests {
         use clap::CommandFactory;
         let mut cli = Cli::command().term_width(100);
         insta::assert_snapshot!("help", cli.render_long_help().to_string());
-        for name in ["render", "doctor"] {
+        for name in [
+            "render",
+            "plan",
+            "render-chunk",
+            "assemble",
+            "pack",
+            "unpack",
+            "verify",
+            "doctor",
+        ] {
             let sub = cli.find_subcommand_mut(name).expect("subcommand exists");
             insta::assert_snapshot!(format!("help_{name}"), sub.render_long_help().to_string());
         }

@@ -131,6 +131,7 @@ async fn a_browser_killed_mid_render_is_reported_and_leaves_nothing() {
         virtual_time: true,
         frame_timeout: Duration::from_secs(30),
         toolchain: Toolchain::locate(None, None).unwrap(),
+        store: None,
     };
     let reporter = KillAtFrame10::default();
     let err = render(&request, &reporter).await.unwrap_err();

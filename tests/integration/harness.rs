@@ -48,6 +48,7 @@ impl Sandbox {
         let out = Command::new(env!("CARGO_BIN_EXE_framelock"))
             .args(args)
             .env("TMPDIR", &tmp)
+            .env("FRAMELOCK_STORE", self.store())
             .env("CI", "1")
             .output()
             .unwrap();
@@ -55,7 +56,13 @@ impl Sandbox {
         out
     }
 
-    /// Renders `composition` to `name.mp4` in this folder with extra args; returns the output.
+    /// This sandbox's store.
+    pub fn store(&self) -> PathBuf {
+        self.path().join("store")
+    }
+
+    /// Renders `composition` to `name.mp4` in this folder with extra args, without the cache
+    /// (so every render really renders); returns the output.
     pub fn render(&self, composition: &Path, name: &str, extra: &[&str]) -> Output {
         let out = self.path().join(format!("{name}.mp4"));
         let mut args = vec![
@@ -63,6 +70,7 @@ impl Sandbox {
             composition.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
+            "--no-cache",
         ];
         args.extend_from_slice(extra);
         self.run(&args)
@@ -87,7 +95,7 @@ impl Sandbox {
         let mut names: Vec<String> = std::fs::read_dir(self.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n != "tmp")
+            .filter(|n| n != "tmp" && n != "store")
             .collect();
         names.sort();
         names
