@@ -14,9 +14,9 @@ use crate::browser::{
 };
 use crate::encode::EncoderSettings;
 use crate::error::Error;
-use crate::render::{RenderSettings, render_settings_fingerprint};
+use crate::render::{RenderSettings, fingerprint_toolchain, render_settings_fingerprint};
 use crate::timing::Fps;
-use crate::toolchain::{Toolchain, ToolchainError, ToolchainFingerprint};
+use crate::toolchain::{Toolchain, ToolchainError};
 
 /// What `doctor` checks with.
 #[derive(Debug, Clone)]
@@ -69,11 +69,7 @@ pub struct DoctorReport {
 /// Runs every check; the first failure is the error.
 pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> {
     let toolchain = Toolchain::locate(options.chrome.as_deref(), options.ffmpeg.as_deref())?;
-    let fp_toolchain = toolchain.clone();
-    let fingerprint =
-        tokio::task::spawn_blocking(move || ToolchainFingerprint::compute(&fp_toolchain))
-            .await
-            .expect("fingerprinting does not panic")?;
+    let fingerprint = fingerprint_toolchain(&toolchain).await?;
 
     let sandbox = options.sandbox.decide();
     let page = tempfile::tempdir().map_err(|source| ToolchainError::Io {

@@ -16,6 +16,12 @@ use crate::timing::Fps;
 use crate::toolchain::tail;
 
 /// The encoder settings that do not depend on the chunk plan.
+///
+/// The default quantiser is 0: lossless H.264 (High 4:4:4 Predictive). Then the decoded frames
+/// are exactly the rendered frames in yuv420p, whatever the chunk plan; with a lossy quantiser
+/// the decoded frames depend on where the key frames fall (measured with ffmpeg 5.1: 60 frames
+/// at qp 18 decode differently as one chunk and as chunks of 7), so only the same chunk plan
+/// would give the same video. Lossless costs about four times the bytes at 320×180.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EncoderSettings {
     /// x264 preset.
@@ -28,7 +34,7 @@ impl Default for EncoderSettings {
     fn default() -> Self {
         EncoderSettings {
             preset: "veryfast".into(),
-            qp: 18,
+            qp: 0,
         }
     }
 }

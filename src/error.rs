@@ -6,8 +6,8 @@
 
 use crate::browser::BrowserError;
 use crate::bundle::BundleError;
-use crate::distributed::DistributedError;
 use crate::composition::CompositionError;
+use crate::distributed::DistributedError;
 use crate::encode::EncodeError;
 use crate::render::RenderError;
 use crate::store::StoreError;

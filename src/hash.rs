@@ -130,6 +130,9 @@ mod tests {
         let json = serde_json::to_string(&h).unwrap();
         assert_eq!(serde_json::from_str::<ContentHash>(&json).unwrap(), h);
         assert!(serde_json::from_str::<ContentHash>("\"zz\"").is_err());
-        assert_ne!(ContentHash::of_tagged("a", b"x"), ContentHash::of_tagged("b", b"x"));
+        assert_ne!(
+            ContentHash::of_tagged("a", b"x"),
+            ContentHash::of_tagged("b", b"x")
+        );
     }
 }

@@ -16,8 +16,8 @@ pub mod encode;
 pub mod error;
 pub mod hash;
 pub mod render;
-pub mod store;
 pub mod report;
+pub mod store;
 pub mod timing;
 pub mod toolchain;
 

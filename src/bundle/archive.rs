@@ -86,7 +86,11 @@ pub fn pack(bundle: &Utf8Path, output: &Utf8Path) -> Result<String, BundleError>
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// Relative paths of every file and folder below `root` (folders before their contents once
@@ -200,8 +204,11 @@ pub fn unpack(archive: &Utf8Path, target: &Utf8Path, limit: u64) -> Result<(), B
                     source,
                 })?;
                 // Copy at most the declared size (plus one byte to notice a lie).
-                let copied = std::io::copy(&mut (&mut entry).take(size.saturating_add(1)), &mut out)
-                    .map_err(|e| unsafe_archive(format!("corrupt or truncated at {name}: {e}")))?;
+                let copied =
+                    std::io::copy(&mut (&mut entry).take(size.saturating_add(1)), &mut out)
+                        .map_err(|e| {
+                            unsafe_archive(format!("corrupt or truncated at {name}: {e}"))
+                        })?;
                 if copied != size {
                     return Err(unsafe_archive(format!(
                         "entry {name} is {copied} bytes, its header says {size}"
@@ -280,9 +287,17 @@ mod tests {
             .unwrap();
         let b = pack(&src, &dir.join("b.tar.zst")).unwrap();
         assert_eq!(a, b);
-        unpack(&dir.join("a.tar.zst"), &dir.join("out"), DEFAULT_UNPACK_LIMIT).unwrap();
+        unpack(
+            &dir.join("a.tar.zst"),
+            &dir.join("out"),
+            DEFAULT_UNPACK_LIMIT,
+        )
+        .unwrap();
         assert_eq!(std::fs::read(dir.join("out/b/c/d.bin")).unwrap(), [0, 1, 2]);
-        let mode = std::fs::metadata(dir.join("out/run.sh")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("out/run.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o755);
     }
 
@@ -316,7 +331,11 @@ mod tests {
         let (_t, dir) = temp();
         let cases = [
             ("../evil.txt", tar::EntryType::Regular, "leaves the target"),
-            ("/tmp/evil.txt", tar::EntryType::Regular, "leaves the target"),
+            (
+                "/tmp/evil.txt",
+                tar::EntryType::Regular,
+                "leaves the target",
+            ),
             ("link", tar::EntryType::Symlink, "only regular files"),
             ("dev", tar::EntryType::Char, "only regular files"),
         ];

@@ -97,7 +97,10 @@ fn css_references(text: &str) -> Vec<String> {
 }
 
 fn unquote(s: &str) -> String {
-    s.trim().trim_matches(|c| c == '"' || c == '\'').trim().to_string()
+    s.trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .trim()
+        .to_string()
 }
 
 /// The path part of a local reference; `None` for URLs with a scheme, protocol-relative URLs,
@@ -109,7 +112,9 @@ fn local_path(written: &str) -> Option<String> {
     }
     let scheme = w.split_once(':').map(|(s, _)| s);
     if scheme.is_some_and(|s| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
     }) {
         return None;
     }
@@ -122,7 +127,9 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = s
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'%', Some(b)) => {
                 out.push(b);
@@ -172,7 +179,11 @@ mod tests {
         let refs = references(Utf8Path::new("index.html"), html);
         let targets: Vec<String> = refs
             .iter()
-            .map(|r| r.target.as_ref().map_or("<outside>".into(), |t| t.to_string()))
+            .map(|r| {
+                r.target
+                    .as_ref()
+                    .map_or("<outside>".into(), |t| t.to_string())
+            })
             .collect();
         assert_eq!(
             targets,
@@ -188,7 +199,10 @@ mod tests {
                 "<outside>"
             ]
         );
-        let css = references(Utf8Path::new("css/a.css"), "a { background: url('../img/x.png') }");
+        let css = references(
+            Utf8Path::new("css/a.css"),
+            "a { background: url('../img/x.png') }",
+        );
         assert_eq!(css[0].target.as_deref(), Some(Utf8Path::new("img/x.png")));
     }
 }

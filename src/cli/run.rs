@@ -293,7 +293,12 @@ fn cache_command(command: CacheCommand) -> Result<i32, Error> {
                     }
                 }
             }
-            let _ = writeln!(out, "{} cached chunk record(s) in {}", entries.len(), store.root());
+            let _ = writeln!(
+                out,
+                "{} cached chunk record(s) in {}",
+                entries.len(),
+                store.root()
+            );
             Ok(exit_code::SUCCESS)
         }
         CacheCommand::Verify(store) => {

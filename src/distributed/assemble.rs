@@ -13,9 +13,8 @@ use crate::bundle::Bundle;
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
-    FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, RenderError, RenderSettings,
-    check_hermetic, fingerprint_toolchain, join, publish, render_settings_fingerprint, store_run,
-    work_dir,
+    FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, RenderError, RenderSettings, check_hermetic,
+    fingerprint_toolchain, join, publish, render_settings_fingerprint, store_run, work_dir,
 };
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, RecordFingerprints, Store, build_id};
@@ -112,7 +111,10 @@ pub async fn assemble(
 
 /// Checks `records` (one per chunk of the plan, in plan order, each with whether it was
 /// reused) and writes the joined video with its `frames.json` and run record.
-#[expect(clippy::too_many_arguments, reason = "one call site per path, all values distinct")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per path, all values distinct"
+)]
 pub fn assemble_records(
     bundle: &Bundle,
     fingerprints: &Fingerprints,

@@ -26,9 +26,9 @@ pub enum DistributedError {
     )]
     ToolchainMismatch {
         /// From plan.json.
-        planned: ToolchainRecord,
+        planned: Box<ToolchainRecord>,
         /// This machine's.
-        here: ToolchainRecord,
+        here: Box<ToolchainRecord>,
     },
     /// A chunk kept failing.
     #[error(
@@ -42,9 +42,9 @@ pub enum DistributedError {
         /// How many tries.
         attempts: u32,
         /// What the last try said.
-        reason: String,
+        reason: Box<str>,
         /// The last try's log.
-        log: Utf8PathBuf,
+        log: Box<Utf8PathBuf>,
         /// The last try's exit code.
         code: Option<i32>,
     },

@@ -105,9 +105,7 @@ pub async fn render_distributed(
     unpack(&archive, &worker_bundle, DEFAULT_UNPACK_LIMIT)?;
 
     let chunks = prepared.bundle.plan.chunk_plan.chunks().to_vec();
-    let log_dir = request
-        .store
-        .log_dir(&prepared.bundle.hash().to_string())?;
+    let log_dir = request.store.log_dir(&prepared.bundle.hash().to_string())?;
     let semaphore = Arc::new(Semaphore::new(request.workers.max(1)));
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = tokio::task::JoinSet::new();
@@ -120,7 +118,15 @@ pub async fn render_distributed(
         let events_tx = events_tx.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await.expect("never closed");
-            let result = run_chunk(&exe, &argv, index, range, &log_dir, max_attempts, &events_tx);
+            let result = run_chunk(
+                &exe,
+                &argv,
+                index,
+                range,
+                &log_dir,
+                max_attempts,
+                &events_tx,
+            );
             (index, result.await)
         });
     }
@@ -148,7 +154,10 @@ pub async fn render_distributed(
     }
 
     let mut records = Vec::with_capacity(chunks.len());
-    for outcome in outcomes.into_iter().map(|o| o.expect("every chunk finished")) {
+    for outcome in outcomes
+        .into_iter()
+        .map(|o| o.expect("every chunk finished"))
+    {
         let record = ChunkRecord::load(&request.store, &outcome.record)?;
         records.push((outcome.record, record, outcome.reused));
     }
@@ -229,8 +238,8 @@ async fn run_chunk(
                         chunk,
                         range,
                         attempts: attempt,
-                        reason: failure.reason,
-                        log,
+                        reason: failure.reason.into(),
+                        log: Box::new(log),
                         code: failure.code,
                     };
                     return Err(err.into());
@@ -252,7 +261,11 @@ struct WorkerFailure {
     reason: String,
 }
 
-async fn run_worker(exe: &Utf8Path, argv: &[String], log: &Utf8Path) -> Result<ChunkOutcome, WorkerFailure> {
+async fn run_worker(
+    exe: &Utf8Path,
+    argv: &[String],
+    log: &Utf8Path,
+) -> Result<ChunkOutcome, WorkerFailure> {
     let log_file = std::fs::File::create(log).map_err(|e| WorkerFailure {
         code: None,
         reason: format!("cannot create the log {log}: {e}"),
@@ -284,14 +297,12 @@ async fn run_worker(exe: &Utf8Path, argv: &[String], log: &Utf8Path) -> Result<C
             reason: format!("the worker's answer is not a chunk outcome ({e}): {stdout:?}"),
         });
     }
-    let last_error = std::fs::read_to_string(log)
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .rev()
-                .find(|l| l.starts_with("error:"))
-                .map(str::to_string)
-        });
+    let last_error = std::fs::read_to_string(log).ok().and_then(|text| {
+        text.lines()
+            .rev()
+            .find(|l| l.starts_with("error:"))
+            .map(str::to_string)
+    });
     let how = match status.code() {
         Some(code) => format!("exited with code {code}"),
         None => {
@@ -314,7 +325,9 @@ struct WorkerChild(Option<tokio::process::Child>);
 
 impl WorkerChild {
     fn inner(&mut self) -> &mut tokio::process::Child {
-        self.0.as_mut().expect("the child is present until it exits")
+        self.0
+            .as_mut()
+            .expect("the child is present until it exits")
     }
 }
 

@@ -69,22 +69,23 @@ pub async fn render_chunk(
     let bundle = Bundle::open(&request.bundle)?;
     bundle.verify()?;
     let count = bundle.plan.chunk_plan.chunks().len();
-    let range = *bundle
-        .plan
-        .chunk_plan
-        .chunks()
-        .get(request.chunk)
-        .ok_or(BundleError::NoSuchChunk {
-            index: request.chunk,
-            count,
-        })?;
+    let range =
+        *bundle
+            .plan
+            .chunk_plan
+            .chunks()
+            .get(request.chunk)
+            .ok_or(BundleError::NoSuchChunk {
+                index: request.chunk,
+                count,
+            })?;
 
     let fingerprint = fingerprint_toolchain(&request.toolchain).await?;
     let here = ToolchainRecord::from(&fingerprint);
     if here.fingerprint != bundle.plan.toolchain.fingerprint && !request.allow_toolchain_mismatch {
         return Err(DistributedError::ToolchainMismatch {
-            planned: bundle.plan.toolchain.clone(),
-            here,
+            planned: Box::new(bundle.plan.toolchain.clone()),
+            here: Box::new(here),
         }
         .into());
     }

@@ -240,7 +240,10 @@ pub async fn render_chunks(
     let mut reported = 0;
     for chunk in chunks {
         let started = Instant::now();
-        sink.start_chunk(chunk.range, work.join(format!("chunk_{:06}.mp4", chunk.index)))?;
+        sink.start_chunk(
+            chunk.range,
+            work.join(format!("chunk_{:06}.mp4", chunk.index)),
+        )?;
         for frame in chunk.range.frames() {
             let png = session.capture(frame).await?;
             sink.frame(frame, png)?;
@@ -264,7 +267,17 @@ pub async fn render_chunks(
         .zip(chunks)
         .zip(timings.into_iter().zip(events_by_chunk))
         .map(
-            |((EncodedChunk { range, hashes, file }, work), (seconds, page_events))| {
+            |(
+                (
+                    EncodedChunk {
+                        range,
+                        hashes,
+                        file,
+                    },
+                    work,
+                ),
+                (seconds, page_events),
+            )| {
                 RenderedChunk {
                     index: work.index,
                     range,

@@ -198,11 +198,26 @@ pub async fn render(
         Some(found) => {
             let files = found
                 .iter()
-                .map(|(_, r)| cache.expect("reuse needs a store").blob_path(&r.encoded_blob))
+                .map(|(_, r)| {
+                    cache
+                        .expect("reuse needs a store")
+                        .blob_path(&r.encoded_blob)
+                })
                 .collect();
-            let hashes = found.iter().flat_map(|(_, r)| r.frame_hashes.clone()).collect();
-            let events = found.iter().flat_map(|(_, r)| r.page_events.clone()).collect();
-            (found.into_iter().map(|(h, _)| h).collect(), files, hashes, events)
+            let hashes = found
+                .iter()
+                .flat_map(|(_, r)| r.frame_hashes.clone())
+                .collect();
+            let events = found
+                .iter()
+                .flat_map(|(_, r)| r.page_events.clone())
+                .collect();
+            (
+                found.into_iter().map(|(h, _)| h).collect(),
+                files,
+                hashes,
+                events,
+            )
         }
         None => {
             let png_work = request.png_dir.as_ref().map(|_| work.join("png"));
@@ -236,8 +251,14 @@ pub async fn render(
                 }
             }
             let files = rendered.iter().map(|c| c.file.clone()).collect();
-            let hashes = rendered.iter().flat_map(|c| c.frame_hashes.clone()).collect();
-            let events = rendered.iter().flat_map(|c| c.page_events.clone()).collect();
+            let hashes = rendered
+                .iter()
+                .flat_map(|c| c.frame_hashes.clone())
+                .collect();
+            let events = rendered
+                .iter()
+                .flat_map(|c| c.page_events.clone())
+                .collect();
             (records, files, hashes, events)
         }
     };

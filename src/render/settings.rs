@@ -3,6 +3,7 @@
 
 use crate::browser::{CaptureMode, RUNTIME_JS, configured_flags};
 use crate::encode::{EncoderSettings, args_template};
+use crate::toolchain::{Toolchain, ToolchainError, ToolchainFingerprint};
 
 /// The settings that decide pixels and bytes besides the composition and the toolchain.
 #[derive(Debug, Clone)]
@@ -33,6 +34,16 @@ pub fn render_settings_fingerprint(settings: &RenderSettings) -> String {
     h.finalize().to_hex().to_string()
 }
 
+/// Hashes the toolchain on a blocking thread (it reads a few hundred megabytes).
+pub async fn fingerprint_toolchain(
+    toolchain: &Toolchain,
+) -> Result<ToolchainFingerprint, ToolchainError> {
+    let toolchain = toolchain.clone();
+    tokio::task::spawn_blocking(move || ToolchainFingerprint::compute(&toolchain))
+        .await
+        .expect("fingerprinting does not panic")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,14 +67,4 @@ mod tests {
         other.virtual_time = false;
         assert_ne!(a, render_settings_fingerprint(&other));
     }
-}
-
-/// Hashes the toolchain on a blocking thread (it reads a few hundred megabytes).
-pub async fn fingerprint_toolchain(
-    toolchain: &crate::toolchain::Toolchain,
-) -> Result<crate::toolchain::ToolchainFingerprint, crate::toolchain::ToolchainError> {
-    let toolchain = toolchain.clone();
-    tokio::task::spawn_blocking(move || crate::toolchain::ToolchainFingerprint::compute(&toolchain))
-        .await
-        .expect("fingerprinting does not panic")
 }

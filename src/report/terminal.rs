@@ -33,7 +33,12 @@ impl Default for TerminalReporter {
 
 impl TerminalReporter {
     fn line(&self, text: &str) {
-        match self.bar.lock().expect("bar lock is never poisoned").as_ref() {
+        match self
+            .bar
+            .lock()
+            .expect("bar lock is never poisoned")
+            .as_ref()
+        {
             Some((bar, _)) => bar.println(text),
             None => eprintln!("{text}"),
         }
@@ -62,7 +67,12 @@ impl TerminalReporter {
     }
 
     fn inc(&self, unit: Unit) {
-        if let Some((bar, u)) = self.bar.lock().expect("bar lock is never poisoned").as_ref() {
+        if let Some((bar, u)) = self
+            .bar
+            .lock()
+            .expect("bar lock is never poisoned")
+            .as_ref()
+        {
             if *u == unit {
                 bar.inc(1);
             }
@@ -84,7 +94,8 @@ impl Reporter for TerminalReporter {
                 self.line(&format!(
                     "framelock: planned bundle {bundle_hash} ({chunks} chunk(s))"
                 ));
-                self.chunks.store(*chunks, std::sync::atomic::Ordering::SeqCst);
+                self.chunks
+                    .store(*chunks, std::sync::atomic::Ordering::SeqCst);
             }
             RenderEvent::Started {
                 name,
@@ -124,7 +135,11 @@ impl Reporter for TerminalReporter {
             RenderEvent::ChunkDone { chunk, reused } => {
                 self.inc(Unit::Chunks);
                 if !self.interactive {
-                    let how = if *reused { "reused from the store" } else { "rendered" };
+                    let how = if *reused {
+                        "reused from the store"
+                    } else {
+                        "rendered"
+                    };
                     eprintln!("framelock: chunk {chunk} {how}");
                 }
             }
@@ -143,7 +158,8 @@ impl Reporter for TerminalReporter {
                 reused_chunks,
                 seconds,
             } => {
-                if let Some((bar, _)) = self.bar.lock().expect("bar lock is never poisoned").take() {
+                if let Some((bar, _)) = self.bar.lock().expect("bar lock is never poisoned").take()
+                {
                     bar.finish_and_clear();
                 }
                 let fps = if *seconds > 0.0 {

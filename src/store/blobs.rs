@@ -337,7 +337,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(Utf8Path::from_path(dir.path()).unwrap()).unwrap();
         let h = store.put_bytes(b"hello").unwrap();
-        assert_eq!(store.put_bytes(b"hello").unwrap(), h, "same content, same blob");
+        assert_eq!(
+            store.put_bytes(b"hello").unwrap(),
+            h,
+            "same content, same blob"
+        );
         assert_eq!(store.get(&h).unwrap(), b"hello");
         std::fs::write(store.blob_path(&h), b"hellO").unwrap();
         assert!(matches!(store.get(&h), Err(StoreError::Corrupt { .. })));
@@ -363,6 +367,10 @@ mod tests {
         let hashes: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         assert!(hashes.windows(2).all(|w| w[0] == w[1]));
         assert_eq!(store.get(&hashes[0]).unwrap(), data);
-        assert_eq!(store.blobs().unwrap().len(), 1, "no temporary files left as blobs");
+        assert_eq!(
+            store.blobs().unwrap().len(),
+            1,
+            "no temporary files left as blobs"
+        );
     }
 }

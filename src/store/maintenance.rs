@@ -99,7 +99,9 @@ pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
     for entry in list(store)? {
         report.keys_checked += 1;
         if let Some(problem) = entry.problem {
-            report.problems.push(format!("cache key {}: {problem}", entry.key));
+            report
+                .problems
+                .push(format!("cache key {}: {problem}", entry.key));
         }
     }
     Ok(report)
@@ -126,7 +128,9 @@ pub fn gc(store: &Store, keep_days: u64) -> Result<GcReport, StoreError> {
     let mut live = BTreeSet::new();
     for (key, age) in store.keys()? {
         let record = store.get_key(&key).ok().flatten();
-        let loaded = record.as_ref().and_then(|r| ChunkRecord::load(store, r).ok());
+        let loaded = record
+            .as_ref()
+            .and_then(|r| ChunkRecord::load(store, r).ok());
         if age >= max_age || loaded.is_none() {
             store.remove_key(&key)?;
             report.keys_removed += 1;

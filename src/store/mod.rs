@@ -4,9 +4,9 @@ mod blobs;
 mod maintenance;
 mod records;
 
-pub use maintenance::{CacheEntry, ChunkSummary, GcReport, VerifyReport, gc, list, verify};
 pub use blobs::{Store, StoreError, StoreLock, default_store_root};
+pub use maintenance::{CacheEntry, ChunkSummary, GcReport, VerifyReport, gc, list, verify};
 pub use records::{
-    CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints,
-    RunRecord, build_id,
+    CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, RunRecord,
+    build_id,
 };

@@ -191,10 +191,12 @@ fn ctrl_c_mid_render_stops_everything_and_writes_nothing() {
     std::fs::create_dir_all(&tmp).unwrap();
     let out = sandbox.path().join("out.mp4");
     let css = fixture("css-keyframes");
+    let _slots = crate::harness::browsers(1);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_framelock"))
         .args(["render", css.to_str().unwrap(), "-o", out.to_str().unwrap()])
         .args(["--frame-count", "100000"])
         .env("TMPDIR", &tmp)
+        .env("FRAMELOCK_STORE", sandbox.store())
         .env("CI", "1")
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -71,6 +71,7 @@ fn session_config(mode: CaptureMode) -> SessionConfig {
 /// fallback's browser runs without begin-frame control.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_configured_flag_reaches_the_browser() {
+    let _slots = crate::harness::browsers(1);
     for mode in [CaptureMode::BeginFrame, CaptureMode::Screenshot] {
         let mut session = Session::start(session_config(mode)).await.unwrap();
         let args = session.command_line().await.unwrap();
@@ -116,6 +117,7 @@ impl Reporter for KillAtFrame10 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_killed_mid_render_is_reported_and_leaves_nothing() {
+    let _slots = crate::harness::browsers(1);
     let dir = tempfile::tempdir().unwrap();
     let output = utf8(dir.path().join("out.mp4"));
     let request = RenderRequest {

@@ -2,8 +2,46 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Condvar, Mutex};
 
 use serde_json::Value;
+
+/// Browsers the whole test binary may run at once (CI has two cores).
+const BROWSER_SLOTS: usize = 2;
+
+static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// Holds `n` of the browser slots until dropped.
+pub struct Slots(usize);
+
+/// Waits for `n` browser slots.
+pub fn browsers(n: usize) -> Slots {
+    let (lock, cvar) = &SLOTS;
+    let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
+    while *used + n > BROWSER_SLOTS {
+        used = cvar.wait(used).unwrap_or_else(|e| e.into_inner());
+    }
+    *used += n;
+    Slots(n)
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        let (lock, cvar) = &SLOTS;
+        let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
+        *used -= self.0;
+        cvar.notify_all();
+    }
+}
+
+/// Browsers a framelock command line starts at once.
+pub fn browsers_for(args: &[&str]) -> usize {
+    if args.contains(&"distributed-simulated") {
+        2
+    } else {
+        1
+    }
+}
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -40,18 +78,25 @@ impl Sandbox {
         self.dir.path()
     }
 
+    /// A command for the built binary with this sandbox's TMPDIR and store.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let tmp = self.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_framelock"));
+        cmd.args(args)
+            .env("TMPDIR", &tmp)
+            .env("FRAMELOCK_STORE", self.store())
+            .env("CI", "1");
+        cmd
+    }
+
     /// Runs `framelock ARGS` with this folder as TMPDIR and checks that no browser started
     /// by it is still running afterwards.
     pub fn run(&self, args: &[&str]) -> Output {
         let tmp = self.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_framelock"))
-            .args(args)
-            .env("TMPDIR", &tmp)
-            .env("FRAMELOCK_STORE", self.store())
-            .env("CI", "1")
-            .output()
-            .unwrap();
+        let _slots = browsers(browsers_for(args));
+        let out = self.command(args).output().unwrap();
         assert_no_browser_left(&tmp);
         out
     }
@@ -80,6 +125,24 @@ impl Sandbox {
     /// render failed.
     pub fn render_ok(&self, composition: &Path, name: &str, extra: &[&str]) -> Value {
         let out = self.render(composition, name, extra);
+        self.record_of(&out, composition, name)
+    }
+
+    /// Like `render_ok`, with the cache.
+    pub fn render_cached(&self, composition: &Path, name: &str, extra: &[&str]) -> Value {
+        let out_path = self.path().join(format!("{name}.mp4"));
+        let mut args = vec![
+            "render",
+            composition.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        self.record_of(&out, composition, name)
+    }
+
+    fn record_of(&self, out: &Output, composition: &Path, name: &str) -> Value {
         assert!(
             out.status.success(),
             "render of {} failed: {}",

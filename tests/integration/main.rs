@@ -3,6 +3,8 @@
 
 mod bad_input;
 mod browser;
+mod bundle;
+mod distributed;
 mod doctor;
 mod harness;
 mod render;
