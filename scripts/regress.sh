@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The main job. Until `framelock regress` exists, it renders every fixture in fixtures/ twice
-# (each render a separate framelock process with its own browser) and checks that both renders
-# have the same per-frame hashes. Exit 0 when every fixture passes, 1 when any differs or fails.
+# with the same chunk plan (a third of the frames per chunk): in one process, and as
+# distributed-simulated workers (separate processes, each with its own browser, that see only
+# a copy of the bundle). It checks that both have the same per-frame hashes and the same
+# video bytes. Exit 0 when every fixture passes, 1 when any differs or fails to render.
 # Videos, frames.json files and each render's log go to ./framelock-out/ (or $FRAMELOCK_OUT);
-# extra arguments are passed to `framelock render`.
+# chunk records are cached in the store (see README), so a second run is fast.
+# Extra arguments are passed to every `framelock render`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/setup-debian.sh
@@ -17,32 +20,35 @@ out=${FRAMELOCK_OUT:-framelock-out}
 mkdir -p "$out"
 
 hashes() { awk '/"frame_hashes"/{on=1; next} on && /\]/{exit} on{gsub(/[ ",]/,""); print}' "$1"; }
+frames_of() { "$bin" plan "$1" -o "$2" >/dev/null 2>&1 && awk -F': ' '/"frames"/{gsub(/,/,"",$2); print $2; exit}' "$2/plan.json"; }
 
-render() { # fixture-dir name run → 0 when the render succeeded; its log is kept either way
+render() { # fixture-dir name mode chunk-size [args…] → 0 when the render succeeded
   local log="$out/$2.$3.log"
-  if "$bin" render "$1" -o "$out/$2.$3.mp4" "${@:4}" >"$log" 2>&1; then
-    return 0
-  fi
-  return 1
+  "$bin" render "$1" -o "$out/$2.$3.mp4" --mode "$3" --chunk-size "$4" "${@:5}" >"$log" 2>&1
 }
 
 passed=0 failed=0
-printf '\n%-18s %6s  %s\n' fixture frames result
+printf '\n%-18s %6s %6s  %s\n' fixture frames chunk result
 for dir in fixtures/*/; do
   name=$(basename "$dir")
-  if ! render "$dir" "$name" a "$@" || ! render "$dir" "$name" b "$@"; then
-    printf '%-18s %6s  %s\n' "$name" - "FAILED: render error: $(grep '^error:' "$out/$name".*.log | head -n1 | cut -d: -f3-)"
+  scratch=$(mktemp -d)
+  frames=$(frames_of "$dir" "$scratch/bundle" || echo 0)
+  rm -rf "$scratch"
+  chunk=$(( frames / 3 > 0 ? frames / 3 : 1 ))
+  if ! render "$dir" "$name" in-process "$chunk" "$@" \
+    || ! render "$dir" "$name" distributed-simulated "$chunk" --workers 2 "$@"; then
+    printf '%-18s %6s %6s  %s\n' "$name" "$frames" "$chunk" \
+      "FAILED: render error: $(grep -h '^error:' "$out/$name".*.log | head -n1 | cut -d: -f2-)"
     failed=$((failed + 1))
     continue
   fi
-  a=$(hashes "$out/$name.a.mp4.frames.json")
-  b=$(hashes "$out/$name.b.mp4.frames.json")
-  frames=$(printf '%s\n' "$a" | grep -c .)
-  if [ "$frames" -gt 0 ] && [ "$a" = "$b" ]; then
-    printf '%-18s %6s  %s\n' "$name" "$frames" "passed: two renders, identical frame hashes"
+  a=$(hashes "$out/$name.in-process.mp4.frames.json")
+  b=$(hashes "$out/$name.distributed-simulated.mp4.frames.json")
+  if [ -n "$a" ] && [ "$a" = "$b" ] && cmp -s "$out/$name.in-process.mp4" "$out/$name.distributed-simulated.mp4"; then
+    printf '%-18s %6s %6s  %s\n' "$name" "$frames" "$chunk" "passed: workers = in-process (frame hashes and bytes)"
     passed=$((passed + 1))
   else
-    printf '%-18s %6s  %s\n' "$name" "$frames" "FAILED: the two renders differ"
+    printf '%-18s %6s %6s  %s\n' "$name" "$frames" "$chunk" "FAILED: workers and in-process differ"
     failed=$((failed + 1))
   fi
 done

@@ -69,7 +69,7 @@ pub struct DoctorReport {
 /// Runs every check; the first failure is the error.
 pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> {
     let toolchain = Toolchain::locate(options.chrome.as_deref(), options.ffmpeg.as_deref())?;
-    let fingerprint = fingerprint_toolchain(&toolchain).await?;
+    let fingerprint = fingerprint_toolchain(&toolchain, None).await?;
 
     let sandbox = options.sandbox.decide();
     let page = tempfile::tempdir().map_err(|source| ToolchainError::Io {

@@ -138,7 +138,7 @@ async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {
     let composition = Composition::load(&opts.composition, &opts.settings.overrides())?;
     let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
     let reporter = TerminalReporter::default();
-    let fingerprint = fingerprint_toolchain(&toolchain).await?;
+    let fingerprint = fingerprint_toolchain(&toolchain, None).await?;
     let encoder = EncoderSettings::default();
     let page_duration = match composition.duration {
         DurationSpec::FromPage => {

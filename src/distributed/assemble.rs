@@ -49,7 +49,7 @@ pub async fn assemble(
     let (_work_guard, work) = work_dir(&request.output)?;
     let bundle = Bundle::open(&request.bundle)?;
     bundle.verify()?;
-    let fingerprint = fingerprint_toolchain(&request.toolchain).await?;
+    let fingerprint = fingerprint_toolchain(&request.toolchain, Some(&request.store)).await?;
     let settings = RenderSettings {
         capture: request.capture,
         encoder: bundle.encoder_settings(),

@@ -26,7 +26,7 @@ use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
 use crate::render::{BrowserRun, FramesRecord, prepare, work_dir};
 use crate::report::{RenderEvent, Reporter};
-use crate::store::{ChunkRecord, Store};
+use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, Store};
 use crate::toolchain::Toolchain;
 
 /// A distributed-simulated render.
@@ -87,29 +87,71 @@ pub async fn render_distributed(
         &run,
         Some(chunking),
         &work.join("plan/bundle"),
+        Some(&request.store),
         reporter,
     )
     .await?;
 
+    let chunks = prepared.bundle.plan.chunk_plan.chunks().to_vec();
+    let mut outcomes: Vec<Option<ChunkOutcome>> = vec![None; chunks.len()];
+    // A worker here would run this binary on this toolchain: where the store already holds
+    // its record, no worker needs to start.
+    if request.use_cache {
+        let fingerprints = prepared.record_fingerprints();
+        for (index, range) in chunks.iter().enumerate() {
+            let key = CacheKey {
+                bundle_hash: prepared.bundle.hash().clone(),
+                range: *range,
+                execution: Execution::Worker,
+                fingerprints: fingerprints.clone(),
+            };
+            match request.store.lookup(&key) {
+                Lookup::Hit(record, _) => {
+                    reporter.report(&RenderEvent::ChunkDone {
+                        chunk: index,
+                        reused: true,
+                    });
+                    outcomes[index] = Some(ChunkOutcome {
+                        chunk: index,
+                        record,
+                        reused: true,
+                    });
+                }
+                Lookup::Miss => {}
+                Lookup::Corrupt(reason) => {
+                    reporter.report(&RenderEvent::CorruptCacheEntry {
+                        chunk: index,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    let missing: Vec<usize> = (0..chunks.len())
+        .filter(|i| outcomes[*i].is_none())
+        .collect();
+
     // The workers' copy travels as an archive, like a bundle sent to another machine: it
     // holds nothing that points back at the composition folder.
-    let archive = work.join("bundle.tar.zst");
-    pack(&prepared.bundle.dir, &archive)?;
     let worker_bundle = work.join("worker/bundle");
-    std::fs::create_dir_all(work.join("worker")).map_err(|source| {
-        crate::render::RenderError::Write {
-            path: work.join("worker"),
-            source,
-        }
-    })?;
-    unpack(&archive, &worker_bundle, DEFAULT_UNPACK_LIMIT)?;
+    if !missing.is_empty() {
+        let archive = work.join("bundle.tar.zst");
+        pack(&prepared.bundle.dir, &archive)?;
+        std::fs::create_dir_all(work.join("worker")).map_err(|source| {
+            crate::render::RenderError::Write {
+                path: work.join("worker"),
+                source,
+            }
+        })?;
+        unpack(&archive, &worker_bundle, DEFAULT_UNPACK_LIMIT)?;
+    }
 
-    let chunks = prepared.bundle.plan.chunk_plan.chunks().to_vec();
     let log_dir = request.store.log_dir(&prepared.bundle.hash().to_string())?;
     let semaphore = Arc::new(Semaphore::new(request.workers.max(1)));
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, range) in chunks.iter().copied().enumerate() {
+    for index in missing {
+        let range = chunks[index];
         let semaphore = Arc::clone(&semaphore);
         let argv = worker_args(request, &worker_bundle, index);
         let exe = request.worker_exe.clone();
@@ -131,7 +173,6 @@ pub async fn render_distributed(
         });
     }
     drop(events_tx);
-    let mut outcomes: Vec<Option<ChunkOutcome>> = vec![None; chunks.len()];
     loop {
         tokio::select! {
             Some(event) = events.recv() => reporter.report(&event),

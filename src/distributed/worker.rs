@@ -80,7 +80,7 @@ pub async fn render_chunk(
                 count,
             })?;
 
-    let fingerprint = fingerprint_toolchain(&request.toolchain).await?;
+    let fingerprint = fingerprint_toolchain(&request.toolchain, Some(&request.store)).await?;
     let here = ToolchainRecord::from(&fingerprint);
     if here.fingerprint != bundle.plan.toolchain.fingerprint && !request.allow_toolchain_mismatch {
         return Err(DistributedError::ToolchainMismatch {

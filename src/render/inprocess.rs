@@ -90,10 +90,11 @@ pub(crate) async fn prepare(
     run_template: &BrowserRun,
     chunking: Option<Chunking>,
     bundle_dir: &camino::Utf8Path,
+    store: Option<&Store>,
     reporter: &dyn Reporter,
 ) -> Result<Prepared, Error> {
     reporter.report(&RenderEvent::Fingerprinting);
-    let fingerprint = fingerprint_toolchain(&run_template.toolchain).await?;
+    let fingerprint = fingerprint_toolchain(&run_template.toolchain, store).await?;
     let page_duration = match composition.duration {
         DurationSpec::FromPage => Some(probe_duration(run_template, reporter).await?),
         _ => None,
@@ -145,6 +146,7 @@ pub async fn render(
         &source_run,
         request.chunk_size.map(Chunking::Size),
         &work.join("bundle"),
+        request.store.as_ref(),
         reporter,
     )
     .await?;

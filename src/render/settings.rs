@@ -3,6 +3,7 @@
 
 use crate::browser::{CaptureMode, RUNTIME_JS, configured_flags};
 use crate::encode::{EncoderSettings, args_template};
+use crate::store::Store;
 use crate::toolchain::{Toolchain, ToolchainError, ToolchainFingerprint};
 
 /// The settings that decide pixels and bytes besides the composition and the toolchain.
@@ -34,12 +35,15 @@ pub fn render_settings_fingerprint(settings: &RenderSettings) -> String {
     h.finalize().to_hex().to_string()
 }
 
-/// Hashes the toolchain on a blocking thread (it reads a few hundred megabytes).
+/// Hashes the toolchain on a blocking thread (it reads a few hundred megabytes), remembering
+/// file hashes in `store` when one is given.
 pub async fn fingerprint_toolchain(
     toolchain: &Toolchain,
+    store: Option<&Store>,
 ) -> Result<ToolchainFingerprint, ToolchainError> {
     let toolchain = toolchain.clone();
-    tokio::task::spawn_blocking(move || ToolchainFingerprint::compute(&toolchain))
+    let cache = store.map(|s| s.root().join("toolchain-files.json"));
+    tokio::task::spawn_blocking(move || ToolchainFingerprint::compute(&toolchain, cache.as_deref()))
         .await
         .expect("fingerprinting does not panic")
 }

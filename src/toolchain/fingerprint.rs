@@ -9,8 +9,10 @@
 
 use std::process::Command;
 
+use std::collections::BTreeMap;
+
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Toolchain, ToolchainError};
 
@@ -50,10 +52,21 @@ pub struct ToolchainFingerprint {
 }
 
 impl ToolchainFingerprint {
-    /// Hashes the toolchain. Reads a few hundred megabytes (the browser binary dominates).
-    pub fn compute(toolchain: &Toolchain) -> Result<ToolchainFingerprint, ToolchainError> {
-        let chrome_version = run_version(&toolchain.chrome.real, &["--version"])?;
-        let ffmpeg_version = run_version(&toolchain.ffmpeg.real, &["-hide_banner", "-version"])?;
+    /// Hashes the toolchain. Reads a few hundred megabytes (the browser binary dominates)
+    /// unless `cache` (a file, usually in the store) remembers a file whose identity (device,
+    /// inode, size, modification and change times) has not changed since it was hashed.
+    pub fn compute(
+        toolchain: &Toolchain,
+        cache: Option<&Utf8Path>,
+    ) -> Result<ToolchainFingerprint, ToolchainError> {
+        let mut stat_cache = cache.map(StatCache::load).unwrap_or_default();
+        let chrome_version =
+            stat_cache.version(&toolchain.chrome.real, &["--version"], run_version)?;
+        let ffmpeg_version = stat_cache.version(
+            &toolchain.ffmpeg.real,
+            &["-hide_banner", "-version"],
+            run_version,
+        )?;
 
         let mut paths = chrome_files(&toolchain.chrome.real)?;
         paths.extend(toolchain.fonts.files()?);
@@ -63,9 +76,12 @@ impl ToolchainFingerprint {
         let mut files = Vec::with_capacity(paths.len());
         for path in paths {
             files.push(HashedFile {
-                blake3: hash_file(&path)?,
+                blake3: stat_cache.hash(&path)?,
                 path,
             });
+        }
+        if let Some(cache) = cache {
+            stat_cache.save(cache);
         }
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"framelock-toolchain-v1\0");
@@ -87,6 +103,106 @@ impl ToolchainFingerprint {
             ffmpeg_version,
             files,
         })
+    }
+}
+
+/// What is remembered of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CachedFile {
+    identity: [u64; 6],
+    blake3: Option<String>,
+    versions: BTreeMap<String, String>,
+}
+
+/// Hashes and version strings of toolchain files, keyed by path and valid while the file's
+/// identity is unchanged: any write to a file changes its change time, which no tool can set.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StatCache {
+    files: BTreeMap<Utf8PathBuf, CachedFile>,
+    #[serde(skip)]
+    dirty: bool,
+}
+
+impl StatCache {
+    fn load(path: &Utf8Path) -> StatCache {
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Written through a temporary file; a cache that cannot be written is only slower.
+    fn save(&self, path: &Utf8Path) {
+        if !self.dirty {
+            return;
+        }
+        let Some(dir) = path.parent() else { return };
+        let Ok(mut temp) = tempfile::NamedTempFile::new_in(dir) else {
+            return;
+        };
+        let bytes = serde_json::to_vec(self).expect("the cache serialises");
+        if std::io::Write::write_all(&mut temp, &bytes).is_ok() {
+            let _ = temp.persist(path);
+        }
+    }
+
+    fn entry(&mut self, path: &Utf8Path) -> Result<&mut CachedFile, ToolchainError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).map_err(|source| ToolchainError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let nanos = |secs: i64, nsec: i64| (secs as u64).wrapping_mul(1_000_000_000) + nsec as u64;
+        let identity = [
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            nanos(meta.mtime(), meta.mtime_nsec()),
+            nanos(meta.ctime(), meta.ctime_nsec()),
+            u64::from(meta.mode()),
+        ];
+        let entry = self
+            .files
+            .entry(path.to_owned())
+            .or_insert_with(|| CachedFile {
+                identity,
+                blake3: None,
+                versions: BTreeMap::new(),
+            });
+        if entry.identity != identity {
+            *entry = CachedFile {
+                identity,
+                blake3: None,
+                versions: BTreeMap::new(),
+            };
+        }
+        Ok(entry)
+    }
+
+    fn hash(&mut self, path: &Utf8Path) -> Result<String, ToolchainError> {
+        if let Some(hash) = self.entry(path)?.blake3.clone() {
+            return Ok(hash);
+        }
+        let hash = hash_file(path)?;
+        self.entry(path)?.blake3 = Some(hash.clone());
+        self.dirty = true;
+        Ok(hash)
+    }
+
+    fn version(
+        &mut self,
+        binary: &Utf8Path,
+        args: &[&str],
+        run: impl Fn(&Utf8Path, &[&str]) -> Result<String, ToolchainError>,
+    ) -> Result<String, ToolchainError> {
+        let key = args.join(" ");
+        if let Some(v) = self.entry(binary)?.versions.get(&key) {
+            return Ok(v.clone());
+        }
+        let version = run(binary, args)?;
+        self.entry(binary)?.versions.insert(key, version.clone());
+        self.dirty = true;
+        Ok(version)
     }
 }
 
@@ -182,4 +298,33 @@ pub fn hash_file(path: &Utf8Path) -> Result<String, ToolchainError> {
 pub fn tail(stderr: &str) -> String {
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stat_cache_rehashes_a_changed_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        let file = dir.join("lib.so");
+        std::fs::write(&file, "one").unwrap();
+        let mut cache = StatCache::default();
+        let first = cache.hash(&file).unwrap();
+        assert_eq!(cache.hash(&file).unwrap(), first);
+        cache.save(&dir.join("cache.json"));
+        // Same size, same mtime set back: the change time still moves.
+        let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::fs::write(&file, "two").unwrap();
+        std::fs::File::options()
+            .append(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let mut reloaded = StatCache::load(&dir.join("cache.json"));
+        assert_ne!(reloaded.hash(&file).unwrap(), first);
+        assert_eq!(reloaded.hash(&file).unwrap(), hash_file(&file).unwrap());
+    }
 }

@@ -189,6 +189,21 @@ fn the_cache_reuses_records_and_keeps_execution_kinds_apart() {
         "{}",
         stderr(&again)
     );
+
+    // `cache ls` lists both kinds; `cache gc` removes what is older than it keeps.
+    let ls = sandbox.run(&["cache", "ls"]);
+    let listing = String::from_utf8(ls.stdout).unwrap();
+    assert_eq!(listing.matches(" in-process ").count(), 3, "{listing}");
+    assert_eq!(listing.matches(" worker ").count(), 3, "{listing}");
+    assert!(listing.contains("6 cached chunk record(s)"), "{listing}");
+    let gc = sandbox.run(&["cache", "gc", "--keep-days", "1"]);
+    assert!(String::from_utf8_lossy(&gc.stdout).contains("removed 0 cache key(s)"));
+    let gc = sandbox.run(&["cache", "gc", "--keep-days", "0"]);
+    let report = String::from_utf8_lossy(&gc.stdout).into_owned();
+    assert!(report.contains("removed 6 cache key(s)"), "{report}");
+    let after = sandbox.render_cached(&comp, "after-gc", &args);
+    assert_eq!(after["reused_chunks"], 0);
+    assert_eq!(hashes(&after), hashes(&first));
 }
 
 /// A corrupted blob is found by `cache verify`, and never used: the next render renders the
