@@ -5,29 +5,53 @@
 //! no race); every other request is failed and recorded. One mechanism serves the page and
 //! proves that nothing outside it was used.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use camino::{Utf8Path, Utf8PathBuf};
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EventRequestPaused, FailRequestParams, FulfillRequestParams, HeaderEntry,
 };
 use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
+use chromiumoxide::listeners::EventStream;
 use futures::StreamExt;
 
 use super::events::{PageEventKind, PageLog};
+use crate::bundle::percent_decode;
 
 /// The origin the composition is served from. `.localhost` names are never resolved over the
 /// network and count as a secure context, so `crypto.randomUUID` and friends work.
 pub const ORIGIN: &str = "http://composition.localhost/";
 
-/// Answers the page's requests until the page goes away.
-pub async fn serve(page: Page, root: Utf8PathBuf, log: PageLog) {
-    let Ok(mut events) = page.event_listener::<EventRequestPaused>().await else {
-        return;
-    };
+/// Requests the fence has seen but not answered yet; the renderer waits for zero before it
+/// captures, so a frame never races an asset on its way in.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// Requests not answered yet.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Answers the page's requests from `events` (subscribed before the Fetch domain was enabled,
+/// so the first request is never missed) until the page goes away.
+pub async fn serve(
+    page: Page,
+    mut events: EventStream<EventRequestPaused>,
+    root: Utf8PathBuf,
+    log: PageLog,
+    in_flight: InFlight,
+) {
     while let Some(event) = events.next().await {
+        in_flight.0.fetch_add(1, Ordering::SeqCst);
         let url = event.request.url.clone();
         let id = event.request_id.clone();
-        let result = if let Some(rest) = url.strip_prefix(ORIGIN) {
+        // A failed command (a request the page cancelled while it was paused) concerns that
+        // request only: the fence goes on serving the others.
+        let _ = if let Some(rest) = url.strip_prefix(ORIGIN) {
             match read_asset(&root, rest) {
                 Some((body, mime)) => {
                     use base64::Engine as _;
@@ -59,10 +83,7 @@ pub async fn serve(page: Page, root: Utf8PathBuf, log: PageLog) {
                 .await
                 .map(|_| ())
         };
-        if result.is_err() {
-            // The page or the browser is gone; the renderer reports that itself.
-            return;
-        }
+        in_flight.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -87,23 +108,6 @@ fn read_asset(root: &Utf8Path, url_path: &str) -> Option<(Vec<u8>, &'static str)
     }
     let body = std::fs::read(&canonical).ok()?;
     Some((body, mime_type(&canonical)))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Content types for the files compositions are made of; the browser sniffs nothing else.

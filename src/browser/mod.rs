@@ -12,7 +12,7 @@ use std::time::Duration;
 use camino::Utf8PathBuf;
 
 pub use events::{PageEvent, PageEventKind, PageLog};
-pub use fence::ORIGIN;
+pub use fence::{InFlight, ORIGIN};
 pub use flags::{CaptureMode, SandboxDecision, SandboxPolicy, configured_flags, launch_flags};
 pub use process::{ChromeProcess, LaunchSpec};
 pub use runtime::{EPOCH_MS, RUNTIME_JS, RuntimeConfig};
@@ -28,6 +28,15 @@ pub enum BrowserError {
     Launch {
         /// The binary.
         binary: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The composition folder to serve cannot be resolved.
+    #[error("composition folder {path}: {source}")]
+    NoRoot {
+        /// The folder.
+        path: Utf8PathBuf,
         /// Why.
         #[source]
         source: std::io::Error,
@@ -133,7 +142,9 @@ impl BrowserError {
     /// errors.
     pub fn exit_code(&self) -> i32 {
         match self {
-            BrowserError::PageLoad { .. } | BrowserError::PageSeek { .. } => exit_code::INPUT,
+            BrowserError::PageLoad { .. }
+            | BrowserError::PageSeek { .. }
+            | BrowserError::NoRoot { .. } => exit_code::INPUT,
             _ => exit_code::ENVIRONMENT,
         }
     }

@@ -7,7 +7,7 @@
 // and then applies every seek protocol the page offers (DESIGN.md, "Composition page protocol").
 //
 // The Rust side fills in the configuration placeholder below with a JSON object:
-//   { virtualTime, seed, fpsNum, fpsDen, epochMs, variables }
+//   { virtualTime, seedText, fpsNum, fpsDen, epochMs, variables }
 (() => {
   'use strict';
   if (window.__framelock) return;
@@ -26,10 +26,15 @@
     return k;
   };
 
+  // Exceptions of the seek protocols make the frame meaningless: the renderer fails on them.
+  // Exceptions of the page's own callbacks (timers, animation frames) are what an uncaught
+  // exception is in a browser: reported with their frame, and the page goes on.
   const errors = [];
-  const report = (where, e) => {
-    errors.push(`${where}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e)}`);
-  };
+  const pageErrors = [];
+  const describe = (where, e) =>
+    `${where}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e)}`;
+  const report = (where, e) => errors.push(describe(where, e));
+  const reportPage = (where, e) => pageErrors.push(describe(where, e));
 
   let nowMs = 0;
 
@@ -55,7 +60,7 @@
   let streamKey = null;
   const reseed = (key) => {
     streamKey = key;
-    rs = hashWords(`framelock:${cfg.seed}:${key}`);
+    rs = hashWords(`framelock:${cfg.seedText}:${key}`);
     for (let i = 0; i < 12; i++) nextU32();
   };
   const nextU32 = () => {
@@ -110,6 +115,9 @@
     window.Date = VirtualDate;
 
     Performance.prototype.now = function now() { return nowMs; };
+    // Other clocks a page can read: the document timeline and event time stamps.
+    Object.defineProperty(AnimationTimeline.prototype, 'currentTime', { get: () => nowMs, configurable: true });
+    Object.defineProperty(Event.prototype, 'timeStamp', { get: () => nowMs, configurable: true });
     Object.defineProperty(Performance.prototype, 'timeOrigin', { get: () => epoch, configurable: true });
 
     Math.random = random;
@@ -144,6 +152,10 @@
       return id;
     };
     window.cancelAnimationFrame = (id) => { rafQueue = rafQueue.filter((r) => r.id !== id); };
+    // Idle callbacks run like zero-delay timers, with a fixed idle budget.
+    window.requestIdleCallback = (cb) =>
+      addTimer(() => cb({ didTimeout: false, timeRemaining: () => 50 }), 0, [], false);
+    window.cancelIdleCallback = (id) => { timers.delete(id); };
   }
 
   // Fires every timer due at or before `targetMs`, earliest first (ties in creation order),
@@ -171,7 +183,7 @@
       try {
         next.callback(...next.args);
       } catch (e) {
-        report(`timer due at ${due} ms`, e);
+        reportPage(`timer due at ${due} ms`, e);
       }
       scanAnimations(nowMs);
     }
@@ -180,9 +192,11 @@
   // ---- HyperFrames timing attributes --------------------------------------------------------
   // data-start is seconds, or `id`, `id + x`, `id - x`: relative to the END of clip `id`.
   // Every [data-start] element below the root is visible exactly in [start, start + duration).
-  let clips = null;
+  // The composition root, as HyperFrames finds it.
+  const rootElement = () =>
+    document.querySelector('[data-root="true"]') || document.querySelector('[data-composition-id]');
   const resolveClips = () => {
-    const root = document.querySelector('[data-root="true"]') || document.querySelector('[data-composition-id]');
+    const root = rootElement();
     if (!root) return [];
     const cache = new Map();
     const startOf = (el, depth) => {
@@ -191,11 +205,19 @@
       const text = (el.getAttribute('data-start') || '0').trim();
       let start = 0;
       const n = Number(text);
+      // As HyperFrames reads it: a number; else, if the whole text can be an id, a reference
+      // to that id (so `scene-1` is the clip `scene-1`); else `id + x` or `id - x`.
+      const m = text !== '' && Number.isFinite(n)
+        ? null
+        : /^[A-Za-z0-9_.:-]+$/.test(text)
+          ? [text, text]
+          : /^([A-Za-z0-9_.:-]+?)\s*([+-])\s*(\d+(?:\.\d+)?)$/.exec(text);
       if (text !== '' && Number.isFinite(n)) {
         start = n;
       } else {
-        const m = /^([A-Za-z0-9_.:-]+?)\s*(?:([+-])\s*(\d+(?:\.\d+)?))?$/.exec(text);
-        const target = m && (document.getElementById(m[1]) || document.querySelector(`[data-composition-id="${m[1]}"]`));
+        const byId = (id) =>
+          document.getElementById(id) || document.querySelector(`[data-composition-id="${CSS.escape(id)}"]`);
+        const target = m && byId(m[1]);
         if (target) {
           const offset = m[2] ? (m[2] === '-' ? -1 : 1) * Number(m[3]) : 0;
           const d = durationOf(target);
@@ -218,9 +240,9 @@
       return { el, start, end: d === null ? Infinity : start + d };
     });
   };
+  // Resolved at every frame: scripts may add clips or change their timing.
   const applyClips = (t) => {
-    if (clips === null) clips = resolveClips();
-    for (const c of clips) {
+    for (const c of resolveClips()) {
       const visible = t >= c.start && t < c.end;
       c.el.style.visibility = visible ? 'visible' : 'hidden';
     }
@@ -239,6 +261,7 @@
     seeking = true;
     try {
       errors.length = 0;
+      pageErrors.length = 0;
       const targetMs = frameMs(frame);
       const t = targetMs / 1000;
       // Animations that exist before this frame was prepared started at the previous clock
@@ -254,7 +277,7 @@
           try {
             cb(targetMs);
           } catch (e) {
-            report(`requestAnimationFrame callback at frame ${frame}`, e);
+            reportPage(`requestAnimationFrame callback at frame ${frame}`, e);
           }
         }
       } else {
@@ -297,7 +320,7 @@
       // A frame never shows a half-loaded state.
       await document.fonts.ready;
       await Promise.all([...document.images].map((img) => (img.src ? img.decode().catch(() => {}) : null)));
-      return { errors: errors.slice() };
+      return { errors: errors.slice(), pageErrors: pageErrors.slice() };
     } finally {
       seeking = false;
     }
@@ -311,7 +334,7 @@
       const d = typeof hf.duration === 'function' ? hf.duration() : hf.duration;
       if (Number.isFinite(d) && d > 0) return { seconds: d, source: 'hf-protocol' };
     }
-    const root = document.querySelector('[data-root="true"]') || document.querySelector('[data-composition-id]');
+    const root = rootElement();
     const rd = root && Number(root.getAttribute('data-duration'));
     if (rd && Number.isFinite(rd) && rd > 0) return { seconds: rd, source: 'root-attribute' };
     const longest = Math.max(0, ...timelines().map((tl) => (typeof tl.duration === 'function' ? tl.duration() : 0)));

@@ -32,7 +32,8 @@ impl RuntimeConfig {
     pub fn script(&self) -> String {
         let config = json!({
             "virtualTime": self.virtual_time,
-            "seed": self.seed,
+            // As text: a u64 seed does not fit a JavaScript number exactly.
+            "seedText": self.seed.to_string(),
             "fpsNum": self.fps.num(),
             "fpsDen": self.fps.den(),
             "epochMs": EPOCH_MS,
@@ -56,6 +57,6 @@ mod tests {
         }
         .script();
         assert!(!script.contains("const cfg = __FRAMELOCK_CONFIG__"));
-        assert!(script.contains(r#""seed":7"#));
+        assert!(script.contains(r#""seedText":"7""#));
     }
 }

@@ -12,7 +12,9 @@ use camino::Utf8PathBuf;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::browser::GetBrowserCommandLineParams;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
-use chromiumoxide::cdp::browser_protocol::fetch::{self, RequestPattern, RequestStage};
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    self, EventRequestPaused, RequestPattern, RequestStage,
+};
 use chromiumoxide::cdp::browser_protocol::headless_experimental::{
     BeginFrameParams, ScreenshotParams, ScreenshotParamsFormat,
 };
@@ -28,6 +30,7 @@ use futures::StreamExt;
 use tokio::task::JoinHandle;
 
 use super::events::{PageEventKind, PageLog};
+use super::fence::InFlight;
 use super::flags::CaptureMode;
 use super::process::{ChromeProcess, LaunchSpec};
 use super::runtime::RuntimeConfig;
@@ -67,6 +70,8 @@ pub struct Session {
     width: u32,
     height: u32,
     last: Option<FrameIndex>,
+    root: Utf8PathBuf,
+    in_flight: InFlight,
     process: ChromeProcess,
 }
 
@@ -74,6 +79,15 @@ impl Session {
     /// Starts a browser and loads the composition. Fails with the page's own exception if a
     /// script throws while loading.
     pub async fn start(config: SessionConfig) -> Result<Session, BrowserError> {
+        // The fence compares canonical paths: a root reached through a symlink or given as a
+        // relative path must be canonical too, or every file would be "outside".
+        let root = config
+            .root
+            .canonicalize_utf8()
+            .map_err(|source| BrowserError::NoRoot {
+                path: config.root.clone(),
+                source,
+            })?;
         let spec = config.launch.clone();
         let process = tokio::task::spawn_blocking(move || ChromeProcess::launch(&spec))
             .await
@@ -114,6 +128,8 @@ impl Session {
             width: config.width,
             height: config.height,
             last: None,
+            root,
+            in_flight: InFlight::default(),
             process,
         };
         session.tasks.append(&mut tasks);
@@ -176,6 +192,15 @@ impl Session {
             resource_type: None,
             request_stage: Some(RequestStage::Request),
         }];
+        // Subscribe first: the navigation's own request must not slip past the listener.
+        let requests = self.listen::<EventRequestPaused>().await?;
+        self.tasks.push(tokio::spawn(fence::serve(
+            page.clone(),
+            requests,
+            self.root.clone(),
+            self.log.clone(),
+            self.in_flight.clone(),
+        )));
         self.run(
             "enabling the network fence",
             page.execute(fetch::EnableParams {
@@ -184,11 +209,6 @@ impl Session {
             }),
         )
         .await?;
-        self.tasks.push(tokio::spawn(fence::serve(
-            page.clone(),
-            config.root.clone(),
-            self.log.clone(),
-        )));
 
         let url = format!("{}index.html", fence::ORIGIN);
         self.run(
@@ -206,11 +226,14 @@ impl Session {
         .await?;
         if let Some(text) = self.log.events().into_iter().find_map(|e| match e.kind {
             PageEventKind::Exception { text } => Some(text),
+            PageEventKind::FailedLoad { url: failed } if failed == url => {
+                Some("index.html could not be served from the composition folder".into())
+            }
             _ => None,
         }) {
             return Err(BrowserError::PageLoad { url, message: text });
         }
-        Ok(())
+        self.settle(None).await
     }
 
     async fn listen<T: chromiumoxide::cdp::IntoEventKind + Unpin + std::fmt::Debug>(
@@ -299,6 +322,23 @@ impl Session {
             .unwrap_or(serde_json::Value::Null))
     }
 
+    /// Waits until the fence has answered every request the page made, so no asset is still on
+    /// its way when a frame is captured.
+    async fn settle(&mut self, frame: Option<FrameIndex>) -> Result<(), BrowserError> {
+        let deadline = tokio::time::Instant::now() + self.frame_timeout;
+        while self.in_flight.count() > 0 {
+            if tokio::time::Instant::now() > deadline {
+                return Err(BrowserError::Hung {
+                    action: "waiting for the page's requests".into(),
+                    frame,
+                    timeout: self.frame_timeout,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(())
+    }
+
     /// The duration the page declares (`__hf.duration`, root `data-duration`, timelines).
     pub async fn page_duration(&mut self) -> Result<Option<(f64, DurationSource)>, BrowserError> {
         let value = self
@@ -359,6 +399,17 @@ impl Session {
                 Some(i),
             )
             .await?;
+        for text in result
+            .get("pageErrors")
+            .and_then(|e| e.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_str())
+        {
+            self.log.push(PageEventKind::Exception {
+                text: text.to_string(),
+            });
+        }
         if let Some(first) = result
             .get("errors")
             .and_then(|e| e.as_array())
@@ -369,6 +420,7 @@ impl Session {
                 message: first.as_str().unwrap_or_default().to_string(),
             });
         }
+        self.settle(Some(i)).await?;
         let png = match self.capture {
             CaptureMode::BeginFrame => self.begin_frame(i).await?,
             CaptureMode::Screenshot => self.screenshot(i).await?,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub use archive::{DEFAULT_UNPACK_LIMIT, pack, unpack};
 pub use manifest::{Manifest, ManifestDiff, ManifestEntry};
 pub use plan::{Chunking, PlanInput, SKIP, plan};
-pub use refs::{Reference, references};
+pub use refs::{Reference, percent_decode, references};
 
 use crate::composition::{Composition, DurationSource, DurationSpec, Format};
 use crate::encode::EncoderSettings;

@@ -119,29 +119,27 @@ fn local_path(written: &str) -> Option<String> {
         return None;
     }
     let path = w.split(['?', '#']).next().unwrap_or_default();
-    (!path.is_empty()).then(|| percent_decode(path))
+    // A malformed escape is kept as written: the check then reports it as missing.
+    (!path.is_empty()).then(|| percent_decode(path).unwrap_or_else(|| path.to_string()))
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes of a URL path; `None` for a malformed escape or non-UTF-8 result
+/// (the browser would not find such a file either).
+pub fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = s
-            .get(i + 1..i + 3)
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).ok()
 }
 
 /// Joins a reference to its file's folder; `None` when it climbs above the root.

@@ -115,6 +115,16 @@ pub enum RenderError {
         /// Its frame, or `load`.
         frame: String,
     },
+    /// The page asked for a file the composition does not have, and `--strict` is on.
+    #[error(
+        "the page asked for {url} at frame {frame}, which is not in the composition; --strict makes this a failure"
+    )]
+    MissingFile {
+        /// The URL.
+        url: String,
+        /// Its frame, or `load`.
+        frame: String,
+    },
     /// A chunk record does not cover its range.
     #[error("chunk {index} ({range}): its record has {found} frames, the range has {expected}")]
     IncompleteChunk {

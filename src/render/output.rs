@@ -38,8 +38,19 @@ pub fn work_dir(output: &Utf8Path) -> Result<(tempfile::TempDir, Utf8PathBuf), E
     Ok((dir, path))
 }
 
-/// With `--strict`, a blocked request fails the render.
+/// With `--strict`, a blocked request or a file the page asked for but the composition does
+/// not have fails the render.
 pub fn check_hermetic(record: &FramesRecord) -> Result<(), Error> {
+    if let Some((frame, url)) = record.page_events.iter().find_map(|e| match &e.kind {
+        PageEventKind::FailedLoad { url } => Some((e.frame, url.clone())),
+        _ => None,
+    }) {
+        return Err(RenderError::MissingFile {
+            url,
+            frame: frame.map_or_else(|| "load".to_string(), |f| f.to_string()),
+        }
+        .into());
+    }
     let blocked: Vec<_> = record
         .page_events
         .iter()

@@ -296,10 +296,19 @@ fn console_messages_are_reported_with_their_frame() {
         &std::fs::read_to_string(sandbox.path().join("log.mp4.frames.json")).unwrap(),
     )
     .unwrap();
-    let events: Vec<(serde_json::Value, String)> = record["page_events"]
-        .as_array()
-        .unwrap()
+    let all = record["page_events"].as_array().unwrap();
+    let exception = all.iter().find(|e| e["kind"] == "exception").unwrap();
+    assert_eq!(exception["frame"], 5);
+    assert!(
+        exception["text"]
+            .as_str()
+            .unwrap()
+            .contains("timer trouble"),
+        "{exception}"
+    );
+    let events: Vec<(serde_json::Value, String)> = all
         .iter()
+        .filter(|e| e["kind"] == "console")
         .map(|e| {
             (
                 e["frame"].clone(),
