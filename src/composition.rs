@@ -306,6 +306,18 @@ impl Composition {
             let s = positive_f64(v)
                 .ok_or_else(|| field("renderConfig.duration", "a positive number of seconds", v))?;
             DurationSpec::Seconds(s, DurationSource::MetaJson)
+        } else if let Some(text) = &root.duration {
+            // HyperFrames: an explicit root data-duration is the render length, whatever the
+            // page's scripts say; read statically, no browser needed.
+            let s = positive_f64(&Value::String(text.clone())).ok_or_else(|| {
+                CompositionError::Field {
+                    path: index.clone(),
+                    field: "data-duration".into(),
+                    expected: "a positive number of seconds".into(),
+                    found: format!("{text:?}"),
+                }
+            })?;
+            DurationSpec::Seconds(s, DurationSource::RootAttribute)
         } else {
             DurationSpec::FromPage
         };

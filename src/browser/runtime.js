@@ -326,17 +326,17 @@
     }
   };
 
-  // The length the page declares: __hf.duration, then the root's data-duration, then the
-  // longest registered timeline.
+  // The length the page declares: the root's data-duration (HyperFrames: it wins over
+  // scripts), then __hf.duration, then the longest registered timeline.
   const duration = () => {
+    const root = rootElement();
+    const rd = root && Number(root.getAttribute('data-duration'));
+    if (rd && Number.isFinite(rd) && rd > 0) return { seconds: rd, source: 'root-attribute' };
     const hf = window.__hf;
     if (hf) {
       const d = typeof hf.duration === 'function' ? hf.duration() : hf.duration;
       if (Number.isFinite(d) && d > 0) return { seconds: d, source: 'hf-protocol' };
     }
-    const root = rootElement();
-    const rd = root && Number(root.getAttribute('data-duration'));
-    if (rd && Number.isFinite(rd) && rd > 0) return { seconds: rd, source: 'root-attribute' };
     const longest = Math.max(0, ...timelines().map((tl) => (typeof tl.duration === 'function' ? tl.duration() : 0)));
     if (longest > 0) return { seconds: longest, source: 'timelines' };
     return null;

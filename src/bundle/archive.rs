@@ -158,13 +158,24 @@ pub fn unpack(archive: &Utf8Path, target: &Utf8Path, limit: u64) -> Result<(), B
     })?;
     let decoder = zstd::stream::Decoder::new(file)
         .map_err(|e| unsafe_archive(format!("not a zstd stream: {e}")))?;
-    let mut tar = tar::Archive::new(decoder);
+    // Headers, long names and PAX records are read by the tar reader itself: bound the whole
+    // decompressed stream, not only the file contents.
+    let bounded = Bounded {
+        inner: decoder,
+        left: limit.saturating_add((limit / 8 + (1 << 20)).min(STREAM_SLACK)),
+    };
+    let mut tar = tar::Archive::new(bounded);
     let mut total: u64 = 0;
+    let mut count: usize = 0;
     let entries = tar
         .entries()
         .map_err(|e| unsafe_archive(format!("unreadable: {e}")))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| unsafe_archive(format!("corrupt or truncated: {e}")))?;
+        count += 1;
+        if count > MAX_ENTRIES {
+            return Err(unsafe_archive(format!("more than {MAX_ENTRIES} entries")));
+        }
         let raw = entry
             .path()
             .map_err(|e| unsafe_archive(format!("bad entry name: {e}")))?
@@ -242,6 +253,35 @@ pub fn unpack(archive: &Utf8Path, target: &Utf8Path, limit: u64) -> Result<(), B
             source,
         }
     })
+}
+
+/// Most bytes of tar headers, names and padding allowed on top of the unpacked-size limit (an
+/// eighth of the limit plus 1 MiB, up to this).
+const STREAM_SLACK: u64 = 64 << 20;
+
+/// Most entries an archive may have.
+const MAX_ENTRIES: usize = 200_000;
+
+/// A reader that fails once it has given `left` bytes.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other(
+                "the archive inflates past the size limit",
+            ));
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// The path with `.` parts removed; `None` when absolute or climbing with `..`.
@@ -353,6 +393,29 @@ mod tests {
             .filter(|n| n.starts_with(".framelock"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_huge_long_name_record_is_refused_without_reading_it_all() {
+        let (_t, dir) = temp();
+        let path = dir.join("bomb.tar.zst");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut enc = zstd::stream::Encoder::new(file, 3).unwrap();
+        {
+            let mut tar = tar::Builder::new(&mut enc);
+            let mut h = tar::Header::new_gnu();
+            h.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+            h.set_entry_type(tar::EntryType::GNULongName);
+            let size = 8u64 << 20;
+            h.set_size(size);
+            h.set_cksum();
+            tar.append(&h, std::io::repeat(b'a').take(size)).unwrap();
+            tar.finish().unwrap();
+        }
+        enc.finish().unwrap();
+        let err = unpack(&path, &dir.join("out"), 1000).unwrap_err();
+        assert!(err.to_string().contains("size limit"), "{err}");
+        assert!(!dir.join("out").exists());
     }
 
     #[test]

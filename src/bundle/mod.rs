@@ -89,6 +89,16 @@ pub enum BundleError {
         /// Which files differ.
         detail: String,
     },
+    /// plan.json's chunk plan does not cover the bundle's frames.
+    #[error(
+        "{path}: the chunk plan must cover frames 0..{frames} in order, without gaps or overlaps"
+    )]
+    BadPlan {
+        /// plan.json.
+        path: Utf8PathBuf,
+        /// Frames in meta/composition.json.
+        frames: u64,
+    },
     /// plan.json is of another schema version.
     #[error("{path}: schema version {found}, this framelock reads version {PLAN_SCHEMA_VERSION}")]
     Schema {
@@ -122,13 +132,10 @@ impl BundleError {
     }
 }
 
-/// `meta/composition.json`: the render-relevant settings, resolved.
+/// `meta/composition.json`: the render-relevant settings, resolved. Only what decides pixels:
+/// the length is the frame count (2 s and 2.01 s at 30 fps render the same 60 frames).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompositionMeta {
-    /// Length in seconds, when given as one.
-    pub duration_seconds: Option<f64>,
-    /// Where the length came from.
-    pub duration_source: DurationSource,
     /// Exact frame rate.
     pub fps: Fps,
     /// Frames to render.
@@ -213,6 +220,10 @@ pub struct PlanJson {
     pub fps: Fps,
     /// Frames.
     pub frames: u64,
+    /// Length in seconds, when given as one.
+    pub duration_seconds: Option<f64>,
+    /// Where the length came from.
+    pub duration_source: DurationSource,
     /// The chunks.
     pub chunk_plan: ChunkPlan,
     /// The planning machine's toolchain.
@@ -242,12 +253,27 @@ impl Bundle {
                 found: plan.schema_version,
             });
         }
-        Ok(Bundle {
+        let bundle = Bundle {
             dir: dir.to_owned(),
             meta: read_json(&dir.join("meta/composition.json"), "meta/composition.json")?,
             encoder: read_json(&dir.join("meta/encoder.json"), "meta/encoder.json")?,
             plan,
-        })
+        };
+        // plan.json is outside the hash: its chunk plan must cover exactly the hashed frames.
+        let mut next = 0;
+        for range in bundle.plan.chunk_plan.chunks() {
+            if range.start().0 != next {
+                break;
+            }
+            next = range.end().0;
+        }
+        if next != bundle.meta.frames || bundle.plan.frames != bundle.meta.frames {
+            return Err(BundleError::BadPlan {
+                path: dir.join("plan.json"),
+                frames: bundle.meta.frames,
+            });
+        }
+        Ok(bundle)
     }
 
     /// Recomputes every file hash and the bundle hash; a mismatch names each differing file.
@@ -301,6 +327,41 @@ impl Bundle {
             qp: self.encoder.qp,
         }
     }
+}
+
+/// Unpacks a packed bundle to `target` and verifies it before it appears there: a tampered or
+/// incomplete bundle leaves nothing behind.
+pub fn unpack_bundle(
+    archive: &Utf8Path,
+    target: &Utf8Path,
+    limit: u64,
+) -> Result<Bundle, BundleError> {
+    if target.exists() {
+        return Err(BundleError::TargetExists {
+            path: target.to_owned(),
+        });
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_str().is_empty() => p.to_owned(),
+        _ => Utf8PathBuf::from("."),
+    };
+    let work = tempfile::Builder::new()
+        .prefix(".framelock-unpack-")
+        .tempdir_in(&parent)
+        .map_err(|source| BundleError::Io {
+            path: target.to_owned(),
+            source,
+        })?;
+    let staged = Utf8Path::from_path(work.path())
+        .expect("the work folder is named from a UTF-8 path")
+        .join("bundle");
+    unpack(archive, &staged, limit)?;
+    Bundle::open(&staged)?.verify()?;
+    std::fs::rename(&staged, target).map_err(|source| BundleError::Io {
+        path: target.to_owned(),
+        source,
+    })?;
+    Bundle::open(target)
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(

@@ -119,8 +119,6 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     check_references(&compiled, &comp.dir)?;
 
     let meta = CompositionMeta {
-        duration_seconds,
-        duration_source,
         fps: comp.fps,
         frames,
         height: comp.height,
@@ -146,6 +144,8 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
         height: comp.height,
         fps: comp.fps,
         frames,
+        duration_seconds,
+        duration_source,
         chunk_plan: chunking.plan(frames),
         toolchain: ToolchainRecord::from(input.toolchain),
     };

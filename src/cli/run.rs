@@ -9,7 +9,7 @@ use super::args::{
     AssembleOpts, CacheCommand, Cli, Command, DoctorOpts, ModeOpt, PackOpts, PlanOpts,
     RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
 };
-use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack};
+use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack, unpack_bundle};
 use crate::composition::{Composition, DurationSpec};
 use crate::distributed::{
     AssembleRequest, ChunkRequest, DistributedRequest, assemble, render_chunk, render_distributed,
@@ -226,9 +226,7 @@ fn pack_command(opts: &PackOpts) -> Result<i32, Error> {
 }
 
 fn unpack_command(opts: &UnpackOpts) -> Result<i32, Error> {
-    unpack(&opts.archive, &opts.output, opts.max_size)?;
-    let bundle = Bundle::open(&opts.output)?;
-    bundle.verify()?;
+    let bundle = unpack_bundle(&opts.archive, &opts.output, opts.max_size)?;
     println!("{}", bundle.hash());
     Ok(exit_code::SUCCESS)
 }

@@ -14,10 +14,10 @@ use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
     FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, RenderError, RenderSettings, check_hermetic,
-    fingerprint_toolchain, join, publish, render_settings_fingerprint, store_run, work_dir,
+    fingerprint_toolchain, join, publish, record_fingerprints, store_run, work_dir,
 };
 use crate::report::{RenderEvent, Reporter};
-use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, RecordFingerprints, Store, build_id};
+use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, Store};
 use crate::timing::FrameRange;
 use crate::toolchain::Toolchain;
 
@@ -55,11 +55,7 @@ pub async fn assemble(
         encoder: bundle.encoder_settings(),
         virtual_time: true,
     };
-    let fingerprints = RecordFingerprints {
-        toolchain: fingerprint.hash.clone(),
-        render_settings: render_settings_fingerprint(&settings),
-        build_id: build_id().to_string(),
-    };
+    let fingerprints = record_fingerprints(&fingerprint, &settings);
     let mut records = Vec::new();
     for (index, range) in bundle.plan.chunk_plan.chunks().iter().enumerate() {
         let key = CacheKey {
@@ -166,7 +162,7 @@ pub fn assemble_records(
         width: bundle.meta.width,
         height: bundle.meta.height,
         total_frames: bundle.meta.frames,
-        duration_source: bundle.meta.duration_source,
+        duration_source: bundle.plan.duration_source,
         range: FrameRange::new(0, bundle.meta.frames).expect("bundles have frames"),
         frame_count: records.iter().map(|(_, r, _)| r.frames_captured).sum(),
         capture_mode: capture,

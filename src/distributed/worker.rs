@@ -16,14 +16,11 @@ use crate::bundle::{Bundle, BundleError, ToolchainRecord};
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
-    BrowserRun, ChunkWork, RenderSettings, fingerprint_toolchain, render_chunks,
-    render_settings_fingerprint,
+    BrowserRun, ChunkWork, RenderSettings, fingerprint_toolchain, record_fingerprints,
+    render_chunks,
 };
 use crate::report::{RenderEvent, Reporter};
-use crate::store::{
-    CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, Store,
-    build_id,
-};
+use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, Store};
 use crate::toolchain::Toolchain;
 
 /// One chunk to render.
@@ -82,7 +79,8 @@ pub async fn render_chunk(
 
     let fingerprint = fingerprint_toolchain(&request.toolchain, Some(&request.store)).await?;
     let here = ToolchainRecord::from(&fingerprint);
-    if here.fingerprint != bundle.plan.toolchain.fingerprint && !request.allow_toolchain_mismatch {
+    let mismatch = here.fingerprint != bundle.plan.toolchain.fingerprint;
+    if mismatch && !request.allow_toolchain_mismatch {
         return Err(DistributedError::ToolchainMismatch {
             planned: Box::new(bundle.plan.toolchain.clone()),
             here: Box::new(here),
@@ -94,11 +92,7 @@ pub async fn render_chunk(
         encoder: bundle.encoder_settings(),
         virtual_time: true,
     };
-    let fingerprints = RecordFingerprints {
-        toolchain: fingerprint.hash.clone(),
-        render_settings: render_settings_fingerprint(&settings),
-        build_id: build_id().to_string(),
-    };
+    let fingerprints = record_fingerprints(&fingerprint, &settings);
     let key = CacheKey {
         bundle_hash: bundle.hash().clone(),
         range,
@@ -166,6 +160,7 @@ pub async fn render_chunk(
         fingerprints,
         seconds: rendered.seconds,
         page_events: rendered.page_events,
+        planned_toolchain: mismatch.then(|| bundle.plan.toolchain.fingerprint.clone()),
     };
     let hash = if request.no_cache {
         let bytes = serde_json::to_vec_pretty(&record).expect("a chunk record serialises");

@@ -14,6 +14,7 @@ use crate::browser::{
     BrowserError, CaptureMode, LaunchSpec, PageEvent, RuntimeConfig, SandboxPolicy, Session,
     SessionConfig,
 };
+use crate::bundle::BundleError;
 use crate::composition::{Composition, DurationSource};
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
@@ -69,14 +70,6 @@ pub struct RenderedChunk {
 /// Why a render failed, beyond the browser's and the encoder's own errors.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    /// The page gives no duration and none was configured.
-    #[error(
-        "{index}: the page declares no duration: set renderConfig.duration in meta.json, data-duration on the root element, window.__hf.duration, or pass --duration"
-    )]
-    NoDuration {
-        /// The composition's index.html.
-        index: Utf8PathBuf,
-    },
     /// `--frames` reaches past the end.
     #[error("--frames {range}: the composition has only {total} frames (0..{total})")]
     RangeOutside {
@@ -208,7 +201,7 @@ pub async fn probe_duration(
     let duration = session.page_duration().await?;
     session.close().await;
     duration.ok_or_else(|| {
-        RenderError::NoDuration {
+        BundleError::NoDuration {
             index: run.composition.index(),
         }
         .into()

@@ -8,7 +8,7 @@ use camino::Utf8PathBuf;
 use super::engine::{BrowserRun, ChunkWork, RenderError, probe_duration, render_chunks};
 use super::output::{check_hermetic, join, publish, store_run, work_dir};
 use super::record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord};
-use super::settings::{RenderSettings, fingerprint_toolchain, render_settings_fingerprint};
+use super::settings::{RenderSettings, fingerprint_toolchain, record_fingerprints};
 use crate::browser::{CaptureMode, PageEvent, SandboxPolicy};
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, plan};
 use crate::composition::{Composition, DurationSpec};
@@ -18,7 +18,6 @@ use crate::hash::ContentHash;
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{
     CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, Store,
-    build_id,
 };
 use crate::timing::{ChunkPlan, FrameRange};
 use crate::toolchain::{Toolchain, ToolchainFingerprint};
@@ -63,11 +62,7 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// The fingerprints of records made now.
     pub(crate) fn record_fingerprints(&self) -> RecordFingerprints {
-        RecordFingerprints {
-            toolchain: self.fingerprint.hash.clone(),
-            render_settings: render_settings_fingerprint(&self.settings),
-            build_id: build_id().to_string(),
-        }
+        record_fingerprints(&self.fingerprint, &self.settings)
     }
 
     /// The fingerprints shown in `frames.json`.
@@ -248,6 +243,7 @@ pub async fn render(
                         fingerprints: fingerprints.clone(),
                         seconds: chunk.seconds,
                         page_events: chunk.page_events.clone(),
+                        planned_toolchain: None,
                     };
                     records.push(record.save(store)?);
                 }
@@ -275,7 +271,7 @@ pub async fn render(
         width: bundle.meta.width,
         height: bundle.meta.height,
         total_frames: total,
-        duration_source: bundle.meta.duration_source,
+        duration_source: bundle.plan.duration_source,
         range,
         frame_count,
         capture_mode: request.capture,

@@ -15,4 +15,6 @@ pub(crate) use inprocess::prepare;
 pub use inprocess::{RenderRequest, render};
 pub use output::{check_hermetic, join, publish, store_run, work_dir};
 pub use record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, frames_record_path};
-pub use settings::{RenderSettings, fingerprint_toolchain, render_settings_fingerprint};
+pub use settings::{
+    RenderSettings, fingerprint_toolchain, record_fingerprints, render_settings_fingerprint,
+};

@@ -103,8 +103,9 @@ pub fn publish(
     if let Some((from, to)) = png {
         publish_pngs(from, to)?;
     }
-    rename(&record_work, &frames_record_path(output))?;
-    rename(video, output)
+    // The record goes last: a frames.json beside a video says the video is complete.
+    rename(video, output)?;
+    rename(&record_work, &frames_record_path(output))
 }
 
 /// Stores the run record of an assembled video.

@@ -3,7 +3,7 @@
 
 use crate::browser::{CaptureMode, RUNTIME_JS, configured_flags};
 use crate::encode::{EncoderSettings, args_template};
-use crate::store::Store;
+use crate::store::{RecordFingerprints, Store, build_id};
 use crate::toolchain::{Toolchain, ToolchainError, ToolchainFingerprint};
 
 /// The settings that decide pixels and bytes besides the composition and the toolchain.
@@ -46,6 +46,18 @@ pub async fn fingerprint_toolchain(
     tokio::task::spawn_blocking(move || ToolchainFingerprint::compute(&toolchain, cache.as_deref()))
         .await
         .expect("fingerprinting does not panic")
+}
+
+/// The fingerprints a chunk record made now, with these settings on this toolchain, carries.
+pub fn record_fingerprints(
+    toolchain: &ToolchainFingerprint,
+    settings: &RenderSettings,
+) -> RecordFingerprints {
+    RecordFingerprints {
+        toolchain: toolchain.hash.clone(),
+        render_settings: render_settings_fingerprint(settings),
+        build_id: build_id().to_string(),
+    }
 }
 
 #[cfg(test)]

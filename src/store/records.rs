@@ -96,6 +96,10 @@ pub struct ChunkRecord {
     pub seconds: f64,
     /// What the page logged while this chunk was rendered.
     pub page_events: Vec<PageEvent>,
+    /// When rendered with `--allow-toolchain-mismatch` on another toolchain than the planning
+    /// machine's: the planning machine's toolchain fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_toolchain: Option<String>,
 }
 
 impl ChunkRecord {

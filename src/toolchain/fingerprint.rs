@@ -16,6 +16,18 @@ use serde::{Deserialize, Serialize};
 
 use super::{Toolchain, ToolchainError};
 
+/// Prefixes of the system libraries the browser loads that decide its pixels: font
+/// rasterising and shaping, and image decoding.
+const CHROME_LIBRARIES: &[&str] = &[
+    "libfreetype",
+    "libharfbuzz",
+    "libfontconfig",
+    "libpng",
+    "libjpeg",
+    "libwebp",
+    "libdav1d",
+];
+
 /// Prefixes of the shared libraries of ffmpeg that decide its output.
 const FFMPEG_LIBRARIES: &[&str] = &[
     "libavcodec",
@@ -70,8 +82,9 @@ impl ToolchainFingerprint {
 
         let mut paths = chrome_files(&toolchain.chrome.real)?;
         paths.extend(toolchain.fonts.files()?);
+        paths.extend(shared_libraries(&toolchain.chrome.real, CHROME_LIBRARIES)?);
         paths.push(toolchain.ffmpeg.real.clone());
-        paths.extend(ffmpeg_libraries(&toolchain.ffmpeg.real)?);
+        paths.extend(shared_libraries(&toolchain.ffmpeg.real, FFMPEG_LIBRARIES)?);
 
         let mut files = Vec::with_capacity(paths.len());
         for path in paths {
@@ -89,6 +102,15 @@ impl ToolchainFingerprint {
         hasher.update(b"\0");
         hasher.update(ffmpeg_version.as_bytes());
         hasher.update(b"\0");
+        // A fontconfig file given by the environment decides hinting and antialiasing too.
+        if let crate::toolchain::Fonts::File(path) = &toolchain.fonts {
+            let rules = std::fs::read(path).map_err(|source| ToolchainError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            hasher.update(&rules);
+            hasher.update(b"\0");
+        }
         for f in &files {
             // File names, not full paths: the same files installed under another prefix (a Nix
             // store path) are the same toolchain.
@@ -257,16 +279,39 @@ fn chrome_files(binary: &Utf8Path) -> Result<Vec<Utf8PathBuf>, ToolchainError> {
 }
 
 /// The codec libraries ffmpeg loads, from `ldd`. A static ffmpeg has none.
-fn ffmpeg_libraries(ffmpeg: &Utf8Path) -> Result<Vec<Utf8PathBuf>, ToolchainError> {
-    let Ok(out) = Command::new("ldd").arg(ffmpeg).output() else {
-        return Ok(Vec::new());
-    };
+/// The shared libraries `binary` loads whose names start with one of `prefixes`, from `ldd`. A
+/// static binary has none; an `ldd` that cannot run is an error, since the fingerprint would
+/// silently lose the libraries.
+fn shared_libraries(
+    binary: &Utf8Path,
+    prefixes: &[&str],
+) -> Result<Vec<Utf8PathBuf>, ToolchainError> {
+    let out =
+        Command::new("ldd")
+            .arg(binary)
+            .output()
+            .map_err(|source| ToolchainError::CannotRun {
+                command: format!("ldd {binary}"),
+                source,
+            })?;
     let text = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        if text.contains("not a dynamic executable") || stderr.contains("not a dynamic executable")
+        {
+            return Ok(Vec::new());
+        }
+        return Err(ToolchainError::Unusable {
+            command: format!("ldd {binary}"),
+            status: out.status.to_string(),
+            stderr: tail(&stderr),
+        });
+    }
     let mut libs: Vec<Utf8PathBuf> = text
         .lines()
         .filter_map(|line| {
             let (name, rest) = line.trim().split_once(" => ")?;
-            FFMPEG_LIBRARIES
+            prefixes
                 .iter()
                 .any(|p| name.starts_with(p))
                 .then(|| rest.split(" (").next().map(|p| Utf8PathBuf::from(p.trim())))
