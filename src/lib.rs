@@ -17,6 +17,7 @@ pub mod error;
 pub mod hash;
 pub mod render;
 pub mod report;
+pub mod staging;
 pub mod store;
 pub mod timing;
 pub mod toolchain;

@@ -13,6 +13,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::BundleError;
+use crate::staging;
 
 /// zstd level of `pack`: part of the archive's bytes, so never changed silently.
 const ZSTD_LEVEL: i32 = 10;
@@ -31,14 +32,7 @@ pub fn pack(bundle: &Utf8Path, output: &Utf8Path) -> Result<String, BundleError>
     collect(bundle, bundle, &mut entries)?;
     entries.sort();
 
-    let parent = match output.parent() {
-        Some(p) if !p.as_str().is_empty() => p.to_owned(),
-        _ => Utf8PathBuf::from("."),
-    };
-    let temp = tempfile::Builder::new()
-        .prefix(".framelock-pack-")
-        .tempfile_in(&parent)
-        .map_err(io(output))?;
+    let temp = staging::file_beside(output, "pack").map_err(io(output))?;
     let mut encoder = zstd::stream::Encoder::new(temp.as_file(), ZSTD_LEVEL).map_err(io(output))?;
     encoder.include_checksum(true).map_err(io(output))?;
     {
@@ -137,20 +131,10 @@ pub fn unpack(archive: &Utf8Path, target: &Utf8Path, limit: u64) -> Result<(), B
             path: target.to_owned(),
         });
     }
-    let parent = match target.parent() {
-        Some(p) if !p.as_str().is_empty() => p.to_owned(),
-        _ => Utf8PathBuf::from("."),
-    };
-    let work = tempfile::Builder::new()
-        .prefix(".framelock-unpack-")
-        .tempdir_in(&parent)
-        .map_err(|source| BundleError::Io {
-            path: target.to_owned(),
-            source,
-        })?;
-    let root = Utf8Path::from_path(work.path())
-        .expect("the work folder is named from a UTF-8 path")
-        .to_owned();
+    let (work, root) = staging::dir_beside(target, "unpack").map_err(|source| BundleError::Io {
+        path: target.to_owned(),
+        source,
+    })?;
 
     let file = std::fs::File::open(archive).map_err(|source| BundleError::Io {
         path: archive.to_owned(),
@@ -245,13 +229,9 @@ pub fn unpack(archive: &Utf8Path, target: &Utf8Path, limit: u64) -> Result<(), B
             }
         }
     }
-    let kept = work.keep();
-    std::fs::rename(&kept, target).map_err(|source| {
-        let _ = std::fs::remove_dir_all(&kept);
-        BundleError::Io {
-            path: target.to_owned(),
-            source,
-        }
+    staging::publish_dir(work, target).map_err(|source| BundleError::Io {
+        path: target.to_owned(),
+        source,
     })
 }
 

@@ -341,20 +341,12 @@ pub fn unpack_bundle(
             path: target.to_owned(),
         });
     }
-    let parent = match target.parent() {
-        Some(p) if !p.as_str().is_empty() => p.to_owned(),
-        _ => Utf8PathBuf::from("."),
-    };
-    let work = tempfile::Builder::new()
-        .prefix(".framelock-unpack-")
-        .tempdir_in(&parent)
-        .map_err(|source| BundleError::Io {
+    let (_work, work_path) =
+        crate::staging::dir_beside(target, "unpack").map_err(|source| BundleError::Io {
             path: target.to_owned(),
             source,
         })?;
-    let staged = Utf8Path::from_path(work.path())
-        .expect("the work folder is named from a UTF-8 path")
-        .join("bundle");
+    let staged = work_path.join("bundle");
     unpack(archive, &staged, limit)?;
     Bundle::open(&staged)?.verify()?;
     std::fs::rename(&staged, target).map_err(|source| BundleError::Io {

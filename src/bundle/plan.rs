@@ -17,6 +17,7 @@ use super::{
     ToolchainRecord, write_json,
 };
 use crate::composition::{Composition, DurationSource, DurationSpec};
+use crate::staging;
 use crate::timing::{ChunkPlan, FrameRange};
 use crate::toolchain::ToolchainFingerprint;
 
@@ -95,24 +96,16 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
         .or(comp.chunk_size.map(Chunking::Size))
         .unwrap_or(Chunking::Count(1));
 
-    let parent = match target.parent() {
-        Some(p) if !p.as_str().is_empty() => p.to_owned(),
-        _ => Utf8PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|source| BundleError::Io {
-        path: parent.clone(),
-        source,
-    })?;
-    let work = tempfile::Builder::new()
-        .prefix(".framelock-plan-")
-        .tempdir_in(&parent)
-        .map_err(|source| BundleError::Io {
-            path: target.to_owned(),
+    if let Some(parent) = target.parent().filter(|p| !p.as_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| BundleError::Io {
+            path: parent.to_owned(),
             source,
         })?;
-    let root = Utf8Path::from_path(work.path())
-        .expect("the work folder is named from a UTF-8 path")
-        .to_owned();
+    }
+    let (work, root) = staging::dir_beside(target, "plan").map_err(|source| BundleError::Io {
+        path: target.to_owned(),
+        source,
+    })?;
 
     let compiled = root.join("compiled");
     copy_composition(&comp.dir, &comp.dir, &compiled)?;
@@ -151,13 +144,9 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     };
     write_json(&root.join("plan.json"), &plan, true)?;
 
-    let kept = work.keep();
-    std::fs::rename(&kept, target).map_err(|source| {
-        let _ = std::fs::remove_dir_all(&kept);
-        BundleError::Io {
-            path: target.to_owned(),
-            source,
-        }
+    staging::publish_dir(work, target).map_err(|source| BundleError::Io {
+        path: target.to_owned(),
+        source,
     })?;
     Bundle::open(target)
 }

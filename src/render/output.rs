@@ -14,10 +14,6 @@ use crate::store::{RECORD_FORMAT_VERSION, RunRecord, Store};
 /// A temporary folder beside the output, so the final rename stays on one filesystem. Creating
 /// it is also the check that the output location is writable, before any work starts.
 pub fn work_dir(output: &Utf8Path) -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
-    let parent = match output.parent() {
-        Some(p) if !p.as_str().is_empty() => p.to_owned(),
-        _ => Utf8PathBuf::from("."),
-    };
     if output.is_dir() {
         return Err(RenderError::Output {
             path: output.to_owned(),
@@ -25,17 +21,12 @@ pub fn work_dir(output: &Utf8Path) -> Result<(tempfile::TempDir, Utf8PathBuf), E
         }
         .into());
     }
-    let dir = tempfile::Builder::new()
-        .prefix(".framelock-render-")
-        .tempdir_in(&parent)
-        .map_err(|source| RenderError::Output {
+    Ok(
+        crate::staging::dir_beside(output, "render").map_err(|source| RenderError::Output {
             path: output.to_owned(),
             source,
-        })?;
-    let path = Utf8Path::from_path(dir.path())
-        .expect("the work folder is named from a UTF-8 path")
-        .to_owned();
-    Ok((dir, path))
+        })?,
+    )
 }
 
 /// With `--strict`, a blocked request or a file the page asked for but the composition does

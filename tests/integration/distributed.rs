@@ -311,7 +311,11 @@ fn another_toolchain_is_refused_unless_allowed() {
     assert!(out.status.success(), "{}", stderr(&out));
     let line: Value = serde_json::from_slice(&out.stdout).unwrap();
     let record = line["record"].as_str().unwrap();
-    let path = sandbox.store().join("blobs/blake3").join(&record[..2]).join(record);
+    let path = sandbox
+        .store()
+        .join("blobs/blake3")
+        .join(&record[..2])
+        .join(record);
     let record: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(record["planned_toolchain"], "0".repeat(64).as_str());
     assert_eq!(record["fingerprints"]["toolchain"], here.as_str());

@@ -1,0 +1,44 @@
+//! Staging outputs beside their targets, so they appear whole or not at all.
+//!
+//! Every folder or file framelock publishes (a video, a bundle, an unpacked archive) is built in
+//! a temporary sibling of its target and renamed into place at the end: the rename stays on one
+//! filesystem, and an error, a panic or Ctrl-C drops the temporary and leaves nothing.
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+/// The folder `target` will live in (`.` for a bare name).
+fn parent_of(target: &Utf8Path) -> Utf8PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_str().is_empty() => p.to_owned(),
+        _ => Utf8PathBuf::from("."),
+    }
+}
+
+/// A temporary folder beside `target`, named `.framelock-<what>-…`, and its path.
+pub fn dir_beside(
+    target: &Utf8Path,
+    what: &str,
+) -> std::io::Result<(tempfile::TempDir, Utf8PathBuf)> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!(".framelock-{what}-"))
+        .tempdir_in(parent_of(target))?;
+    let path = Utf8Path::from_path(dir.path())
+        .ok_or_else(|| std::io::Error::other("temporary folder path is not UTF-8"))?
+        .to_owned();
+    Ok((dir, path))
+}
+
+/// A temporary file beside `target`, named `.framelock-<what>-…`.
+pub fn file_beside(target: &Utf8Path, what: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!(".framelock-{what}-"))
+        .tempfile_in(parent_of(target))
+}
+
+/// Moves a staged folder into place; on failure the staged copy is removed.
+pub fn publish_dir(staged: tempfile::TempDir, target: &Utf8Path) -> std::io::Result<()> {
+    let kept = staged.keep();
+    std::fs::rename(&kept, target).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&kept);
+    })
+}
