@@ -499,6 +499,17 @@ impl Session {
         decode_base64(AsRef::<str>::as_ref(&reply.result.data), i)
     }
 
+    /// Waits until every event the page sent before now is in the log: one round trip to the
+    /// page (events arrive in order), then the fence's answers.
+    pub async fn sync_events(&mut self) -> Result<(), BrowserError> {
+        self.evaluate("collecting the page's last events", "0", None)
+            .await?;
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+        self.settle(None).await
+    }
+
     /// The page's log so far.
     pub fn log(&self) -> &PageLog {
         &self.log

@@ -36,7 +36,7 @@ pub enum BundleError {
         source: std::io::Error,
     },
     /// `plan -o` names something that exists.
-    #[error("{path}: already exists; plan writes a new bundle folder")]
+    #[error("{path}: already exists; give a path that does not exist yet")]
     TargetExists {
         /// The path.
         path: Utf8PathBuf,
@@ -115,8 +115,16 @@ pub enum BundleError {
         /// What is wrong.
         reason: String,
     },
+    /// The folder is not a bundle.
+    #[error(
+        "{path}: not a bundle folder (no plan.json): make one with `framelock plan`, or unpack a .tar.zst with `framelock unpack`"
+    )]
+    NotABundle {
+        /// The path given.
+        path: Utf8PathBuf,
+    },
     /// The chunk index is outside the plan.
-    #[error("chunk {index} does not exist: the plan has chunks 0..{count}")]
+    #[error("chunk {index} does not exist: the plan has chunks 0 to {}", count.saturating_sub(1))]
     NoSuchChunk {
         /// The index asked for.
         index: usize,
@@ -246,6 +254,11 @@ pub struct Bundle {
 impl Bundle {
     /// Reads a bundle folder's JSON files (without verifying hashes: see [`Bundle::verify`]).
     pub fn open(dir: &Utf8Path) -> Result<Bundle, BundleError> {
+        if !dir.join("plan.json").is_file() {
+            return Err(BundleError::NotABundle {
+                path: dir.to_owned(),
+            });
+        }
         let plan: PlanJson = read_json(&dir.join("plan.json"), "plan.json")?;
         if plan.schema_version != PLAN_SCHEMA_VERSION {
             return Err(BundleError::Schema {

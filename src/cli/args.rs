@@ -155,7 +155,7 @@ pub struct CompositionOpts {
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds, conflicts_with = "frame_count")]
     pub duration: Option<f64>,
     /// Exact number of frames, overriding every duration.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = positive_count)]
     pub frame_count: Option<u64>,
 }
 
@@ -219,7 +219,7 @@ pub struct RenderOpts {
     /// Frames per chunk: the encoder restarts (and, distributed, a worker starts) at each
     /// chunk start. Default: renderConfig.chunkSize, else one chunk (in-process) or one chunk
     /// per worker (distributed).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = positive_count)]
     pub chunk_size: Option<u64>,
     /// How frames are captured.
     #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe, value_name = "MODE")]
@@ -251,6 +251,16 @@ pub struct RenderOpts {
 impl RenderOpts {
     /// Combinations clap cannot express.
     pub fn validate(&self) -> Result<(), String> {
+        let mp4 = self
+            .output
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("mp4"));
+        if !mp4 {
+            return Err(format!(
+                "--output {}: the video is H.264 in MP4; give a name ending in .mp4",
+                self.output
+            ));
+        }
         if self.mode == ModeOpt::DistributedSimulated {
             for (set, flag) in [
                 (self.frames.is_some(), "--frames"),
@@ -280,10 +290,10 @@ pub struct PlanOpts {
     #[arg(short, long, value_name = "BUNDLE")]
     pub output: Utf8PathBuf,
     /// Frames per chunk.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "chunks")]
+    #[arg(long, value_name = "N", value_parser = positive_count, conflicts_with = "chunks")]
     pub chunk_size: Option<u64>,
     /// Number of chunks of (nearly) equal size.
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "K", value_parser = positive_count)]
     pub chunks: Option<u64>,
     #[command(flatten)]
     /// Overrides.
@@ -439,6 +449,13 @@ pub struct DoctorOpts {
     #[command(flatten)]
     /// Tools.
     pub tools: ToolOpts,
+}
+
+fn positive_count(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a positive whole number, found {s:?}")),
+    }
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {

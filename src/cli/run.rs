@@ -27,7 +27,11 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     if let Command::Render(opts) = &cli.command {
         if let Err(message) = opts.validate() {
-            Cli::command()
+            let mut command = Cli::command();
+            command.build();
+            command
+                .find_subcommand_mut("render")
+                .expect("render is a subcommand")
                 .error(clap::error::ErrorKind::ArgumentConflict, message)
                 .exit();
         }

@@ -57,6 +57,7 @@ pub async fn assemble(
     };
     let fingerprints = record_fingerprints(&fingerprint, &settings);
     let mut records = Vec::new();
+    let mut missing = Vec::new();
     for (index, range) in bundle.plan.chunk_plan.chunks().iter().enumerate() {
         let key = CacheKey {
             bundle_hash: bundle.hash().clone(),
@@ -66,17 +67,18 @@ pub async fn assemble(
         };
         match request.store.lookup(&key) {
             Lookup::Hit(hash, record) => records.push((hash, *record, true)),
-            Lookup::Miss | Lookup::Corrupt(_) => {
-                return Err(RenderError::MissingChunk {
-                    index,
-                    range: *range,
-                    bundle: bundle.hash().to_string(),
-                    execution: request.execution.to_string(),
-                    store: request.store.root().to_owned(),
-                }
-                .into());
-            }
+            Lookup::Miss | Lookup::Corrupt(_) => missing.push(index),
         }
+    }
+    if !missing.is_empty() {
+        return Err(RenderError::MissingChunks {
+            chunks: missing,
+            bundle: bundle.hash().to_string(),
+            bundle_dir: request.bundle.clone(),
+            execution: request.execution.to_string(),
+            store: request.store.root().to_owned(),
+        }
+        .into());
     }
     let shown = Fingerprints {
         toolchain: fingerprints.toolchain,
@@ -125,12 +127,9 @@ pub fn assemble_records(
     let mut files = Vec::with_capacity(records.len());
     for ((index, range), (_, record, _)) in plan.chunks().iter().enumerate().zip(&records) {
         if record.chunk_index != index || record.range != *range {
-            return Err(RenderError::MissingChunk {
+            return Err(RenderError::WrongChunk {
                 index,
                 range: *range,
-                bundle: bundle.hash().to_string(),
-                execution: record.execution.to_string(),
-                store: store.root().to_owned(),
             }
             .into());
         }

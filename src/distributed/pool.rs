@@ -311,7 +311,18 @@ async fn run_worker(
         code: None,
         reason: format!("cannot create the log {log}: {e}"),
     })?;
-    let child = tokio::process::Command::new(exe)
+    let mut command = tokio::process::Command::new(exe);
+    // SAFETY: prctl is async-signal-safe and touches only the worker being started.
+    unsafe {
+        command.pre_exec(|| {
+            // A killed framelock still stops its workers: SIGTERM lets each stop its browser.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = command
         .args(argv)
         .env("CI", "1")
         .stdin(Stdio::null())

@@ -130,21 +130,30 @@ pub enum RenderError {
         /// Frames expected.
         expected: u64,
     },
-    /// A chunk has no record in the store.
+    /// Chunks have no record in the store.
     #[error(
-        "chunk {index} ({range}) of bundle {bundle} has no {execution} record in the store {store}: render it with `framelock render-chunk`"
+        "chunk(s) {} of bundle {bundle} have no {execution} record in the store {store}: render each with `framelock render-chunk {bundle_dir} --chunk N --store {store}`",
+        chunks.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
     )]
-    MissingChunk {
-        /// The chunk.
-        index: usize,
-        /// Its range.
-        range: FrameRange,
-        /// The bundle.
+    MissingChunks {
+        /// The chunks.
+        chunks: Vec<usize>,
+        /// The bundle hash.
         bundle: String,
+        /// The bundle folder.
+        bundle_dir: Utf8PathBuf,
         /// Execution kind looked for.
         execution: String,
         /// The store.
         store: Utf8PathBuf,
+    },
+    /// A chunk record does not answer its chunk.
+    #[error("chunk {index} ({range}): its record is for another chunk of the plan")]
+    WrongChunk {
+        /// The chunk.
+        index: usize,
+        /// Its range.
+        range: FrameRange,
     },
     /// The frame sink stopped without saying why.
     #[error("the encoder thread stopped unexpectedly")]
@@ -253,6 +262,7 @@ pub async fn render_chunks(
             reporter.report(&RenderEvent::FrameCaptured { frame });
         }
         sink.end_chunk()?;
+        session.sync_events().await?;
         let events = session.log().events();
         for event in &events[reported..] {
             reporter.report(&RenderEvent::Page(event.clone()));

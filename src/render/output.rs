@@ -14,6 +14,17 @@ use crate::store::{RECORD_FORMAT_VERSION, RunRecord, Store};
 /// A temporary folder beside the output, so the final rename stays on one filesystem. Creating
 /// it is also the check that the output location is writable, before any work starts.
 pub fn work_dir(output: &Utf8Path) -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
+    let parent = output.parent().filter(|p| !p.as_str().is_empty());
+    if let Some(parent) = parent.filter(|p| !p.is_dir()) {
+        return Err(RenderError::Output {
+            path: output.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("the folder {parent} does not exist"),
+            ),
+        }
+        .into());
+    }
     if output.is_dir() {
         return Err(RenderError::Output {
             path: output.to_owned(),
