@@ -9,6 +9,7 @@
 pub mod browser;
 pub mod bundle;
 pub mod cli;
+pub mod compare;
 pub mod composition;
 pub mod distributed;
 pub mod doctor;

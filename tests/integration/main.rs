@@ -4,6 +4,7 @@
 mod bad_input;
 mod browser;
 mod bundle;
+mod compare;
 mod distributed;
 mod doctor;
 mod harness;
