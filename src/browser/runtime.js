@@ -103,12 +103,14 @@
     reseed('load');
     const epoch = cfg.epochMs;
     const RealDate = Date;
+    // Date has whole milliseconds, as in a browser; performance.now() keeps the fraction.
+    const dateNow = () => Math.floor(epoch + nowMs);
     function VirtualDate(...args) {
-      if (!new.target) return new RealDate(epoch + nowMs).toString();
-      return args.length === 0 ? new RealDate(epoch + nowMs) : new RealDate(...args);
+      if (!new.target) return new RealDate(dateNow()).toString();
+      return args.length === 0 ? new RealDate(dateNow()) : new RealDate(...args);
     }
     VirtualDate.prototype = RealDate.prototype;
-    VirtualDate.now = () => epoch + nowMs;
+    VirtualDate.now = dateNow;
     VirtualDate.parse = RealDate.parse;
     VirtualDate.UTC = RealDate.UTC;
     Object.defineProperty(RealDate.prototype, 'constructor', { value: VirtualDate, configurable: true, writable: true });
@@ -254,8 +256,41 @@
     return (Array.isArray(tls) ? tls : Object.values(tls)).filter((tl) => tl && typeof tl.seek === 'function');
   };
 
+  // GSAP timelines, seeked with events on, so .call() callbacks crossed since the last seek
+  // fire, in order, as in HyperFrames' own renderer.
+  const seekTimelines = (t) => {
+    for (const tl of timelines()) {
+      try {
+        tl.pause();
+        tl.seek(Math.min(t, typeof tl.duration === 'function' ? tl.duration() : t), false);
+      } catch (e) {
+        report(`window.__timelines seek(${t})`, e);
+      }
+    }
+  };
+
+  // A session that starts at frame s > 0 first walks frames 0..s-1 without drawing: timers
+  // and timeline callbacks run where and when they ran in a continuous render (each frame's
+  // clock and random stream), so the state they leave is the same. The page's own
+  // animation-frame callbacks are not replayed: state a page accumulates there differs at a
+  // chunk start, which is the chunk-boundary finding.
+  const catchUp = (frame) => {
+    for (let j = 0; j < frame; j++) {
+      const ms = frameMs(j);
+      if (cfg.virtualTime) {
+        fireTimers(ms);
+        useFrameStream(j);
+      }
+      nowMs = ms;
+      scanAnimations(ms);
+      seekTimelines(ms / 1000);
+      scanAnimations(ms);
+    }
+  };
+
   // ---- the seek driver -------------------------------------------------------------------
   let seeking = false;
+  let started = false;
   const seek = async (frame) => {
     if (seeking) throw new Error('framelock: overlapping seeks');
     seeking = true;
@@ -267,6 +302,10 @@
       // Animations that exist before this frame was prepared started at the previous clock
       // (0 on a fresh page: load-time animations).
       scanAnimations(nowMs);
+      if (!started) {
+        started = true;
+        catchUp(frame);
+      }
       if (cfg.virtualTime) {
         fireTimers(targetMs);
         useFrameStream(frame);
@@ -294,16 +333,8 @@
         }
       }
       applyClips(t);
-      // 2. GSAP timelines: seeked with events on, so .call() callbacks crossed since the last
-      //    capture fire, in order, as in HyperFrames' own renderer. framelock makes no other seeks.
-      for (const tl of timelines()) {
-        try {
-          tl.pause();
-          tl.seek(Math.min(t, typeof tl.duration === 'function' ? tl.duration() : t), false);
-        } catch (e) {
-          report(`window.__timelines seek(${t})`, e);
-        }
-      }
+      // 2. GSAP timelines.
+      seekTimelines(t);
       // 3. CSS animations and Web Animations, from their own virtual start.
       scanAnimations(targetMs);
       for (const a of document.getAnimations()) {
