@@ -14,9 +14,10 @@ use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
     FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, RenderError, RenderSettings, check_hermetic,
-    fingerprint_toolchain, join, publish, record_fingerprints, store_run, work_dir,
+    fingerprint_toolchain, join, publish, record_fingerprints, report_finished, store_run,
+    work_dir,
 };
-use crate::report::{RenderEvent, Reporter};
+use crate::report::Reporter;
 use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, Store};
 use crate::timing::FrameRange;
 use crate::toolchain::Toolchain;
@@ -97,13 +98,7 @@ pub async fn assemble(
         &request.output,
         request.strict,
     )?;
-    reporter.report(&RenderEvent::Finished {
-        output: request.output.clone(),
-        frames: record.frame_count,
-        chunks: record.chunk_plan.chunks().len(),
-        reused_chunks: record.reused_chunks,
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    report_finished(reporter, &request.output, &record, started);
     Ok(record)
 }
 

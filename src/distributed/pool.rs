@@ -24,7 +24,7 @@ use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
-use crate::render::{BrowserRun, FramesRecord, prepare, work_dir};
+use crate::render::{BrowserRun, FramesRecord, prepare, report_finished, work_dir};
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, Store};
 use crate::toolchain::Toolchain;
@@ -212,13 +212,7 @@ pub async fn render_distributed(
         &request.output,
         request.strict,
     )?;
-    reporter.report(&RenderEvent::Finished {
-        output: request.output.clone(),
-        frames: record.frame_count,
-        chunks: record.chunk_plan.chunks().len(),
-        reused_chunks: record.reused_chunks,
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    report_finished(reporter, &request.output, &record, started);
     Ok(record)
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use camino::Utf8PathBuf;
 
 use super::engine::{BrowserRun, ChunkWork, RenderError, probe_duration, render_chunks};
-use super::output::{check_hermetic, join, publish, store_run, work_dir};
+use super::output::{check_hermetic, join, publish, report_finished, store_run, work_dir};
 use super::record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord};
 use super::settings::{RenderSettings, fingerprint_toolchain, record_fingerprints};
 use crate::browser::{CaptureMode, PageEvent, SandboxPolicy};
@@ -303,13 +303,7 @@ pub async fn render(
         &request.output,
         png.as_ref().map(|(a, b)| (a.as_path(), b.as_path())),
     )?;
-    reporter.report(&RenderEvent::Finished {
-        output: request.output.clone(),
-        frames: record.frame_count,
-        reused_chunks,
-        chunks: record.chunk_plan.chunks().len(),
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    report_finished(reporter, &request.output, &record, started);
     Ok(record)
 }
 

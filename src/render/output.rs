@@ -9,6 +9,7 @@ use crate::browser::PageEventKind;
 use crate::encode::concat;
 use crate::error::Error;
 use crate::hash::ContentHash;
+use crate::report::{RenderEvent, Reporter};
 use crate::store::{RECORD_FORMAT_VERSION, RunRecord, Store};
 
 /// A temporary folder beside the output, so the final rename stays on one filesystem. Creating
@@ -38,6 +39,22 @@ pub fn work_dir(output: &Utf8Path) -> Result<(tempfile::TempDir, Utf8PathBuf), E
             source,
         })?,
     )
+}
+
+/// Tells the reporter the output is in place.
+pub fn report_finished(
+    reporter: &dyn Reporter,
+    output: &Utf8Path,
+    record: &FramesRecord,
+    started: std::time::Instant,
+) {
+    reporter.report(&RenderEvent::Finished {
+        output: output.to_owned(),
+        frames: record.frame_count,
+        chunks: record.chunk_plan.chunks().len(),
+        reused_chunks: record.reused_chunks,
+        seconds: started.elapsed().as_secs_f64(),
+    });
 }
 
 /// With `--strict`, a blocked request or a file the page asked for but the composition does
