@@ -13,6 +13,7 @@ pub mod compare;
 pub mod composition;
 pub mod distributed;
 pub mod doctor;
+pub mod drift;
 pub mod encode;
 pub mod error;
 pub mod hash;

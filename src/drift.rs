@@ -1,0 +1,304 @@
+//! Naming drift: turning comparison data into findings.
+//!
+//! The regression harness compares each chunk a worker rendered with the same frames of the
+//! in-process render of the same bundle. When they differ, the shape of the difference says
+//! what kind of drift it is (DESIGN.md, "Drift taxonomy"); this module reads that shape. It is
+//! plain data in, findings out, so every rule is tested without a browser.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::timing::FrameRange;
+
+/// The kinds of drift framelock names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// Two in-process renders of one bundle differ.
+    Nondeterministic,
+    /// Worker frame i equals in-process frame i±k: the clock of the chunk is off.
+    FrameTime,
+    /// Only video regions differ, matching a neighbouring video time.
+    VideoSeekOffset,
+    /// Differences start exactly at a chunk start: the page carries state across frames.
+    ChunkBoundary,
+    /// Audio correlation peaks at a non-zero lag.
+    AudioLag,
+    /// Raw frames are equal, the encoded chunk differs.
+    Encoder,
+    /// The toolchain is not the baseline's (a warning when PSNR passes).
+    Toolchain,
+    /// The page requested something outside the composition.
+    Hermeticity,
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            FindingKind::Nondeterministic => "nondeterministic",
+            FindingKind::FrameTime => "frame-time",
+            FindingKind::VideoSeekOffset => "video-seek-offset",
+            FindingKind::ChunkBoundary => "chunk-boundary",
+            FindingKind::AudioLag => "audio-lag",
+            FindingKind::Encoder => "encoder",
+            FindingKind::Toolchain => "toolchain",
+            FindingKind::Hermeticity => "hermeticity",
+        };
+        f.write_str(name)
+    }
+}
+
+/// What a chunk's finding rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Evidence {
+    /// Worker frames equal in-process frames `k` frames later (negative: earlier).
+    FrameOffset {
+        /// The shift.
+        k: i64,
+        /// How many differing frames the shift explains.
+        explained: usize,
+        /// How many frames differ.
+        differing: usize,
+    },
+    /// How many frames differ, from the first one on.
+    DifferingFrames {
+        /// How many.
+        count: usize,
+    },
+    /// The encoded chunks' hashes.
+    EncodedBlobs {
+        /// In-process.
+        reference: String,
+        /// Worker.
+        candidate: String,
+    },
+}
+
+/// A named drift in one chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkFinding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// The chunk.
+    pub chunk: usize,
+    /// The first frame that differs.
+    pub first_frame: u64,
+    /// What it rests on.
+    pub evidence: Evidence,
+}
+
+/// One chunk of both renders, for classification.
+#[derive(Debug, Clone)]
+pub struct ChunkPair<'a> {
+    /// The chunk's index in the plan.
+    pub index: usize,
+    /// Its frames.
+    pub range: FrameRange,
+    /// Frame hashes of the whole in-process render, indexed by frame.
+    pub reference: &'a [String],
+    /// Frame hashes the worker produced for this chunk.
+    pub candidate: &'a [String],
+    /// The in-process encoded chunk's hash.
+    pub reference_blob: &'a str,
+    /// The worker's encoded chunk's hash.
+    pub candidate_blob: &'a str,
+    /// A second, uncached in-process render of this range, when the first comparison failed.
+    pub rerender: Option<&'a [String]>,
+}
+
+/// The largest clock shift looked for, in frames.
+const MAX_SHIFT: i64 = 8;
+
+/// Names what differs in one chunk, or `None` when worker and in-process agree exactly.
+pub fn classify_chunk(pair: &ChunkPair<'_>) -> Option<ChunkFinding> {
+    let start = pair.range.start().0;
+    let reference = &pair.reference[start as usize..pair.range.end().0 as usize];
+    let differing: Vec<usize> = (0..reference.len())
+        .filter(|&i| pair.candidate.get(i) != Some(&reference[i]))
+        .collect();
+    if differing.is_empty() {
+        if pair.reference_blob == pair.candidate_blob {
+            return None;
+        }
+        return Some(ChunkFinding {
+            kind: FindingKind::Encoder,
+            chunk: pair.index,
+            first_frame: start,
+            evidence: Evidence::EncodedBlobs {
+                reference: pair.reference_blob.to_string(),
+                candidate: pair.candidate_blob.to_string(),
+            },
+        });
+    }
+    let first_frame = start + differing[0] as u64;
+    // The in-process path itself does not repeat: nothing the workers did can be judged.
+    if let Some(again) = pair.rerender {
+        if again != reference {
+            let first = (0..reference.len())
+                .find(|&i| again.get(i) != Some(&reference[i]))
+                .unwrap_or(0);
+            return Some(ChunkFinding {
+                kind: FindingKind::Nondeterministic,
+                chunk: pair.index,
+                first_frame: start + first as u64,
+                evidence: Evidence::DifferingFrames {
+                    count: (0..reference.len())
+                        .filter(|&i| again.get(i) != Some(&reference[i]))
+                        .count(),
+                },
+            });
+        }
+    }
+    if let Some((k, explained)) = best_shift(pair, &differing) {
+        // A shift explains the difference when it accounts for most differing frames.
+        if explained * 2 > differing.len() {
+            return Some(ChunkFinding {
+                kind: FindingKind::FrameTime,
+                chunk: pair.index,
+                first_frame,
+                evidence: Evidence::FrameOffset {
+                    k,
+                    explained,
+                    differing: differing.len(),
+                },
+            });
+        }
+    }
+    let evidence = Evidence::DifferingFrames {
+        count: differing.len(),
+    };
+    let kind = if differing[0] == 0 {
+        FindingKind::ChunkBoundary
+    } else {
+        // The worker drifted away mid-chunk while the in-process path repeats itself: the
+        // page depends on something a fresh browser does not reproduce.
+        FindingKind::Nondeterministic
+    };
+    Some(ChunkFinding {
+        kind,
+        chunk: pair.index,
+        first_frame,
+        evidence,
+    })
+}
+
+/// The shift `k` (worker frame i shows in-process frame i + k) that explains the most
+/// differing frames, with how many it explains.
+fn best_shift(pair: &ChunkPair<'_>, differing: &[usize]) -> Option<(i64, usize)> {
+    let start = pair.range.start().0 as i64;
+    (-MAX_SHIFT..=MAX_SHIFT)
+        .filter(|k| *k != 0)
+        .map(|k| {
+            let explained = differing
+                .iter()
+                .filter(|&&i| {
+                    let j = start + i as i64 + k;
+                    j >= 0
+                        && (j as usize) < pair.reference.len()
+                        && pair.candidate.get(i) == Some(&pair.reference[j as usize])
+                })
+                .count();
+            (k, explained)
+        })
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(k, n)| (*n, -k.abs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("f{i}")).collect()
+    }
+
+    fn pair<'a>(
+        reference: &'a [String],
+        candidate: &'a [String],
+        range: (u64, u64),
+        blobs: (&'a str, &'a str),
+        rerender: Option<&'a [String]>,
+    ) -> ChunkPair<'a> {
+        ChunkPair {
+            index: 2,
+            range: FrameRange::new(range.0, range.1).unwrap(),
+            reference,
+            candidate,
+            reference_blob: blobs.0,
+            candidate_blob: blobs.1,
+            rerender,
+        }
+    }
+
+    #[test]
+    fn equal_chunks_have_no_finding_and_equal_frames_with_other_bytes_are_the_encoder() {
+        let all = frames(30);
+        let chunk: Vec<String> = all[10..20].to_vec();
+        assert_eq!(
+            classify_chunk(&pair(&all, &chunk, (10, 20), ("a", "a"), None)),
+            None
+        );
+        let f = classify_chunk(&pair(&all, &chunk, (10, 20), ("a", "b"), None)).unwrap();
+        assert_eq!(
+            (f.kind, f.chunk, f.first_frame),
+            (FindingKind::Encoder, 2, 10)
+        );
+    }
+
+    #[test]
+    fn a_shifted_clock_is_frame_time_with_its_offset() {
+        let all = frames(30);
+        for k in [-2i64, 1, 3] {
+            let chunk: Vec<String> = (10..20)
+                .map(|i| all[(i as i64 + k).clamp(0, 29) as usize].clone())
+                .collect();
+            let f = classify_chunk(&pair(&all, &chunk, (10, 20), ("a", "b"), None)).unwrap();
+            assert_eq!(f.kind, FindingKind::FrameTime, "k={k}");
+            assert_eq!(f.first_frame, 10);
+            assert!(matches!(f.evidence, Evidence::FrameOffset { k: found, .. } if found == k));
+        }
+    }
+
+    #[test]
+    fn differences_from_the_chunk_start_are_chunk_boundary() {
+        let all = frames(30);
+        let chunk: Vec<String> = (10..20).map(|i| format!("other{i}")).collect();
+        let f = classify_chunk(&pair(
+            &all,
+            &chunk,
+            (10, 20),
+            ("a", "b"),
+            Some(&all[10..20]),
+        ))
+        .unwrap();
+        assert_eq!((f.kind, f.first_frame), (FindingKind::ChunkBoundary, 10));
+    }
+
+    #[test]
+    fn an_in_process_render_that_does_not_repeat_is_nondeterministic() {
+        let all = frames(30);
+        let chunk: Vec<String> = (10..20).map(|i| format!("other{i}")).collect();
+        let mut again = all[10..20].to_vec();
+        again[4] = "noise".into();
+        let f = classify_chunk(&pair(&all, &chunk, (10, 20), ("a", "b"), Some(&again))).unwrap();
+        assert_eq!((f.kind, f.first_frame), (FindingKind::Nondeterministic, 14));
+    }
+
+    #[test]
+    fn a_worker_that_drifts_mid_chunk_is_nondeterministic() {
+        let all = frames(30);
+        let mut chunk = all[10..20].to_vec();
+        chunk[6] = "glitch".into();
+        let f = classify_chunk(&pair(
+            &all,
+            &chunk,
+            (10, 20),
+            ("a", "b"),
+            Some(&all[10..20]),
+        ))
+        .unwrap();
+        assert_eq!((f.kind, f.first_frame), (FindingKind::Nondeterministic, 16));
+    }
+}
