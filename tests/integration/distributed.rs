@@ -524,3 +524,71 @@ fn ctrl_c_stops_every_worker_and_writes_nothing() {
         "output left behind"
     );
 }
+
+/// On real renders: a page that accumulates its own state across frames differs from the
+/// in-process render exactly from each chunk start on, and `drift` names that chunk-boundary;
+/// the in-process path repeats itself, and the chunk that starts at frame 0 agrees.
+#[test]
+fn page_state_across_frames_is_named_chunk_boundary() {
+    use framelock::drift::{ChunkPair, FindingKind, classify_chunk};
+    use framelock::timing::FrameRange;
+
+    let sandbox = Sandbox::new();
+    let comp = fixture("accumulating-canvas");
+    let in_process = sandbox.render_cached(&comp, "in-process", &[]);
+    let again = sandbox.render_ok(&comp, "again", &[]);
+    let out_path = sandbox.path().join("workers.mp4");
+    let out = sandbox.run(&[
+        "render",
+        comp.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+        "--mode",
+        "distributed-simulated",
+        "--workers",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let workers: Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.path().join("workers.mp4.frames.json")).unwrap(),
+    )
+    .unwrap();
+    let blob = |record: &Value| -> String {
+        let hash = record.as_str().unwrap();
+        let path = sandbox
+            .store()
+            .join("blobs/blake3")
+            .join(&hash[..2])
+            .join(hash);
+        let record: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        record["encoded_blob"].as_str().unwrap().to_string()
+    };
+    let reference = hashes(&in_process);
+    let candidate = hashes(&workers);
+    let rerender = hashes(&again);
+    let plan = workers["chunk_plan"].as_array().unwrap();
+    assert_eq!(plan.len(), 3, "chunkSize 16 of 48 frames");
+    for (index, range) in plan.iter().enumerate() {
+        let (start, end) = (range[0].as_u64().unwrap(), range[1].as_u64().unwrap());
+        let (s, e) = (start as usize, end as usize);
+        let reference_blob = blob(&in_process["chunk_records"][index]);
+        let candidate_blob = blob(&workers["chunk_records"][index]);
+        let finding = classify_chunk(&ChunkPair {
+            index,
+            range: FrameRange::new(start, end).unwrap(),
+            reference: &reference,
+            candidate: &candidate[s..e],
+            reference_blob: &reference_blob,
+            candidate_blob: &candidate_blob,
+            rerender: Some(&rerender[s..e]),
+        });
+        if index == 0 {
+            assert_eq!(finding, None, "the chunk that starts at frame 0 agrees");
+        } else {
+            let finding = finding.expect("later chunks differ");
+            assert_eq!(finding.kind, FindingKind::ChunkBoundary, "{finding:?}");
+            assert_eq!(finding.chunk, index);
+            assert_eq!(finding.first_frame, start);
+        }
+    }
+}

@@ -11,6 +11,7 @@ const FIXTURES: &[(&str, u64, u32)] = &[
     ("svg-smil-waapi", 50, 2),
     ("timer-class", 60, 1),
     ("hyperframes", 60, 1),
+    ("accumulating-canvas", 48, 1),
 ];
 
 /// Renders a fixture twice (once writing PNGs), and checks that every frame shows its own
@@ -83,6 +84,12 @@ fn timer_class_frames_show_their_index_and_repeat_exactly() {
 #[test]
 fn hyperframes_frames_show_their_index_and_repeat_exactly() {
     let (n, f, r) = FIXTURES[5];
+    check_fixture(n, f, r);
+}
+
+#[test]
+fn accumulating_canvas_frames_show_their_index_and_repeat_exactly() {
+    let (n, f, r) = FIXTURES[6];
     check_fixture(n, f, r);
 }
 
