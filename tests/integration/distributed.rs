@@ -221,15 +221,9 @@ fn a_corrupted_store_entry_is_found_and_never_used() {
     );
 
     // Corrupt the encoded blob of chunk 1.
-    let store = sandbox.store();
-    let record_hash = first["chunk_records"][1].as_str().unwrap().to_string();
-    let record_path = store
-        .join("blobs/blake3")
-        .join(&record_hash[..2])
-        .join(&record_hash);
-    let record: Value = serde_json::from_slice(&std::fs::read(record_path).unwrap()).unwrap();
+    let record = sandbox.stored_json(first["chunk_records"][1].as_str().unwrap());
     let blob = record["encoded_blob"].as_str().unwrap();
-    let blob_path = store.join("blobs/blake3").join(&blob[..2]).join(blob);
+    let blob_path = sandbox.blob_path(blob);
     let mut bytes = std::fs::read(&blob_path).unwrap();
     bytes[100] ^= 0xff;
     std::fs::write(&blob_path, bytes).unwrap();
@@ -310,13 +304,7 @@ fn another_toolchain_is_refused_unless_allowed() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let line: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let record = line["record"].as_str().unwrap();
-    let path = sandbox
-        .store()
-        .join("blobs/blake3")
-        .join(&record[..2])
-        .join(record);
-    let record: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let record = sandbox.stored_json(line["record"].as_str().unwrap());
     assert_eq!(record["planned_toolchain"], "0".repeat(64).as_str());
     assert_eq!(record["fingerprints"]["toolchain"], here.as_str());
 }
@@ -554,13 +542,7 @@ fn page_state_across_frames_is_named_chunk_boundary() {
     )
     .unwrap();
     let blob = |record: &Value| -> String {
-        let hash = record.as_str().unwrap();
-        let path = sandbox
-            .store()
-            .join("blobs/blake3")
-            .join(&hash[..2])
-            .join(hash);
-        let record: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let record = sandbox.stored_json(record.as_str().unwrap());
         record["encoded_blob"].as_str().unwrap().to_string()
     };
     let reference = hashes(&in_process);

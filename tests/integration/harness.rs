@@ -106,6 +106,19 @@ impl Sandbox {
         self.path().join("store")
     }
 
+    /// Where the store keeps the blob `hash`.
+    pub fn blob_path(&self, hash: &str) -> PathBuf {
+        self.store()
+            .join("blobs/blake3")
+            .join(&hash[..2])
+            .join(hash)
+    }
+
+    /// A JSON blob of the store (a chunk record), by its hash.
+    pub fn stored_json(&self, hash: &str) -> Value {
+        serde_json::from_slice(&std::fs::read(self.blob_path(hash)).unwrap()).unwrap()
+    }
+
     /// Renders `composition` to `name.mp4` in this folder with extra args, without the cache
     /// (so every render really renders); returns the output.
     pub fn render(&self, composition: &Path, name: &str, extra: &[&str]) -> Output {
