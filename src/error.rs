@@ -52,6 +52,9 @@ pub enum Error {
     /// The store could not be used.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A baseline could not be read or written.
+    #[error(transparent)]
+    Baseline(#[from] crate::regress::BaselineError),
     /// A worker or the distributed run failed.
     #[error(transparent)]
     Distributed(#[from] DistributedError),
@@ -72,6 +75,7 @@ impl Error {
             Error::Bundle(e) => e.exit_code(),
             Error::Store(e) => e.exit_code(),
             Error::Distributed(e) => e.exit_code(),
+            Error::Baseline(_) => exit_code::INPUT,
             Error::Interrupted => exit_code::INTERRUPTED,
         }
     }

@@ -43,6 +43,18 @@ pub enum Command {
     ///   framelock render fixtures/css-keyframes -o out.mp4
     ///   framelock render fixtures/css-keyframes -o out.mp4 --mode distributed-simulated --workers 2 --chunk-size 20
     Render(RenderOpts),
+    /// Render every fixture, compare with workers and baselines, and name any drift.
+    ///
+    /// Per fixture: render in process (cached); with --mode distributed-simulated also with
+    /// workers, comparing every chunk's frame hashes and encoded bytes exactly (a mismatch is
+    /// checked against one more uncached in-process render, then named: nondeterministic,
+    /// frame-time, chunk-boundary, encoder); then compare with baselines/<fixture>: exactly on
+    /// a blessed toolchain, else by PSNR against baseline.mp4 with a toolchain warning. A
+    /// fixture whose meta.json declares expectedFindings passes when exactly those are found.
+    /// Writes REPORT_DIR/report.json. Exit 0 all passed, 1 any failure, 2 usage or input.
+    ///
+    /// Example: framelock regress --mode distributed-simulated
+    Regress(RegressOpts),
     /// Freeze a composition into a content-addressed bundle a worker can render alone.
     ///
     /// Copies the composition and its local assets into BUNDLE/compiled (skipping
@@ -275,6 +287,58 @@ impl RenderOpts {
             }
         } else if self.workers.is_some() {
             return Err("--workers needs --mode distributed-simulated".into());
+        }
+        Ok(())
+    }
+}
+
+/// Options of `framelock regress`.
+#[derive(Debug, Clone, Args)]
+pub struct RegressOpts {
+    /// What to compare.
+    #[arg(long, value_enum, default_value_t = ModeOpt::InProcess)]
+    pub mode: ModeOpt,
+    /// Only this fixture (repeatable). Default: every fixture.
+    #[arg(long = "fixture", value_name = "NAME")]
+    pub fixtures_only: Vec<String>,
+    /// The fixtures folder.
+    #[arg(long, value_name = "DIR", default_value = "fixtures")]
+    pub fixtures: Utf8PathBuf,
+    /// The baselines folder.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    pub baselines: Utf8PathBuf,
+    /// Where videos and report.json go.
+    #[arg(long, value_name = "DIR", default_value = "framelock-report")]
+    pub report_dir: Utf8PathBuf,
+    /// Worker processes at once (distributed-simulated). Default: the number of CPUs.
+    #[arg(long, value_name = "W", value_parser = positive_count)]
+    pub workers: Option<u64>,
+    /// Render each fixture in process twice without the cache and, when both agree, bless
+    /// the result for this toolchain in baselines/ (entry and baseline.mp4). In-process only.
+    #[arg(long)]
+    pub update: bool,
+    /// Do not fail a fixture for requests outside the composition (they are still listed).
+    #[arg(long)]
+    pub no_strict: bool,
+    /// Seconds one seek or one capture may take before a render fails naming the frame.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
+    pub frame_timeout: f64,
+    #[command(flatten)]
+    /// Store.
+    pub store: StoreOpts,
+    #[command(flatten)]
+    /// Tools.
+    pub tools: ToolOpts,
+}
+
+impl RegressOpts {
+    /// Combinations clap cannot express.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.update && self.mode == ModeOpt::DistributedSimulated {
+            return Err(
+                "--update blesses in-process renders only; drop --mode distributed-simulated"
+                    .into(),
+            );
         }
         Ok(())
     }

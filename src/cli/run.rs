@@ -6,7 +6,7 @@ use camino::Utf8PathBuf;
 use clap::{CommandFactory, Parser};
 
 use super::args::{
-    AssembleOpts, CacheCommand, Cli, Command, DoctorOpts, ModeOpt, PackOpts, PlanOpts,
+    AssembleOpts, CacheCommand, Cli, Command, DoctorOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts,
     RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
 };
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack, unpack_bundle};
@@ -17,6 +17,7 @@ use crate::distributed::{
 use crate::doctor::{DoctorOptions, DoctorReport, run_doctor};
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
+use crate::regress::{RegressMode, RegressRequest, Status, regress};
 use crate::render::{BrowserRun, RenderRequest, fingerprint_toolchain, probe_duration, render};
 use crate::report::TerminalReporter;
 use crate::store::{Store, default_store_root};
@@ -25,16 +26,19 @@ use crate::toolchain::Toolchain;
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    if let Command::Render(opts) = &cli.command {
-        if let Err(message) = opts.validate() {
-            let mut command = Cli::command();
-            command.build();
-            command
-                .find_subcommand_mut("render")
-                .expect("render is a subcommand")
-                .error(clap::error::ErrorKind::ArgumentConflict, message)
-                .exit();
-        }
+    let invalid = match &cli.command {
+        Command::Render(opts) => opts.validate().err().map(|m| ("render", m)),
+        Command::Regress(opts) => opts.validate().err().map(|m| ("regress", m)),
+        _ => None,
+    };
+    if let Some((name, message)) = invalid {
+        let mut command = Cli::command();
+        command.build();
+        command
+            .find_subcommand_mut(name)
+            .expect("the subcommand exists")
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -69,6 +73,7 @@ pub fn main() -> i32 {
 async fn dispatch(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Render(opts) => render_command(opts).await,
+        Command::Regress(opts) => regress_command(opts).await,
         Command::Plan(opts) => plan_command(opts).await,
         Command::RenderChunk(opts) => render_chunk_command(opts).await,
         Command::Assemble(opts) => assemble_command(opts).await,
@@ -136,6 +141,77 @@ async fn render_command(opts: RenderOpts) -> Result<i32, Error> {
         }
     }
     Ok(exit_code::SUCCESS)
+}
+
+fn current_exe() -> Utf8PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+        .expect("the running binary has a UTF-8 path")
+}
+
+fn default_workers(workers: Option<u64>) -> usize {
+    workers.map_or_else(
+        || std::thread::available_parallelism().map_or(2, |n| n.get()),
+        |w| w as usize,
+    )
+}
+
+async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
+    let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
+    let request = RegressRequest {
+        fixtures: opts.fixtures.clone(),
+        baselines: opts.baselines.clone(),
+        report_dir: opts.report_dir.clone(),
+        only: opts.fixtures_only.clone(),
+        mode: match opts.mode {
+            ModeOpt::InProcess => RegressMode::InProcess,
+            ModeOpt::DistributedSimulated => RegressMode::DistributedSimulated,
+        },
+        workers: default_workers(opts.workers),
+        update: opts.update,
+        strict: !opts.no_strict,
+        frame_timeout: seconds(opts.frame_timeout),
+        sandbox: opts.tools.chrome_sandbox.into(),
+        toolchain,
+        store: open_store(&opts.store)?,
+        worker_exe: current_exe(),
+    };
+    let report = regress(&request, &TerminalReporter::default()).await?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\n{:<20} {:<8} detail", "fixture", "status");
+    for f in &report.fixtures {
+        let status = format!("{:?}", f.status).to_lowercase();
+        let mut detail = f.reason.clone().unwrap_or_default();
+        for finding in &f.findings {
+            detail.push_str(&format!(
+                "{}{} (chunk {}, frame {}): {}",
+                if detail.is_empty() { "" } else { "; " },
+                finding.kind,
+                finding.chunk.map_or("-".into(), |c| c.to_string()),
+                finding.first_frame.map_or("-".into(), |c| c.to_string()),
+                finding.evidence
+            ));
+        }
+        for warning in &f.warnings {
+            detail.push_str(&format!(
+                "{}warning: {warning}",
+                if detail.is_empty() { "" } else { "; " }
+            ));
+        }
+        let _ = writeln!(out, "{:<20} {:<8} {detail}", f.name, status);
+    }
+    let count = |s: Status| report.fixtures.iter().filter(|f| f.status == s).count();
+    let _ = writeln!(
+        out,
+        "\n{} passed, {} failed, {} skipped ({} errors); report: {}",
+        count(Status::Passed),
+        count(Status::Failed) + count(Status::Error),
+        count(Status::Skipped),
+        count(Status::Error),
+        opts.report_dir.join("report.json")
+    );
+    Ok(report.exit_code())
 }
 
 async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {

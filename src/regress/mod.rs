@@ -1,9 +1,13 @@
-//! The regression harness's building blocks: fixtures with their thresholds and expected
-//! findings, and committed baselines. (The `regress` command that drives them is the next step
-//! of the `[regress]` issue.)
+//! The regression harness: fixtures with their thresholds and expected findings, committed
+//! baselines, and the run that renders, compares and names drift.
 
 mod baseline;
 mod fixture;
+mod run;
 
 pub use baseline::{BASELINE_FORMAT_VERSION, Baseline, BaselineEntry, BaselineError};
 pub use fixture::{Fixture, FixtureError, Thresholds, discover};
+pub use run::{
+    Finding, FixtureResult, REPORT_FORMAT_VERSION, RegressMode, RegressReport, RegressRequest,
+    Status, regress,
+};

@@ -8,4 +8,5 @@ mod compare;
 mod distributed;
 mod doctor;
 mod harness;
+mod regress;
 mod render;

@@ -1,0 +1,564 @@
+//! `framelock regress`: every fixture rendered in process (and, distributed, by workers),
+//! compared chunk by chunk and against its committed baseline, with drift named.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+
+use super::baseline::{Baseline, BaselineEntry};
+use super::fixture::{Fixture, Thresholds, discover};
+use crate::browser::{CaptureMode, PageEventKind, SandboxPolicy};
+use crate::compare::compare_videos;
+use crate::composition::{Composition, Overrides};
+use crate::distributed::{DistributedRequest, render_distributed};
+use crate::drift::{ChunkPair, Evidence, FindingKind, classify_chunk};
+use crate::error::Error;
+use crate::render::{FramesRecord, RenderRequest, render};
+use crate::report::Reporter;
+use crate::store::{ChunkRecord, Store};
+use crate::toolchain::Toolchain;
+
+/// Version of `report.json`.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+/// Frames per chunk when a fixture's meta.json gives no `renderConfig.chunkSize`.
+const DEFAULT_CHUNK_SIZE: u64 = 20;
+
+/// PSNR below which a frame fails whatever the thresholds say.
+const PSNR_FLOOR: f64 = 10.0;
+
+/// Where the distributed leg runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegressMode {
+    /// In-process renders only.
+    InProcess,
+    /// In-process and local worker renders, compared exactly.
+    DistributedSimulated,
+}
+
+/// A regression run.
+#[derive(Debug, Clone)]
+pub struct RegressRequest {
+    /// The fixtures folder.
+    pub fixtures: Utf8PathBuf,
+    /// The baselines folder.
+    pub baselines: Utf8PathBuf,
+    /// Where videos and report.json go.
+    pub report_dir: Utf8PathBuf,
+    /// Only these fixtures (all when empty).
+    pub only: Vec<String>,
+    /// In-process, or also distributed.
+    pub mode: RegressMode,
+    /// Workers at once.
+    pub workers: usize,
+    /// Bless the current toolchain's results instead of comparing.
+    pub update: bool,
+    /// Blocked requests fail a fixture.
+    pub strict: bool,
+    /// Time allowed for one seek or one capture.
+    pub frame_timeout: Duration,
+    /// Chrome's sandbox.
+    pub sandbox: SandboxPolicy,
+    /// The tools.
+    pub toolchain: Toolchain,
+    /// The store.
+    pub store: Store,
+    /// The framelock binary workers run.
+    pub worker_exe: Utf8PathBuf,
+}
+
+/// How a fixture came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Everything matched (warnings allowed).
+    Passed,
+    /// A regression or drift.
+    Failed,
+    /// Declared unsupported.
+    Skipped,
+    /// Could not be rendered at all.
+    Error,
+}
+
+/// A named drift of one fixture.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// The chunk, when it concerns one.
+    pub chunk: Option<usize>,
+    /// The first frame concerned.
+    pub first_frame: Option<u64>,
+    /// What it rests on, in words.
+    pub evidence: String,
+}
+
+/// The result of one fixture.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixtureResult {
+    /// The fixture.
+    pub name: String,
+    /// How it came out.
+    pub status: Status,
+    /// Why, in one line, when not plainly passed.
+    pub reason: Option<String>,
+    /// The bundle rendered.
+    pub bundle_hash: Option<String>,
+    /// Findings (expected ones included).
+    pub findings: Vec<Finding>,
+    /// Warnings: toolchain differences that PSNR excused, a changed composition.
+    pub warnings: Vec<String>,
+    /// Per-frame PSNR against baseline.mp4, when it was compared.
+    pub psnr: Option<Vec<f64>>,
+}
+
+/// `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegressReport {
+    /// [`REPORT_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The mode.
+    pub mode: RegressMode,
+    /// One result per fixture.
+    pub fixtures: Vec<FixtureResult>,
+}
+
+impl RegressReport {
+    /// The exit code: 1 when any fixture failed or could not render, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let bad = self
+            .fixtures
+            .iter()
+            .any(|f| matches!(f.status, Status::Failed | Status::Error));
+        if bad {
+            crate::error::exit_code::REGRESSION
+        } else {
+            crate::error::exit_code::SUCCESS
+        }
+    }
+}
+
+/// Runs every selected fixture and writes `report.json`.
+pub async fn regress(
+    request: &RegressRequest,
+    reporter: &dyn Reporter,
+) -> Result<RegressReport, Error> {
+    let fixtures = discover(&request.fixtures).map_err(|e| crate::render::RenderError::Write {
+        path: request.fixtures.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let selected: Vec<Fixture> = fixtures
+        .into_iter()
+        .filter(|f| request.only.is_empty() || request.only.contains(&f.name))
+        .collect();
+    std::fs::create_dir_all(&request.report_dir).map_err(|source| {
+        crate::render::RenderError::Output {
+            path: request.report_dir.clone(),
+            source,
+        }
+    })?;
+    let mut results = Vec::new();
+    for fixture in &selected {
+        let result = match run_fixture(request, fixture, reporter).await {
+            Ok(result) => result,
+            Err(Error::Interrupted) => return Err(Error::Interrupted),
+            Err(e) => FixtureResult {
+                name: fixture.name.clone(),
+                status: Status::Error,
+                reason: Some(e.to_string()),
+                bundle_hash: None,
+                findings: Vec::new(),
+                warnings: Vec::new(),
+                psnr: None,
+            },
+        };
+        results.push(result);
+    }
+    let report = RegressReport {
+        format_version: REPORT_FORMAT_VERSION,
+        mode: request.mode,
+        fixtures: results,
+    };
+    let path = request.report_dir.join("report.json");
+    let json = serde_json::to_string_pretty(&report).expect("the report serialises") + "\n";
+    let mut temp = crate::staging::file_beside(&path, "report").map_err(|source| {
+        crate::render::RenderError::Write {
+            path: path.clone(),
+            source,
+        }
+    })?;
+    std::io::Write::write_all(&mut temp, json.as_bytes())
+        .and_then(|_| temp.persist(&path).map(|_| ()).map_err(|e| e.error))
+        .map_err(|source| crate::render::RenderError::Write { path, source })?;
+    Ok(report)
+}
+
+async fn run_fixture(
+    request: &RegressRequest,
+    fixture: &Fixture,
+    reporter: &dyn Reporter,
+) -> Result<FixtureResult, Error> {
+    let mut result = FixtureResult {
+        name: fixture.name.clone(),
+        status: Status::Passed,
+        reason: None,
+        bundle_hash: None,
+        findings: Vec::new(),
+        warnings: Vec::new(),
+        psnr: None,
+    };
+    if let Some(reason) = &fixture.unsupported {
+        result.status = Status::Skipped;
+        result.reason = Some(reason.clone());
+        return Ok(result);
+    }
+    let composition = Composition::load(&fixture.dir, &Overrides::default())?;
+    let chunk_size = composition.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
+    let out_dir = request.report_dir.join(&fixture.name);
+    std::fs::create_dir_all(&out_dir).map_err(|source| crate::render::RenderError::Output {
+        path: out_dir.clone(),
+        source,
+    })?;
+    let in_process = |name: &str, cached: bool| RenderRequest {
+        composition: composition.clone(),
+        output: out_dir.join(name),
+        frames: None,
+        chunk_size: Some(chunk_size),
+        png_dir: None,
+        capture: CaptureMode::BeginFrame,
+        sandbox: request.sandbox,
+        strict: false,
+        virtual_time: true,
+        frame_timeout: request.frame_timeout,
+        toolchain: request.toolchain.clone(),
+        store: cached.then(|| request.store.clone()),
+    };
+
+    if request.update {
+        let first = render(&in_process("in-process.mp4", false), reporter).await?;
+        let second = render(&in_process("in-process-again.mp4", false), reporter).await?;
+        if first.frame_hashes != second.frame_hashes {
+            result.status = Status::Failed;
+            result.reason = Some(
+                "two uncached in-process renders differ: not blessed (nondeterministic)".into(),
+            );
+            return Ok(result);
+        }
+        let path = request.baselines.join(&fixture.name).join("baseline.json");
+        let mut baseline = Baseline::load(&path)?
+            .unwrap_or_else(|| Baseline::new(&fixture.name, &first.bundle_hash.to_string()));
+        let changes = baseline.bless(&first.bundle_hash.to_string(), entry_of(&first, chunk_size));
+        baseline.save(&path)?;
+        std::fs::copy(
+            out_dir.join("in-process.mp4"),
+            request.baselines.join(&fixture.name).join("baseline.mp4"),
+        )
+        .map_err(|source| crate::render::RenderError::Write {
+            path: request.baselines.join(&fixture.name).join("baseline.mp4"),
+            source,
+        })?;
+        result.bundle_hash = Some(first.bundle_hash.to_string());
+        result.reason = Some(if changes.is_empty() {
+            "blessed: unchanged".into()
+        } else {
+            format!("blessed: {}", changes.join("; "))
+        });
+        return Ok(result);
+    }
+
+    let reference = render(&in_process("in-process.mp4", true), reporter).await?;
+    result.bundle_hash = Some(reference.bundle_hash.to_string());
+    hermeticity(&reference, request.strict, &mut result);
+
+    if request.mode == RegressMode::DistributedSimulated {
+        let distributed = render_distributed(
+            &DistributedRequest {
+                composition: composition.clone(),
+                output: out_dir.join("distributed.mp4"),
+                chunk_size: Some(chunk_size),
+                workers: request.workers,
+                capture: CaptureMode::BeginFrame,
+                sandbox: request.sandbox,
+                strict: false,
+                frame_timeout: request.frame_timeout,
+                toolchain: request.toolchain.clone(),
+                store: request.store.clone(),
+                use_cache: true,
+                worker_exe: request.worker_exe.clone(),
+                max_attempts: 3,
+            },
+            reporter,
+        )
+        .await?;
+        compare_chunks(
+            request,
+            &reference,
+            &distributed,
+            &in_process,
+            &mut result,
+            reporter,
+        )
+        .await?;
+        judge_expected(fixture, &mut result);
+    }
+    compare_baseline(request, fixture, &reference, &out_dir, &mut result)?;
+    Ok(result)
+}
+
+fn entry_of(record: &FramesRecord, chunk_size: u64) -> BaselineEntry {
+    BaselineEntry {
+        toolchain: record.fingerprints.toolchain.clone(),
+        render_settings: record.fingerprints.render_settings.clone(),
+        chrome_version: record.fingerprints.chrome_version.clone(),
+        ffmpeg_version: record.fingerprints.ffmpeg_version.clone(),
+        frame_hashes: record.frame_hashes.clone(),
+        chunk_size,
+        chunk_hashes: Vec::new(),
+    }
+}
+
+fn fail(result: &mut FixtureResult, reason: String) {
+    result.status = Status::Failed;
+    if result.reason.is_none() {
+        result.reason = Some(reason);
+    }
+}
+
+fn hermeticity(record: &FramesRecord, strict: bool, result: &mut FixtureResult) {
+    let blocked: Vec<(Option<u64>, &str)> = record
+        .page_events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            PageEventKind::BlockedRequest { url } => Some((e.frame, url.as_str())),
+            _ => None,
+        })
+        .collect();
+    if let Some((frame, url)) = blocked.first() {
+        result.findings.push(Finding {
+            kind: FindingKind::Hermeticity,
+            chunk: None,
+            first_frame: *frame,
+            evidence: format!("{} blocked request(s), first {url}", blocked.len()),
+        });
+        if strict {
+            fail(result, format!("hermeticity: blocked request to {url}"));
+        }
+    }
+}
+
+/// Worker chunks against the in-process render, exactly; a mismatch is classified after one
+/// more uncached in-process render.
+async fn compare_chunks(
+    request: &RegressRequest,
+    reference: &FramesRecord,
+    candidate: &FramesRecord,
+    in_process: &dyn Fn(&str, bool) -> RenderRequest,
+    result: &mut FixtureResult,
+    reporter: &dyn Reporter,
+) -> Result<(), Error> {
+    let blobs = |record: &FramesRecord| -> Result<Vec<String>, Error> {
+        record
+            .chunk_records
+            .iter()
+            .map(|h| {
+                Ok(ChunkRecord::load(&request.store, h)?
+                    .encoded_blob
+                    .to_string())
+            })
+            .collect()
+    };
+    let (ref_blobs, cand_blobs) = (blobs(reference)?, blobs(candidate)?);
+    let mut rerender: Option<Vec<String>> = None;
+    for (index, range) in candidate.chunk_plan.chunks().iter().enumerate() {
+        let (s, e) = (range.start().0 as usize, range.end().0 as usize);
+        let mut pair = ChunkPair {
+            index,
+            range: *range,
+            reference: &reference.frame_hashes,
+            candidate: &candidate.frame_hashes[s..e],
+            reference_blob: &ref_blobs[index],
+            candidate_blob: &cand_blobs[index],
+            rerender: None,
+        };
+        if classify_chunk(&pair).is_none() {
+            continue;
+        }
+        if rerender.is_none() {
+            let again = render(&in_process("in-process-again.mp4", false), reporter).await?;
+            rerender = Some(again.frame_hashes);
+        }
+        pair.rerender = rerender.as_deref().map(|r| &r[s..e]);
+        if let Some(finding) = classify_chunk(&pair) {
+            result.findings.push(Finding {
+                kind: finding.kind,
+                chunk: Some(finding.chunk),
+                first_frame: Some(finding.first_frame),
+                evidence: describe(&finding.evidence),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn describe(evidence: &Evidence) -> String {
+    match evidence {
+        Evidence::FrameOffset {
+            k,
+            explained,
+            differing,
+        } => format!(
+            "worker frames equal in-process frames {k:+} ({explained} of {differing} differing frames)"
+        ),
+        Evidence::DifferingFrames { count } => format!("{count} frame(s) differ"),
+        Evidence::EncodedBlobs {
+            reference,
+            candidate,
+        } => format!("equal frames, encoded chunk {reference} vs {candidate}"),
+    }
+}
+
+/// A fixture that exists to demonstrate findings passes when exactly those are found; any other
+/// fixture fails on any finding except hermeticity (judged by --strict).
+fn judge_expected(fixture: &Fixture, result: &mut FixtureResult) {
+    let found: BTreeSet<FindingKind> = result
+        .findings
+        .iter()
+        .map(|f| f.kind)
+        .filter(|k| *k != FindingKind::Hermeticity)
+        .collect();
+    if found != fixture.expected_findings {
+        let names = |set: &BTreeSet<FindingKind>| {
+            if set.is_empty() {
+                "none".to_string()
+            } else {
+                set.iter()
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        fail(
+            result,
+            format!(
+                "findings: expected {}, found {}",
+                names(&fixture.expected_findings),
+                names(&found)
+            ),
+        );
+    }
+}
+
+/// The in-process render against the committed baseline: exact on a blessed pair, else PSNR
+/// against baseline.mp4 with a toolchain warning.
+fn compare_baseline(
+    request: &RegressRequest,
+    fixture: &Fixture,
+    reference: &FramesRecord,
+    out_dir: &Utf8Path,
+    result: &mut FixtureResult,
+) -> Result<(), Error> {
+    let dir = request.baselines.join(&fixture.name);
+    let Some(baseline) = Baseline::load(&dir.join("baseline.json"))? else {
+        fail(
+            result,
+            format!(
+                "no baseline in {dir}: run `framelock regress --update --fixture {}`",
+                fixture.name
+            ),
+        );
+        return Ok(());
+    };
+    if baseline.bundle_hash != reference.bundle_hash.to_string() {
+        result.warnings.push(format!(
+            "composition changed since the baseline (bundle {} -> {})",
+            &baseline.bundle_hash[..12.min(baseline.bundle_hash.len())],
+            reference.bundle_hash.0.short()
+        ));
+    }
+    let video = out_dir.join("in-process.mp4");
+    let mp4 = dir.join("baseline.mp4");
+    let psnr = |result: &mut FixtureResult| -> Result<Option<Vec<f64>>, Error> {
+        if !mp4.is_file() {
+            return Ok(None);
+        }
+        let cmp = compare_videos(
+            &request.toolchain.ffmpeg.real,
+            &video,
+            &mp4,
+            reference.width,
+            reference.height,
+        )?;
+        result.psnr = Some(cmp.frame_psnr.clone());
+        Ok(Some(cmp.frame_psnr))
+    };
+    let fp = &reference.fingerprints;
+    if let Some(entry) = baseline.entry(&fp.toolchain, &fp.render_settings) {
+        let first = (0..entry.frame_hashes.len().max(reference.frame_hashes.len()))
+            .find(|&i| entry.frame_hashes.get(i) != reference.frame_hashes.get(i));
+        if let Some(first) = first {
+            let evidence = match psnr(result)? {
+                Some(p) => format!(
+                    "lowest PSNR {:.2} dB",
+                    p.iter().copied().fold(f64::INFINITY, f64::min)
+                ),
+                None => "no baseline.mp4 to measure PSNR".into(),
+            };
+            fail(
+                result,
+                format!("differs from its blessed baseline from frame {first} on ({evidence})"),
+            );
+        }
+        return Ok(());
+    }
+    // No entry for this toolchain: PSNR decides, with a toolchain warning.
+    let Some(frames) = psnr(result)? else {
+        fail(
+            result,
+            format!(
+                "no baseline entry for this toolchain and no {mp4}: run `framelock regress --update --fixture {}`",
+                fixture.name
+            ),
+        );
+        return Ok(());
+    };
+    let Thresholds {
+        min_psnr,
+        max_frame_failures,
+        ..
+    } = fixture.thresholds;
+    let below: Vec<usize> = (0..frames.len())
+        .filter(|&i| frames[i] < min_psnr)
+        .collect();
+    let floor = frames.iter().position(|p| *p < PSNR_FLOOR);
+    result.findings.push(Finding {
+        kind: FindingKind::Toolchain,
+        chunk: None,
+        first_frame: below.first().map(|&i| i as u64),
+        evidence: format!(
+            "toolchain {} is not blessed; lowest PSNR {:.2} dB, {} frame(s) below {min_psnr} dB",
+            &fp.toolchain[..12],
+            frames.iter().copied().fold(f64::INFINITY, f64::min),
+            below.len()
+        ),
+    });
+    if below.len() as u64 > max_frame_failures || floor.is_some() {
+        let first = floor.or(below.first().copied()).unwrap_or(0);
+        fail(
+            result,
+            format!(
+                "PSNR against baseline.mp4: {} frame(s) below {min_psnr} dB (allowed {max_frame_failures}), first at frame {first} ({:.2} dB)",
+                below.len(),
+                frames[first]
+            ),
+        );
+    } else {
+        result
+            .warnings
+            .push("toolchain differs from every blessed one; PSNR passed".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The regression harness on real renders: bless, pass, catch an edited animation with a PSNR
+//! figure and its first divergent frame, re-bless; expected findings that go missing fail.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::bundle::copy_dir;
+use crate::harness::{Sandbox, fixture, stderr};
+
+/// Runs `framelock regress` over `fixtures`/`baselines` in the sandbox.
+fn regress(
+    sandbox: &Sandbox,
+    fixtures: &Path,
+    baselines: &Path,
+    extra: &[&str],
+) -> (i32, String, Value) {
+    let report = sandbox.path().join("report");
+    let mut args = vec![
+        "regress",
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+        "--baselines",
+        baselines.to_str().unwrap(),
+        "--report-dir",
+        report.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = sandbox.run(&args);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let json = std::fs::read_to_string(report.join("report.json"))
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), text, json)
+}
+
+#[test]
+fn an_edited_animation_fails_with_psnr_and_frame_and_update_reblesses_it() {
+    let sandbox = Sandbox::new();
+    let fixtures = sandbox.path().join("fixtures");
+    let baselines = sandbox.path().join("baselines");
+    copy_dir(&fixture("css-keyframes"), &fixtures.join("css-keyframes"));
+
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 1, "no baseline yet: {text}");
+    assert!(text.contains("no baseline"), "{text}");
+
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("new entry"), "{text}");
+    assert!(baselines.join("css-keyframes/baseline.mp4").is_file());
+
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["fixtures"][0]["status"], "passed");
+
+    // A small change to one animation: the slide ends 2 px further right.
+    let index = fixtures.join("css-keyframes/index.html");
+    let html = std::fs::read_to_string(&index).unwrap();
+    assert!(html.contains("translateX(90px)"));
+    std::fs::write(&index, html.replace("translateX(90px)", "translateX(92px)")).unwrap();
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 1, "{text}");
+    let reason = report["fixtures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("differs from its blessed baseline from frame 1 on"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("lowest PSNR") && reason.contains("dB"),
+        "{reason}"
+    );
+    let warnings = report["fixtures"][0]["warnings"].to_string();
+    assert!(
+        warnings.contains("composition changed since the baseline"),
+        "{warnings}"
+    );
+
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("composition changed"), "{text}");
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 0, "re-blessed: {text}");
+}
+
+#[test]
+fn update_with_a_distributed_mode_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["regress", "--update", "--mode", "distributed-simulated"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--update blesses in-process renders only"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sandbox.run(&["regress", "--mode", "distributed"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// In distributed mode a fixture that exists to show a finding passes only when exactly that
+/// finding is found, and a clean fixture declaring one fails when it goes missing.
+#[test]
+fn expected_findings_are_judged_in_distributed_mode() {
+    let sandbox = Sandbox::new();
+    let fixtures = sandbox.path().join("fixtures");
+    let baselines = sandbox.path().join("baselines");
+    copy_dir(
+        &fixture("accumulating-canvas"),
+        &fixtures.join("accumulating-canvas"),
+    );
+    copy_dir(&fixture("hf-protocol"), &fixtures.join("claims-a-finding"));
+    let meta = fixtures.join("claims-a-finding/meta.json");
+    let mut json: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    json["expectedFindings"] = serde_json::json!(["chunk-boundary"]);
+    std::fs::write(&meta, json.to_string()).unwrap();
+
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text, report) = regress(
+        &sandbox,
+        &fixtures,
+        &baselines,
+        &["--mode", "distributed-simulated", "--workers", "2"],
+    );
+    assert_eq!(code, 1, "{text}");
+    let by_name = |name: &str| {
+        report["fixtures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let accumulating = by_name("accumulating-canvas");
+    assert_eq!(accumulating["status"], "passed", "{accumulating}");
+    let findings = accumulating["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_eq!(f["kind"], "chunk-boundary");
+        assert_eq!(f["first_frame"].as_u64().unwrap() % 16, 0, "{f}");
+    }
+    let claims = by_name("claims-a-finding");
+    assert_eq!(claims["status"], "failed", "{claims}");
+    assert!(
+        claims["reason"]
+            .as_str()
+            .unwrap()
+            .contains("expected chunk-boundary, found none"),
+        "{claims}"
+    );
+}
