@@ -542,6 +542,7 @@ mod tests {
         let mut cli = Cli::command().term_width(100);
         insta::assert_snapshot!("help", cli.render_long_help().to_string());
         for name in [
+            "regress",
             "render",
             "plan",
             "render-chunk",
@@ -565,6 +566,8 @@ mod tests {
             "framelock render c -o o.mp4 --capture screenshot --chrome-sandbox off --strict",
             "framelock render c -o o.mp4 --duration 1.5 --frame-timeout 2",
             "framelock doctor --json --chrome /x/chrome",
+            "framelock regress --mode distributed-simulated --workers 2 --fixture a --fixture b",
+            "framelock regress --update --report-dir r --baselines b --no-strict",
         ];
         for line in ok {
             let args: Vec<&str> = line.split(' ').collect();
@@ -581,6 +584,8 @@ mod tests {
             "framelock render c -o o.mp4 --capture fast",
             "framelock render c -o o.mp4 --chrome-sandbox maybe",
             "framelock frobnicate",
+            "framelock regress --mode distributed",
+            "framelock regress --workers 0",
         ];
         for line in bad {
             let args: Vec<&str> = line.split(' ').collect();
