@@ -28,11 +28,16 @@ pub fn dir_beside(
     Ok((dir, path))
 }
 
-/// A temporary file beside `target`, named `.framelock-<what>-…`.
+/// A temporary file beside `target`, named `.framelock-<what>-…`, readable by everyone like
+/// any file framelock publishes (temporary files start private).
 pub fn file_beside(target: &Utf8Path, what: &str) -> std::io::Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
+    use std::os::unix::fs::PermissionsExt;
+    let file = tempfile::Builder::new()
         .prefix(&format!(".framelock-{what}-"))
-        .tempfile_in(parent_of(target))
+        .tempfile_in(parent_of(target))?;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    Ok(file)
 }
 
 /// Moves a staged folder into place; on failure the staged copy is removed.

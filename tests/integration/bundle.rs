@@ -162,6 +162,16 @@ fn pack_is_deterministic_and_unpack_verifies() {
     let a = pack("a.tar.zst");
     let b = pack("b.tar.zst");
     assert_eq!(a, b);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(sandbox.path().join("a.tar.zst"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o644,
+        "a published archive is readable like any file"
+    );
     assert_eq!(a.len(), 64);
     let sha = std::process::Command::new("sha256sum")
         .arg(sandbox.path().join("a.tar.zst"))
