@@ -310,6 +310,9 @@ pub struct RegressOpts {
     /// Where videos and report.json go.
     #[arg(long, value_name = "DIR", default_value = "framelock-report")]
     pub report_dir: Utf8PathBuf,
+    /// Also write a JUnit XML file (one test case per fixture, findings as failure messages).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<Utf8PathBuf>,
     /// Worker processes at once (distributed-simulated). Default: the number of CPUs.
     #[arg(long, value_name = "W", value_parser = positive_count)]
     pub workers: Option<u64>,

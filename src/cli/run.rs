@@ -17,7 +17,7 @@ use crate::distributed::{
 use crate::doctor::{DoctorOptions, DoctorReport, run_doctor};
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
-use crate::regress::{RegressMode, RegressRequest, Status, regress};
+use crate::regress::{RegressMode, RegressRequest, Status, junit_xml, regress};
 use crate::render::{BrowserRun, RenderRequest, fingerprint_toolchain, probe_duration, render};
 use crate::report::TerminalReporter;
 use crate::store::{Store, default_store_root};
@@ -178,6 +178,15 @@ async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
         worker_exe: current_exe(),
     };
     let report = regress(&request, &TerminalReporter::default()).await?;
+    if let Some(path) = &opts.junit {
+        let write = |source| crate::render::RenderError::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut temp = crate::staging::file_beside(path, "junit").map_err(write)?;
+        std::io::Write::write_all(&mut temp, junit_xml(&report).as_bytes()).map_err(write)?;
+        temp.persist(path).map_err(|e| write(e.error))?;
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\n{:<20} {:<8} detail", "fixture", "status");
     for f in &report.fixtures {

@@ -117,11 +117,19 @@ fn expected_findings_are_judged_in_distributed_mode() {
 
     let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
     assert_eq!(code, 0, "{text}");
+    let junit = sandbox.path().join("junit.xml");
     let (code, text, report) = regress(
         &sandbox,
         &fixtures,
         &baselines,
-        &["--mode", "distributed-simulated", "--workers", "2"],
+        &[
+            "--mode",
+            "distributed-simulated",
+            "--workers",
+            "2",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 1, "{text}");
     let by_name = |name: &str| {
@@ -143,6 +151,13 @@ fn expected_findings_are_judged_in_distributed_mode() {
     }
     let claims = by_name("claims-a-finding");
     assert_eq!(claims["status"], "failed", "{claims}");
+    assert_eq!(
+        junit_cases(&junit),
+        vec![
+            ("accumulating-canvas".to_string(), false),
+            ("claims-a-finding".to_string(), true)
+        ]
+    );
     assert!(
         claims["reason"]
             .as_str()
@@ -150,4 +165,35 @@ fn expected_findings_are_judged_in_distributed_mode() {
             .contains("expected chunk-boundary, found none"),
         "{claims}"
     );
+}
+
+/// Test case names of a JUnit file, parsed as XML, with whether each failed.
+fn junit_cases(path: &Path) -> Vec<(String, bool)> {
+    use quick_xml::events::Event;
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut cases = Vec::new();
+    loop {
+        match reader
+            .read_event()
+            .expect("the JUnit file is well-formed XML")
+        {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => {
+                let name = e
+                    .try_get_attribute("name")
+                    .unwrap()
+                    .unwrap()
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .unwrap()
+                    .into_owned();
+                cases.push((name, false));
+            }
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"failure" => {
+                cases.last_mut().unwrap().1 = true;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    cases
 }
