@@ -7,7 +7,7 @@
 // and then applies every seek protocol the page offers (DESIGN.md, "Composition page protocol").
 //
 // The Rust side fills in the configuration placeholder below with a JSON object:
-//   { virtualTime, seedText, fpsNum, fpsDen, epochMs, variables }
+//   { virtualTime, seedText, fpsNum, fpsDen, epochMs, clockShift, variables }
 (() => {
   'use strict';
   if (window.__framelock) return;
@@ -291,8 +291,10 @@
   // ---- the seek driver -------------------------------------------------------------------
   let seeking = false;
   let started = false;
-  const seek = async (frame) => {
+  const seek = async (captured) => {
     if (seeking) throw new Error('framelock: overlapping seeks');
+    // Only the harness's self-test fault moves the page away from the captured frame.
+    const frame = Math.max(0, captured + (cfg.clockShift || 0));
     seeking = true;
     try {
       errors.length = 0;

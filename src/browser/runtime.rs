@@ -25,6 +25,9 @@ pub struct RuntimeConfig {
     /// Whether the clock, timers and randomness are virtual. Off only for the debugging flag
     /// that proves the determinism tests can fail.
     pub virtual_time: bool,
+    /// Self-test fault: the page is seeked this many frames away from the captured frame
+    /// (`--inject-clock-shift`), so the harness can prove it names frame-time drift. 0 normally.
+    pub clock_shift: i64,
 }
 
 impl RuntimeConfig {
@@ -37,6 +40,7 @@ impl RuntimeConfig {
             "fpsNum": self.fps.num(),
             "fpsDen": self.fps.den(),
             "epochMs": EPOCH_MS,
+            "clockShift": self.clock_shift,
             "variables": self.variables,
         });
         RUNTIME_JS.replacen("__FRAMELOCK_CONFIG__", &config.to_string(), 1)
@@ -54,6 +58,7 @@ mod tests {
             seed: 7,
             variables: serde_json::Map::new(),
             virtual_time: true,
+            clock_shift: 0,
         }
         .script();
         assert!(!script.contains("const cfg = __FRAMELOCK_CONFIG__"));

@@ -323,6 +323,11 @@ pub struct RegressOpts {
     /// Do not fail a fixture for requests outside the composition (they are still listed).
     #[arg(long)]
     pub no_strict: bool,
+    /// Self-test aid, distributed only: shift the page clock of one chunk of every fixture by K
+    /// frames (`clock-shift:CHUNK:K`, K may be negative). The drift must then be found and
+    /// named frame-time with its K; such chunks are never cached.
+    #[arg(long, value_name = "FAULT", value_parser = parse_injection)]
+    pub inject: Option<(usize, i64)>,
     /// Seconds one seek or one capture may take before a render fails naming the frame.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
     pub frame_timeout: f64,
@@ -337,6 +342,9 @@ pub struct RegressOpts {
 impl RegressOpts {
     /// Combinations clap cannot express.
     pub fn validate(&self) -> Result<(), String> {
+        if self.inject.is_some() && self.mode != ModeOpt::DistributedSimulated {
+            return Err("--inject needs --mode distributed-simulated".into());
+        }
         if self.update && self.mode == ModeOpt::DistributedSimulated {
             return Err(
                 "--update blesses in-process renders only; drop --mode distributed-simulated"
@@ -395,6 +403,15 @@ pub struct RenderChunkOpts {
     /// Render even when the store holds a record for this chunk, and do not index the new one.
     #[arg(long)]
     pub no_cache: bool,
+    /// Self-test aid: seek the page K frames away from each captured frame, so `regress` can
+    /// prove it names frame-time drift. Never cached.
+    #[arg(
+        long,
+        value_name = "K",
+        allow_hyphen_values = true,
+        default_value_t = 0
+    )]
+    pub inject_clock_shift: i64,
     #[command(flatten)]
     /// Tools.
     pub tools: ToolOpts,
@@ -516,6 +533,18 @@ pub struct DoctorOpts {
     #[command(flatten)]
     /// Tools.
     pub tools: ToolOpts,
+}
+
+fn parse_injection(s: &str) -> Result<(usize, i64), String> {
+    let err = || format!("expected clock-shift:CHUNK:K (K a non-zero whole number), found {s:?}");
+    let rest = s.strip_prefix("clock-shift:").ok_or_else(err)?;
+    let (chunk, k) = rest.split_once(':').ok_or_else(err)?;
+    let chunk: usize = chunk.parse().map_err(|_| err())?;
+    let k: i64 = k.parse().map_err(|_| err())?;
+    if k == 0 {
+        return Err(err());
+    }
+    Ok((chunk, k))
 }
 
 fn positive_count(s: &str) -> Result<u64, String> {

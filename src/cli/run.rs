@@ -136,6 +136,7 @@ async fn render_command(opts: RenderOpts) -> Result<i32, Error> {
                 use_cache: !opts.no_cache,
                 worker_exe,
                 max_attempts: 3,
+                inject_clock_shift: None,
             };
             render_distributed(&request, &reporter).await?;
         }
@@ -176,6 +177,7 @@ async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
         toolchain,
         store: open_store(&opts.store)?,
         worker_exe: current_exe(),
+        inject_clock_shift: opts.inject,
     };
     let report = regress(&request, &TerminalReporter::default()).await?;
     if let Some(path) = &opts.junit {
@@ -236,6 +238,7 @@ async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {
                 capture: crate::browser::CaptureMode::BeginFrame,
                 sandbox: opts.tools.chrome_sandbox.into(),
                 virtual_time: true,
+                clock_shift: 0,
                 frame_timeout: seconds(30.0),
                 toolchain: toolchain.clone(),
                 encoder: encoder.clone(),
@@ -282,6 +285,7 @@ async fn render_chunk_command(opts: RenderChunkOpts) -> Result<i32, Error> {
         toolchain,
         allow_toolchain_mismatch: opts.allow_toolchain_mismatch,
         no_cache: opts.no_cache,
+        clock_shift: opts.inject_clock_shift,
     };
     let outcome = render_chunk(&request, &TerminalReporter::default()).await?;
     let line = serde_json::to_string(&outcome).expect("an outcome serialises");

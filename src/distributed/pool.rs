@@ -58,6 +58,8 @@ pub struct DistributedRequest {
     pub worker_exe: Utf8PathBuf,
     /// Tries per chunk before giving up.
     pub max_attempts: u32,
+    /// Self-test fault: (chunk, k) shifts that chunk's page clock by k frames.
+    pub inject_clock_shift: Option<(usize, i64)>,
 }
 
 /// Renders `request` with worker processes.
@@ -72,6 +74,7 @@ pub async fn render_distributed(
         capture: request.capture,
         sandbox: request.sandbox,
         virtual_time: true,
+        clock_shift: 0,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: EncoderSettings::default(),
@@ -99,6 +102,9 @@ pub async fn render_distributed(
     if request.use_cache {
         let fingerprints = prepared.record_fingerprints();
         for (index, range) in chunks.iter().enumerate() {
+            if request.inject_clock_shift.is_some_and(|(c, _)| c == index) {
+                continue;
+            }
             let key = CacheKey {
                 bundle_hash: prepared.bundle.hash().clone(),
                 range: *range,
@@ -242,6 +248,9 @@ fn worker_args(request: &DistributedRequest, bundle: &Utf8Path, chunk: usize) ->
     ];
     if !request.use_cache {
         args.push("--no-cache".into());
+    }
+    if let Some((_, k)) = request.inject_clock_shift.filter(|(c, _)| *c == chunk) {
+        args.push(format!("--inject-clock-shift={k}"));
     }
     args
 }

@@ -45,6 +45,9 @@ pub struct ChunkRequest {
     pub allow_toolchain_mismatch: bool,
     /// Neither read nor write the cache index (the record is still stored).
     pub no_cache: bool,
+    /// Self-test fault: seek the page this many frames away from each captured frame. Such a
+    /// chunk is never read from or indexed in the cache.
+    pub clock_shift: i64,
 }
 
 /// What `render-chunk` prints on stdout, one JSON line: the orchestrator reads it.
@@ -99,7 +102,8 @@ pub async fn render_chunk(
         execution: Execution::Worker,
         fingerprints: fingerprints.clone(),
     };
-    if !request.no_cache {
+    let no_cache = request.no_cache || request.clock_shift != 0;
+    if !no_cache {
         match request.store.lookup(&key) {
             Lookup::Hit(record, _) => {
                 return Ok(ChunkOutcome {
@@ -131,6 +135,7 @@ pub async fn render_chunk(
         capture: request.capture,
         sandbox: request.sandbox,
         virtual_time: true,
+        clock_shift: request.clock_shift,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: settings.encoder.clone(),
@@ -162,7 +167,7 @@ pub async fn render_chunk(
         page_events: rendered.page_events,
         planned_toolchain: mismatch.then(|| bundle.plan.toolchain.fingerprint.clone()),
     };
-    let hash = if request.no_cache {
+    let hash = if no_cache {
         let bytes = serde_json::to_vec_pretty(&record).expect("a chunk record serialises");
         store.put_bytes(&bytes)?
     } else {

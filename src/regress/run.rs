@@ -68,6 +68,8 @@ pub struct RegressRequest {
     pub store: Store,
     /// The framelock binary workers run.
     pub worker_exe: Utf8PathBuf,
+    /// Self-test fault: (chunk, k) shifts that chunk's page clock by k frames.
+    pub inject_clock_shift: Option<(usize, i64)>,
 }
 
 /// How a fixture came out.
@@ -290,6 +292,7 @@ async fn run_fixture(
                 use_cache: true,
                 worker_exe: request.worker_exe.clone(),
                 max_attempts: 3,
+                inject_clock_shift: request.inject_clock_shift,
             },
             reporter,
         )

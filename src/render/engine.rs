@@ -33,6 +33,8 @@ pub struct BrowserRun {
     pub sandbox: SandboxPolicy,
     /// The virtual-time runtime (off only to debug).
     pub virtual_time: bool,
+    /// Self-test fault: seek the page this many frames away from each captured frame.
+    pub clock_shift: i64,
     /// Time allowed for one seek or one capture.
     pub frame_timeout: Duration,
     /// The tools.
@@ -188,6 +190,7 @@ async fn start_session(run: &BrowserRun, reporter: &dyn Reporter) -> Result<Sess
             seed: comp.seed,
             variables: comp.variables.clone(),
             virtual_time: run.virtual_time,
+            clock_shift: run.clock_shift,
         },
         root: comp.dir.clone(),
         frame_timeout: run.frame_timeout,

@@ -132,6 +132,7 @@ pub async fn render(
         capture: request.capture,
         sandbox: request.sandbox,
         virtual_time: request.virtual_time,
+        clock_shift: 0,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: EncoderSettings::default(),

@@ -61,6 +61,7 @@ fn session_config(mode: CaptureMode) -> SessionConfig {
             seed: 0,
             variables: serde_json::Map::new(),
             virtual_time: true,
+            clock_shift: 0,
         },
         root: utf8(fixture("css-keyframes")),
         frame_timeout: Duration::from_secs(30),

@@ -197,3 +197,46 @@ fn junit_cases(path: &Path) -> Vec<(String, bool)> {
     }
     cases
 }
+
+/// An injected clock shift of one chunk is found and named frame-time, with its chunk, first
+/// frame and k; the fault is never cached, so the next clean run passes.
+#[test]
+fn an_injected_clock_shift_is_named_frame_time_with_its_offset() {
+    let sandbox = Sandbox::new();
+    let fixtures = sandbox.path().join("fixtures");
+    let baselines = sandbox.path().join("baselines");
+    copy_dir(&fixture("css-keyframes"), &fixtures.join("css-keyframes"));
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
+    assert_eq!(code, 0, "{text}");
+    let distributed = ["--mode", "distributed-simulated", "--workers", "2"];
+    for (fault, chunk, first, k) in [
+        ("clock-shift:1:2", 1, 20, "+2"),
+        ("clock-shift:2:-3", 2, 40, "-3"),
+    ] {
+        let mut args = distributed.to_vec();
+        args.extend(["--inject", fault]);
+        let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
+        assert_eq!(code, 1, "{fault}: {text}");
+        let findings = report["fixtures"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(findings.len(), 1, "{fault}: {findings:?}");
+        assert_eq!(findings[0]["kind"], "frame-time");
+        assert_eq!(findings[0]["chunk"], chunk);
+        assert_eq!(findings[0]["first_frame"], first);
+        let evidence = findings[0]["evidence"].as_str().unwrap();
+        assert!(
+            evidence.contains(&format!("in-process frames {k} ")),
+            "{evidence}"
+        );
+    }
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &distributed);
+    assert_eq!(code, 0, "the fault was not cached: {text}");
+    let out = sandbox.run(&["regress", "--inject", "clock-shift:1:2"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--inject needs a distributed mode"
+    );
+}
