@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::browser::{CaptureMode, SandboxPolicy};
 use crate::composition::Overrides;
+use crate::distributed::{Fault, Injection};
 use crate::store::Execution;
 use crate::timing::{Fps, FrameRange};
 
@@ -323,11 +324,12 @@ pub struct RegressOpts {
     /// Do not fail a fixture for requests outside the composition (they are still listed).
     #[arg(long)]
     pub no_strict: bool,
-    /// Self-test aid, distributed only: shift the page clock of one chunk of every fixture by K
-    /// frames (`clock-shift:CHUNK:K`, K may be negative). The drift must then be found and
-    /// named frame-time with its K; such chunks are never cached.
+    /// Self-test aid, distributed only: put a fault into one chunk of every fixture, which the
+    /// harness must then find and name. `clock-shift:CHUNK:K` shifts that chunk's page clock
+    /// by K frames (K may be negative; named frame-time with its K); `encoder-qp:CHUNK:Q`
+    /// encodes it with quantiser Q (named encoder). Faulty chunks are never cached.
     #[arg(long, value_name = "FAULT", value_parser = parse_injection)]
-    pub inject: Option<(usize, i64)>,
+    pub inject: Option<Injection>,
     /// Seconds one seek or one capture may take before a render fails naming the frame.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
     pub frame_timeout: f64,
@@ -412,6 +414,10 @@ pub struct RenderChunkOpts {
         default_value_t = 0
     )]
     pub inject_clock_shift: i64,
+    /// Self-test aid: encode this chunk with quantiser Q instead of the bundle's, so `regress`
+    /// can prove it names encoder drift. Never cached.
+    #[arg(long, value_name = "Q", value_parser = clap::value_parser!(u8).range(0..=51))]
+    pub inject_encoder_qp: Option<u8>,
     #[command(flatten)]
     /// Tools.
     pub tools: ToolOpts,
@@ -535,16 +541,27 @@ pub struct DoctorOpts {
     pub tools: ToolOpts,
 }
 
-fn parse_injection(s: &str) -> Result<(usize, i64), String> {
-    let err = || format!("expected clock-shift:CHUNK:K (K a non-zero whole number), found {s:?}");
-    let rest = s.strip_prefix("clock-shift:").ok_or_else(err)?;
-    let (chunk, k) = rest.split_once(':').ok_or_else(err)?;
-    let chunk: usize = chunk.parse().map_err(|_| err())?;
-    let k: i64 = k.parse().map_err(|_| err())?;
-    if k == 0 {
-        return Err(err());
-    }
-    Ok((chunk, k))
+fn parse_injection(s: &str) -> Result<Injection, String> {
+    let err = || {
+        format!(
+            "expected clock-shift:CHUNK:K (K a non-zero whole number) or encoder-qp:CHUNK:Q (Q in 1..=51), found {s:?}"
+        )
+    };
+    let mut parts = s.splitn(3, ':');
+    let (kind, chunk, value) = (parts.next(), parts.next(), parts.next());
+    let chunk: usize = chunk.and_then(|c| c.parse().ok()).ok_or_else(err)?;
+    let fault = match (kind, value) {
+        (Some("clock-shift"), Some(k)) => match k.parse::<i64>() {
+            Ok(k) if k != 0 => Fault::ClockShift(k),
+            _ => return Err(err()),
+        },
+        (Some("encoder-qp"), Some(q)) => match q.parse::<u8>() {
+            Ok(q) if (1..=51).contains(&q) => Fault::EncoderQp(q),
+            _ => return Err(err()),
+        },
+        _ => return Err(err()),
+    };
+    Ok(Injection { chunk, fault })
 }
 
 fn positive_count(s: &str) -> Result<u64, String> {
@@ -600,6 +617,8 @@ mod tests {
             "framelock doctor --json --chrome /x/chrome",
             "framelock regress --mode distributed-simulated --workers 2 --fixture a --fixture b",
             "framelock regress --update --report-dir r --baselines b --no-strict",
+            "framelock regress --mode distributed-simulated --inject clock-shift:1:-2",
+            "framelock regress --mode distributed-simulated --inject encoder-qp:0:20",
         ];
         for line in ok {
             let args: Vec<&str> = line.split(' ').collect();
@@ -618,6 +637,9 @@ mod tests {
             "framelock frobnicate",
             "framelock regress --mode distributed",
             "framelock regress --workers 0",
+            "framelock regress --mode distributed-simulated --inject clock-shift:1:0",
+            "framelock regress --mode distributed-simulated --inject encoder-qp:1:99",
+            "framelock regress --mode distributed-simulated --inject wobble:1:2",
         ];
         for line in bad {
             let args: Vec<&str> = line.split(' ').collect();

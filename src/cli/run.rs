@@ -136,7 +136,7 @@ async fn render_command(opts: RenderOpts) -> Result<i32, Error> {
                 use_cache: !opts.no_cache,
                 worker_exe,
                 max_attempts: 3,
-                inject_clock_shift: None,
+                inject: None,
             };
             render_distributed(&request, &reporter).await?;
         }
@@ -177,7 +177,7 @@ async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
         toolchain,
         store: open_store(&opts.store)?,
         worker_exe: current_exe(),
-        inject_clock_shift: opts.inject,
+        inject: opts.inject,
     };
     let report = regress(&request, &TerminalReporter::default()).await?;
     if let Some(path) = &opts.junit {
@@ -286,6 +286,7 @@ async fn render_chunk_command(opts: RenderChunkOpts) -> Result<i32, Error> {
         allow_toolchain_mismatch: opts.allow_toolchain_mismatch,
         no_cache: opts.no_cache,
         clock_shift: opts.inject_clock_shift,
+        encoder_qp: opts.inject_encoder_qp,
     };
     let outcome = render_chunk(&request, &TerminalReporter::default()).await?;
     let line = serde_json::to_string(&outcome).expect("an outcome serialises");

@@ -15,6 +15,35 @@ use crate::bundle::ToolchainRecord;
 use crate::error::exit_code;
 use crate::timing::FrameRange;
 
+/// A self-test fault put into one chunk of a distributed render, so the harness can prove it
+/// finds and names drift. Faulty chunks are never read from or indexed in the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Injection {
+    /// The chunk.
+    pub chunk: usize,
+    /// What goes wrong in it.
+    pub fault: Fault,
+}
+
+/// The faults `--inject` can put into a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The page is seeked this many frames away from each captured frame (frame-time drift).
+    ClockShift(i64),
+    /// The chunk is encoded with this quantiser instead of the bundle's (encoder drift).
+    EncoderQp(u8),
+}
+
+impl Injection {
+    /// The `render-chunk` arguments that put this fault into a worker.
+    pub fn worker_args(&self) -> Vec<String> {
+        match self.fault {
+            Fault::ClockShift(k) => vec![format!("--inject-clock-shift={k}")],
+            Fault::EncoderQp(q) => vec![format!("--inject-encoder-qp={q}")],
+        }
+    }
+}
+
 /// Why a distributed render failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DistributedError {

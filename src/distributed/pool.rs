@@ -16,9 +16,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
-use super::DistributedError;
 use super::assemble::assemble_records;
 use super::worker::ChunkOutcome;
+use super::{DistributedError, Injection};
 use crate::browser::{CaptureMode, SandboxPolicy};
 use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
@@ -58,8 +58,8 @@ pub struct DistributedRequest {
     pub worker_exe: Utf8PathBuf,
     /// Tries per chunk before giving up.
     pub max_attempts: u32,
-    /// Self-test fault: (chunk, k) shifts that chunk's page clock by k frames.
-    pub inject_clock_shift: Option<(usize, i64)>,
+    /// A self-test fault in one chunk.
+    pub inject: Option<Injection>,
 }
 
 /// Renders `request` with worker processes.
@@ -102,7 +102,7 @@ pub async fn render_distributed(
     if request.use_cache {
         let fingerprints = prepared.record_fingerprints();
         for (index, range) in chunks.iter().enumerate() {
-            if request.inject_clock_shift.is_some_and(|(c, _)| c == index) {
+            if request.inject.is_some_and(|i| i.chunk == index) {
                 continue;
             }
             let key = CacheKey {
@@ -249,8 +249,8 @@ fn worker_args(request: &DistributedRequest, bundle: &Utf8Path, chunk: usize) ->
     if !request.use_cache {
         args.push("--no-cache".into());
     }
-    if let Some((_, k)) = request.inject_clock_shift.filter(|(c, _)| *c == chunk) {
-        args.push(format!("--inject-clock-shift={k}"));
+    if let Some(injection) = request.inject.filter(|i| i.chunk == chunk) {
+        args.extend(injection.worker_args());
     }
     args
 }

@@ -48,6 +48,8 @@ pub struct ChunkRequest {
     /// Self-test fault: seek the page this many frames away from each captured frame. Such a
     /// chunk is never read from or indexed in the cache.
     pub clock_shift: i64,
+    /// Self-test fault: encode with this quantiser instead of the bundle's. Never cached.
+    pub encoder_qp: Option<u8>,
 }
 
 /// What `render-chunk` prints on stdout, one JSON line: the orchestrator reads it.
@@ -90,9 +92,13 @@ pub async fn render_chunk(
         }
         .into());
     }
+    let mut encoder = bundle.encoder_settings();
+    if let Some(qp) = request.encoder_qp {
+        encoder.qp = qp;
+    }
     let settings = RenderSettings {
         capture: request.capture,
-        encoder: bundle.encoder_settings(),
+        encoder,
         virtual_time: true,
     };
     let fingerprints = record_fingerprints(&fingerprint, &settings);
@@ -102,7 +108,7 @@ pub async fn render_chunk(
         execution: Execution::Worker,
         fingerprints: fingerprints.clone(),
     };
-    let no_cache = request.no_cache || request.clock_shift != 0;
+    let no_cache = request.no_cache || request.clock_shift != 0 || request.encoder_qp.is_some();
     if !no_cache {
         match request.store.lookup(&key) {
             Lookup::Hit(record, _) => {

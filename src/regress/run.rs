@@ -12,7 +12,7 @@ use super::fixture::{Fixture, Thresholds, discover};
 use crate::browser::{CaptureMode, PageEventKind, SandboxPolicy};
 use crate::compare::compare_videos;
 use crate::composition::{Composition, Overrides};
-use crate::distributed::{DistributedRequest, render_distributed};
+use crate::distributed::{DistributedRequest, Injection, render_distributed};
 use crate::drift::{ChunkPair, Evidence, FindingKind, classify_chunk};
 use crate::error::Error;
 use crate::render::{FramesRecord, RenderRequest, render};
@@ -68,8 +68,8 @@ pub struct RegressRequest {
     pub store: Store,
     /// The framelock binary workers run.
     pub worker_exe: Utf8PathBuf,
-    /// Self-test fault: (chunk, k) shifts that chunk's page clock by k frames.
-    pub inject_clock_shift: Option<(usize, i64)>,
+    /// A self-test fault in one chunk of every fixture's distributed render.
+    pub inject: Option<Injection>,
 }
 
 /// How a fixture came out.
@@ -292,7 +292,7 @@ async fn run_fixture(
                 use_cache: true,
                 worker_exe: request.worker_exe.clone(),
                 max_attempts: 3,
-                inject_clock_shift: request.inject_clock_shift,
+                inject: request.inject,
             },
             reporter,
         )

@@ -198,10 +198,11 @@ fn junit_cases(path: &Path) -> Vec<(String, bool)> {
     cases
 }
 
-/// An injected clock shift of one chunk is found and named frame-time, with its chunk, first
-/// frame and k; the fault is never cached, so the next clean run passes.
+/// An injected clock shift of one chunk is named frame-time, with its chunk, first frame and k;
+/// an injected encoder setting is named encoder; faults are never cached, so the next clean run
+/// passes.
 #[test]
-fn an_injected_clock_shift_is_named_frame_time_with_its_offset() {
+fn injected_faults_are_found_and_named() {
     let sandbox = Sandbox::new();
     let fixtures = sandbox.path().join("fixtures");
     let baselines = sandbox.path().join("baselines");
@@ -231,8 +232,22 @@ fn an_injected_clock_shift_is_named_frame_time_with_its_offset() {
             "{evidence}"
         );
     }
+    // One chunk encoded with another quantiser: equal frames, other bytes.
+    let mut args = distributed.to_vec();
+    args.extend(["--inject", "encoder-qp:1:20"]);
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
+    assert_eq!(code, 1, "{text}");
+    let findings = report["fixtures"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["kind"], "encoder");
+    assert_eq!(findings[0]["chunk"], 1);
+    assert_eq!(findings[0]["first_frame"], 20);
+
     let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &distributed);
-    assert_eq!(code, 0, "the fault was not cached: {text}");
+    assert_eq!(code, 0, "the faults were not cached: {text}");
     let out = sandbox.run(&["regress", "--inject", "clock-shift:1:2"]);
     assert_eq!(
         out.status.code(),
