@@ -96,7 +96,7 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
             seed: 0,
             variables: serde_json::Map::new(),
             virtual_time: true,
-            clock_shift: 0,
+            fault: None,
         },
         root: root.canonicalize_utf8().unwrap_or(root),
         frame_timeout: Duration::from_secs(30),

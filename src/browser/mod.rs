@@ -15,7 +15,7 @@ pub use events::{PageEvent, PageEventKind, PageLog};
 pub use fence::{InFlight, ORIGIN};
 pub use flags::{CaptureMode, SandboxDecision, SandboxPolicy, configured_flags, launch_flags};
 pub use process::{ChromeProcess, LaunchSpec};
-pub use runtime::{EPOCH_MS, RUNTIME_JS, RuntimeConfig};
+pub use runtime::{EPOCH_MS, PageFault, RUNTIME_JS, RuntimeConfig};
 pub use session::{Session, SessionConfig};
 
 use crate::error::exit_code;

@@ -7,11 +7,15 @@
 // and then applies every seek protocol the page offers (DESIGN.md, "Composition page protocol").
 //
 // The Rust side fills in the configuration placeholder below with a JSON object:
-//   { virtualTime, seedText, fpsNum, fpsDen, epochMs, clockShift, variables }
+//   { virtualTime, seedText, fpsNum, fpsDen, epochMs, fault, variables }
+// `fault` is null except under the harness's self-tests (`regress --inject`), which must prove
+// that drift is found: { kind: 'clock-shift', k } | { kind: 'no-reseed' } |
+// { kind: 'wall-clock', from, to }.
 (() => {
   'use strict';
   if (window.__framelock) return;
   const cfg = __FRAMELOCK_CONFIG__;
+  const fault = cfg.fault || { kind: 'none' };
   const fpsNum = cfg.fpsNum;
   const fpsDen = cfg.fpsDen;
   // t_j in milliseconds, from the index alone: never accumulated.
@@ -37,6 +41,8 @@
   const reportPage = (where, e) => pageErrors.push(describe(where, e));
 
   let nowMs = 0;
+  // True while the wall-clock fault lets real time through to Date.now() and performance.now().
+  let leaking = false;
 
   // ---- seeded randomness -------------------------------------------------------------------
   // cyrb53-style string hash to 4 x 32-bit words, then sfc32. Streams are keyed by
@@ -77,6 +83,7 @@
   const random = () => nextU32() / 4294967296;
   // Moves to frame k's stream unless it is already in use.
   const useFrameStream = (k) => {
+    if (fault.kind === 'no-reseed') return;
     if (streamKey !== k) reseed(k);
   };
 
@@ -103,8 +110,9 @@
     reseed('load');
     const epoch = cfg.epochMs;
     const RealDate = Date;
+    const realPerformanceNow = Performance.prototype.now;
     // Date has whole milliseconds, as in a browser; performance.now() keeps the fraction.
-    const dateNow = () => Math.floor(epoch + nowMs);
+    const dateNow = () => (leaking ? RealDate.now() : Math.floor(epoch + nowMs));
     function VirtualDate(...args) {
       if (!new.target) return new RealDate(dateNow()).toString();
       return args.length === 0 ? new RealDate(dateNow()) : new RealDate(...args);
@@ -116,7 +124,9 @@
     Object.defineProperty(RealDate.prototype, 'constructor', { value: VirtualDate, configurable: true, writable: true });
     window.Date = VirtualDate;
 
-    Performance.prototype.now = function now() { return nowMs; };
+    Performance.prototype.now = function now() {
+      return leaking ? realPerformanceNow.call(this) : nowMs;
+    };
     // Other clocks a page can read: the document timeline and event time stamps.
     Object.defineProperty(AnimationTimeline.prototype, 'currentTime', { get: () => nowMs, configurable: true });
     Object.defineProperty(Event.prototype, 'timeStamp', { get: () => nowMs, configurable: true });
@@ -293,8 +303,10 @@
   let started = false;
   const seek = async (captured) => {
     if (seeking) throw new Error('framelock: overlapping seeks');
-    // Only the harness's self-test fault moves the page away from the captured frame.
-    const frame = Math.max(0, captured + (cfg.clockShift || 0));
+    // Only the harness's self-test faults move the page away from the captured frame or let
+    // the real clock in.
+    const frame = Math.max(0, captured + (fault.kind === 'clock-shift' ? fault.k : 0));
+    leaking = fault.kind === 'wall-clock' && captured >= fault.from && captured < fault.to;
     seeking = true;
     try {
       errors.length = 0;

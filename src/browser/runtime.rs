@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::timing::Fps;
+use crate::timing::{Fps, FrameRange};
 
 /// The runtime's source, with a `__FRAMELOCK_CONFIG__` placeholder.
 pub const RUNTIME_JS: &str = include_str!("runtime.js");
@@ -25,9 +25,34 @@ pub struct RuntimeConfig {
     /// Whether the clock, timers and randomness are virtual. Off only for the debugging flag
     /// that proves the determinism tests can fail.
     pub virtual_time: bool,
-    /// Self-test fault: the page is seeked this many frames away from the captured frame
-    /// (`--inject-clock-shift`), so the harness can prove it names frame-time drift. 0 normally.
-    pub clock_shift: i64,
+    /// A self-test fault, so the harness can prove it names drift. `None` normally.
+    pub fault: Option<PageFault>,
+}
+
+/// The faults the runtime can put into a page for `regress --inject`. Renders with one are
+/// never cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageFault {
+    /// The page is seeked this many frames away from each captured frame (frame-time drift).
+    ClockShift(i64),
+    /// Randomness is not reseeded per frame, so it carries over from the frames before
+    /// (chunk-boundary drift in a worker, which starts from the load-time stream).
+    NoReseed,
+    /// While these frames are prepared, `Date.now()` and `performance.now()` read the real
+    /// clock (nondeterminism).
+    WallClock(FrameRange),
+}
+
+impl PageFault {
+    fn to_json(self) -> serde_json::Value {
+        match self {
+            PageFault::ClockShift(k) => json!({ "kind": "clock-shift", "k": k }),
+            PageFault::NoReseed => json!({ "kind": "no-reseed" }),
+            PageFault::WallClock(range) => {
+                json!({ "kind": "wall-clock", "from": range.start().0, "to": range.end().0 })
+            }
+        }
+    }
 }
 
 impl RuntimeConfig {
@@ -40,7 +65,7 @@ impl RuntimeConfig {
             "fpsNum": self.fps.num(),
             "fpsDen": self.fps.den(),
             "epochMs": EPOCH_MS,
-            "clockShift": self.clock_shift,
+            "fault": self.fault.map(PageFault::to_json),
             "variables": self.variables,
         });
         RUNTIME_JS.replacen("__FRAMELOCK_CONFIG__", &config.to_string(), 1)
@@ -58,10 +83,11 @@ mod tests {
             seed: 7,
             variables: serde_json::Map::new(),
             virtual_time: true,
-            clock_shift: 0,
+            fault: Some(PageFault::WallClock(FrameRange::new(10, 20).unwrap())),
         }
         .script();
         assert!(!script.contains("const cfg = __FRAMELOCK_CONFIG__"));
         assert!(script.contains(r#""seedText":"7""#));
+        assert!(script.contains(r#""fault":{"from":10,"kind":"wall-clock","to":20}"#));
     }
 }

@@ -325,9 +325,13 @@ pub struct RegressOpts {
     #[arg(long)]
     pub no_strict: bool,
     /// Self-test aid, distributed only: put a fault into one chunk of every fixture, which the
-    /// harness must then find and name. `clock-shift:CHUNK:K` shifts that chunk's page clock
-    /// by K frames (K may be negative; named frame-time with its K); `encoder-qp:CHUNK:Q`
-    /// encodes it with quantiser Q (named encoder). Faulty chunks are never cached.
+    /// harness must then find and name. `clock-shift:CHUNK:K` shifts the worker's page clock
+    /// by K frames (K may be negative; named frame-time with its K); `no-reseed:CHUNK` stops
+    /// the worker reseeding page randomness per frame (named chunk-boundary on a page that
+    /// draws random numbers); `encoder-qp:CHUNK:Q` has the worker encode with quantiser Q
+    /// (named encoder); `wall-clock:CHUNK` lets the real clock into the in-process render's
+    /// frames of that chunk (named nondeterministic on a page that reads the clock). Faulty
+    /// renders are never cached.
     #[arg(long, value_name = "FAULT", value_parser = parse_injection)]
     pub inject: Option<Injection>,
     /// Seconds one seek or one capture may take before a render fails naming the frame.
@@ -411,9 +415,13 @@ pub struct RenderChunkOpts {
         long,
         value_name = "K",
         allow_hyphen_values = true,
-        default_value_t = 0
+        conflicts_with = "inject_no_reseed"
     )]
-    pub inject_clock_shift: i64,
+    pub inject_clock_shift: Option<i64>,
+    /// Self-test aid: do not reseed page randomness per frame, so it carries over from the
+    /// frames before and `regress` can prove it names chunk-boundary drift. Never cached.
+    #[arg(long)]
+    pub inject_no_reseed: bool,
     /// Self-test aid: encode this chunk with quantiser Q instead of the bundle's, so `regress`
     /// can prove it names encoder drift. Never cached.
     #[arg(long, value_name = "Q", value_parser = clap::value_parser!(u8).range(0..=51))]
@@ -544,7 +552,7 @@ pub struct DoctorOpts {
 fn parse_injection(s: &str) -> Result<Injection, String> {
     let err = || {
         format!(
-            "expected clock-shift:CHUNK:K (K a non-zero whole number) or encoder-qp:CHUNK:Q (Q in 1..=51), found {s:?}"
+            "expected clock-shift:CHUNK:K (K a non-zero whole number), no-reseed:CHUNK, encoder-qp:CHUNK:Q (Q in 1..=51) or wall-clock:CHUNK, found {s:?}"
         )
     };
     let mut parts = s.splitn(3, ':');
@@ -559,6 +567,8 @@ fn parse_injection(s: &str) -> Result<Injection, String> {
             Ok(q) if (1..=51).contains(&q) => Fault::EncoderQp(q),
             _ => return Err(err()),
         },
+        (Some("no-reseed"), None) => Fault::NoReseed,
+        (Some("wall-clock"), None) => Fault::WallClock,
         _ => return Err(err()),
     };
     Ok(Injection { chunk, fault })
@@ -619,6 +629,9 @@ mod tests {
             "framelock regress --update --report-dir r --baselines b --no-strict",
             "framelock regress --mode distributed-simulated --inject clock-shift:1:-2",
             "framelock regress --mode distributed-simulated --inject encoder-qp:0:20",
+            "framelock regress --mode distributed-simulated --inject no-reseed:1",
+            "framelock regress --mode distributed-simulated --inject wall-clock:0",
+            "framelock render-chunk b --chunk 1 --inject-no-reseed",
         ];
         for line in ok {
             let args: Vec<&str> = line.split(' ').collect();
@@ -640,6 +653,9 @@ mod tests {
             "framelock regress --mode distributed-simulated --inject clock-shift:1:0",
             "framelock regress --mode distributed-simulated --inject encoder-qp:1:99",
             "framelock regress --mode distributed-simulated --inject wobble:1:2",
+            "framelock regress --mode distributed-simulated --inject no-reseed:1:2",
+            "framelock regress --mode distributed-simulated --inject wall-clock",
+            "framelock render-chunk b --chunk 1 --inject-no-reseed --inject-clock-shift 2",
         ];
         for line in bad {
             let args: Vec<&str> = line.split(' ').collect();

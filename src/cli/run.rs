@@ -9,6 +9,7 @@ use super::args::{
     AssembleOpts, CacheCommand, Cli, Command, DoctorOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts,
     RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
 };
+use crate::browser::PageFault;
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack, unpack_bundle};
 use crate::composition::{Composition, DurationSpec};
 use crate::distributed::{
@@ -110,6 +111,7 @@ async fn render_command(opts: RenderOpts) -> Result<i32, Error> {
                 frame_timeout: seconds(opts.frame_timeout),
                 toolchain,
                 store: (!opts.no_cache).then_some(store),
+                leak_wall_clock: None,
             };
             render(&request, &reporter).await?;
         }
@@ -238,7 +240,7 @@ async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {
                 capture: crate::browser::CaptureMode::BeginFrame,
                 sandbox: opts.tools.chrome_sandbox.into(),
                 virtual_time: true,
-                clock_shift: 0,
+                fault: None,
                 frame_timeout: seconds(30.0),
                 toolchain: toolchain.clone(),
                 encoder: encoder.clone(),
@@ -285,7 +287,11 @@ async fn render_chunk_command(opts: RenderChunkOpts) -> Result<i32, Error> {
         toolchain,
         allow_toolchain_mismatch: opts.allow_toolchain_mismatch,
         no_cache: opts.no_cache,
-        clock_shift: opts.inject_clock_shift,
+        page_fault: match (opts.inject_clock_shift, opts.inject_no_reseed) {
+            (Some(k), _) => Some(PageFault::ClockShift(k)),
+            (None, true) => Some(PageFault::NoReseed),
+            (None, false) => None,
+        },
         encoder_qp: opts.inject_encoder_qp,
     };
     let outcome = render_chunk(&request, &TerminalReporter::default()).await?;

@@ -164,6 +164,10 @@ pub fn assemble_records(
         execution,
         chunk_plan: plan.clone(),
         chunk_records: records.iter().map(|(h, _, _)| h.clone()).collect(),
+        chunk_hashes: records
+            .iter()
+            .map(|(_, r, _)| r.encoded_blob.clone())
+            .collect(),
         reused_chunks: records.iter().filter(|(_, _, reused)| *reused).count(),
         video_blake3: video_blake3.clone(),
         run_record: None,

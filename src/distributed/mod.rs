@@ -28,18 +28,34 @@ pub struct Injection {
 /// The faults `--inject` can put into a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// The page is seeked this many frames away from each captured frame (frame-time drift).
+    /// The worker's page is seeked this many frames away from each captured frame
+    /// (frame-time drift).
     ClockShift(i64),
-    /// The chunk is encoded with this quantiser instead of the bundle's (encoder drift).
+    /// The worker's page draws randomness without per-frame reseeding, so it carries on from
+    /// the load-time stream instead of the in-process render's (chunk-boundary drift).
+    NoReseed,
+    /// The worker encodes the chunk with this quantiser instead of the bundle's (encoder
+    /// drift).
     EncoderQp(u8),
+    /// The in-process render lets the real clock through to `Date.now()` and
+    /// `performance.now()` while it prepares this chunk's frames (nondeterminism: the second
+    /// in-process render disagrees with it).
+    WallClock,
 }
 
 impl Injection {
+    /// Whether the fault is put into the worker of its chunk (else into the in-process render).
+    pub fn in_worker(&self) -> bool {
+        !matches!(self.fault, Fault::WallClock)
+    }
+
     /// The `render-chunk` arguments that put this fault into a worker.
     pub fn worker_args(&self) -> Vec<String> {
         match self.fault {
             Fault::ClockShift(k) => vec![format!("--inject-clock-shift={k}")],
+            Fault::NoReseed => vec!["--inject-no-reseed".into()],
             Fault::EncoderQp(q) => vec![format!("--inject-encoder-qp={q}")],
+            Fault::WallClock => Vec::new(),
         }
     }
 }

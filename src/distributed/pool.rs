@@ -24,7 +24,7 @@ use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
-use crate::render::{BrowserRun, FramesRecord, prepare, report_finished, work_dir};
+use crate::render::{BrowserRun, FramesRecord, RenderError, prepare, report_finished, work_dir};
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, Store};
 use crate::toolchain::Toolchain;
@@ -74,7 +74,7 @@ pub async fn render_distributed(
         capture: request.capture,
         sandbox: request.sandbox,
         virtual_time: true,
-        clock_shift: 0,
+        fault: None,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: EncoderSettings::default(),
@@ -96,13 +96,23 @@ pub async fn render_distributed(
     .await?;
 
     let chunks = prepared.bundle.plan.chunk_plan.chunks().to_vec();
+    if let Some(injection) = request.inject.filter(|i| i.chunk >= chunks.len()) {
+        return Err(RenderError::InjectionOutside {
+            chunk: injection.chunk,
+            count: chunks.len(),
+        }
+        .into());
+    }
     let mut outcomes: Vec<Option<ChunkOutcome>> = vec![None; chunks.len()];
     // A worker here would run this binary on this toolchain: where the store already holds
     // its record, no worker needs to start.
     if request.use_cache {
         let fingerprints = prepared.record_fingerprints();
         for (index, range) in chunks.iter().enumerate() {
-            if request.inject.is_some_and(|i| i.chunk == index) {
+            if request
+                .inject
+                .is_some_and(|i| i.in_worker() && i.chunk == index)
+            {
                 continue;
             }
             let key = CacheKey {
@@ -249,7 +259,7 @@ fn worker_args(request: &DistributedRequest, bundle: &Utf8Path, chunk: usize) ->
     if !request.use_cache {
         args.push("--no-cache".into());
     }
-    if let Some(injection) = request.inject.filter(|i| i.chunk == chunk) {
+    if let Some(injection) = request.inject.filter(|i| i.in_worker() && i.chunk == chunk) {
         args.extend(injection.worker_args());
     }
     args

@@ -11,7 +11,7 @@ use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
 
 use super::DistributedError;
-use crate::browser::{CaptureMode, SandboxPolicy};
+use crate::browser::{CaptureMode, PageFault, SandboxPolicy};
 use crate::bundle::{Bundle, BundleError, ToolchainRecord};
 use crate::error::Error;
 use crate::hash::ContentHash;
@@ -45,9 +45,9 @@ pub struct ChunkRequest {
     pub allow_toolchain_mismatch: bool,
     /// Neither read nor write the cache index (the record is still stored).
     pub no_cache: bool,
-    /// Self-test fault: seek the page this many frames away from each captured frame. Such a
-    /// chunk is never read from or indexed in the cache.
-    pub clock_shift: i64,
+    /// Self-test fault put into the page. Such a chunk is never read from or indexed in the
+    /// cache.
+    pub page_fault: Option<PageFault>,
     /// Self-test fault: encode with this quantiser instead of the bundle's. Never cached.
     pub encoder_qp: Option<u8>,
 }
@@ -108,7 +108,7 @@ pub async fn render_chunk(
         execution: Execution::Worker,
         fingerprints: fingerprints.clone(),
     };
-    let no_cache = request.no_cache || request.clock_shift != 0 || request.encoder_qp.is_some();
+    let no_cache = request.no_cache || request.page_fault.is_some() || request.encoder_qp.is_some();
     if !no_cache {
         match request.store.lookup(&key) {
             Lookup::Hit(record, _) => {
@@ -141,7 +141,7 @@ pub async fn render_chunk(
         capture: request.capture,
         sandbox: request.sandbox,
         virtual_time: true,
-        clock_shift: request.clock_shift,
+        fault: request.page_fault,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: settings.encoder.clone(),
@@ -174,8 +174,7 @@ pub async fn render_chunk(
         planned_toolchain: mismatch.then(|| bundle.plan.toolchain.fingerprint.clone()),
     };
     let hash = if no_cache {
-        let bytes = serde_json::to_vec_pretty(&record).expect("a chunk record serialises");
-        store.put_bytes(&bytes)?
+        record.put(store)?
     } else {
         record.save(store)?
     };

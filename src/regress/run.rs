@@ -15,9 +15,9 @@ use crate::composition::{Composition, Overrides};
 use crate::distributed::{DistributedRequest, Injection, render_distributed};
 use crate::drift::{ChunkPair, Evidence, FindingKind, classify_chunk};
 use crate::error::Error;
-use crate::render::{FramesRecord, RenderRequest, render};
+use crate::render::{Fingerprints, FramesRecord, RenderRequest, render};
 use crate::report::Reporter;
-use crate::store::{ChunkRecord, Store};
+use crate::store::Store;
 use crate::toolchain::Toolchain;
 
 /// Version of `report.json`.
@@ -238,6 +238,7 @@ async fn run_fixture(
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         store: cached.then(|| request.store.clone()),
+        leak_wall_clock: None,
     };
 
     if request.update {
@@ -272,7 +273,12 @@ async fn run_fixture(
         return Ok(result);
     }
 
-    let reference = render(&in_process("in-process.mp4", true), reporter).await?;
+    // The wall-clock fault goes into this render, the reference of every comparison.
+    let reference = RenderRequest {
+        leak_wall_clock: request.inject.filter(|i| !i.in_worker()).map(|i| i.chunk),
+        ..in_process("in-process.mp4", true)
+    };
+    let reference = render(&reference, reporter).await?;
     result.bundle_hash = Some(reference.bundle_hash.to_string());
     hermeticity(&reference, request.strict, &mut result);
 
@@ -297,15 +303,7 @@ async fn run_fixture(
             reporter,
         )
         .await?;
-        compare_chunks(
-            request,
-            &reference,
-            &distributed,
-            &in_process,
-            &mut result,
-            reporter,
-        )
-        .await?;
+        compare_chunks(&reference, &distributed, &in_process, &mut result, reporter).await?;
         judge_expected(fixture, &mut result);
     }
     compare_baseline(request, fixture, &reference, &out_dir, &mut result)?;
@@ -320,7 +318,7 @@ fn entry_of(record: &FramesRecord, chunk_size: u64) -> BaselineEntry {
         ffmpeg_version: record.fingerprints.ffmpeg_version.clone(),
         frame_hashes: record.frame_hashes.clone(),
         chunk_size,
-        chunk_hashes: Vec::new(),
+        chunk_hashes: record.chunk_hashes.iter().map(|h| h.to_string()).collect(),
     }
 }
 
@@ -356,25 +354,12 @@ fn hermeticity(record: &FramesRecord, strict: bool, result: &mut FixtureResult) 
 /// Worker chunks against the in-process render, exactly; a mismatch is classified after one
 /// more uncached in-process render.
 async fn compare_chunks(
-    request: &RegressRequest,
     reference: &FramesRecord,
     candidate: &FramesRecord,
     in_process: &dyn Fn(&str, bool) -> RenderRequest,
     result: &mut FixtureResult,
     reporter: &dyn Reporter,
 ) -> Result<(), Error> {
-    let blobs = |record: &FramesRecord| -> Result<Vec<String>, Error> {
-        record
-            .chunk_records
-            .iter()
-            .map(|h| {
-                Ok(ChunkRecord::load(&request.store, h)?
-                    .encoded_blob
-                    .to_string())
-            })
-            .collect()
-    };
-    let (ref_blobs, cand_blobs) = (blobs(reference)?, blobs(candidate)?);
     let mut rerender: Option<Vec<String>> = None;
     for (index, range) in candidate.chunk_plan.chunks().iter().enumerate() {
         let (s, e) = (range.start().0 as usize, range.end().0 as usize);
@@ -383,8 +368,8 @@ async fn compare_chunks(
             range: *range,
             reference: &reference.frame_hashes,
             candidate: &candidate.frame_hashes[s..e],
-            reference_blob: &ref_blobs[index],
-            candidate_blob: &cand_blobs[index],
+            reference_blob: reference.chunk_hashes[index].as_str(),
+            candidate_blob: candidate.chunk_hashes[index].as_str(),
             rerender: None,
         };
         if classify_chunk(&pair).is_none() {
@@ -514,6 +499,29 @@ fn compare_baseline(
                 result,
                 format!("differs from its blessed baseline from frame {first} on ({evidence})"),
             );
+            return Ok(());
+        }
+        // Equal frames from the same toolchain and settings must encode to the same bytes.
+        let chunks = reference.chunk_hashes.iter().map(|h| h.as_str());
+        let differing = (entry.chunk_size == reference.chunk_plan.chunks()[0].len())
+            .then(|| chunks.zip(&entry.chunk_hashes).position(|(a, b)| a != b))
+            .flatten();
+        if let Some(chunk) = differing {
+            let range = reference.chunk_plan.chunks()[chunk];
+            result.findings.push(Finding {
+                kind: FindingKind::Encoder,
+                chunk: Some(chunk),
+                first_frame: Some(range.start().0),
+                evidence: format!(
+                    "equal frames, encoded chunk {} vs blessed {}",
+                    reference.chunk_hashes[chunk].short(),
+                    &entry.chunk_hashes[chunk][..12]
+                ),
+            });
+            fail(
+                result,
+                format!("chunk {chunk} ({range}) encodes differently from its blessed baseline"),
+            );
         }
         return Ok(());
     }
@@ -542,8 +550,8 @@ fn compare_baseline(
         chunk: None,
         first_frame: below.first().map(|&i| i as u64),
         evidence: format!(
-            "toolchain {} is not blessed; lowest PSNR {:.2} dB, {} frame(s) below {min_psnr} dB",
-            &fp.toolchain[..12],
+            "{}; lowest PSNR {:.2} dB, {} frame(s) below {min_psnr} dB",
+            unblessed(&baseline, fp),
             frames.iter().copied().fold(f64::INFINITY, f64::min),
             below.len()
         ),
@@ -561,7 +569,38 @@ fn compare_baseline(
     } else {
         result
             .warnings
-            .push("toolchain differs from every blessed one; PSNR passed".into());
+            .push(format!("{}; PSNR passed", unblessed(&baseline, fp)));
     }
     Ok(())
+}
+
+/// Says what keeps a render from every blessed entry: its toolchain, or (on a blessed
+/// toolchain) its render settings.
+fn unblessed(baseline: &Baseline, fp: &Fingerprints) -> String {
+    let short = |s: &str| s[..12.min(s.len())].to_string();
+    let same_toolchain: Vec<String> = baseline
+        .entries
+        .iter()
+        .filter(|e| e.toolchain == fp.toolchain)
+        .map(|e| short(&e.render_settings))
+        .collect();
+    if same_toolchain.is_empty() {
+        let blessed: BTreeSet<&str> = baseline
+            .entries
+            .iter()
+            .map(|e| e.chrome_version.as_str())
+            .collect();
+        format!(
+            "toolchain {} ({}) is not blessed (blessed: {})",
+            short(&fp.toolchain),
+            fp.chrome_version,
+            blessed.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        format!(
+            "render settings {} are not blessed on this toolchain (blessed: {}): the runtime, browser flags or encoder settings changed",
+            short(&fp.render_settings),
+            same_toolchain.join(", ")
+        )
+    }
 }

@@ -11,8 +11,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::pipeline::{EncodedChunk, Sink, SinkConfig};
 use crate::browser::{
-    BrowserError, CaptureMode, LaunchSpec, PageEvent, RuntimeConfig, SandboxPolicy, Session,
-    SessionConfig,
+    BrowserError, CaptureMode, LaunchSpec, PageEvent, PageFault, RuntimeConfig, SandboxPolicy,
+    Session, SessionConfig,
 };
 use crate::bundle::BundleError;
 use crate::composition::{Composition, DurationSource};
@@ -33,8 +33,8 @@ pub struct BrowserRun {
     pub sandbox: SandboxPolicy,
     /// The virtual-time runtime (off only to debug).
     pub virtual_time: bool,
-    /// Self-test fault: seek the page this many frames away from each captured frame.
-    pub clock_shift: i64,
+    /// A self-test fault put into the page (`regress --inject`); `None` normally.
+    pub fault: Option<PageFault>,
     /// Time allowed for one seek or one capture.
     pub frame_timeout: Duration,
     /// The tools.
@@ -157,6 +157,14 @@ pub enum RenderError {
         /// Its range.
         range: FrameRange,
     },
+    /// `--inject` names a chunk the plan does not have.
+    #[error("--inject: chunk {chunk} does not exist: the plan has chunks 0 to {}", count.saturating_sub(1))]
+    InjectionOutside {
+        /// The chunk asked for.
+        chunk: usize,
+        /// Chunks in the plan.
+        count: usize,
+    },
     /// The frame sink stopped without saying why.
     #[error("the encoder thread stopped unexpectedly")]
     SinkStopped,
@@ -190,7 +198,7 @@ async fn start_session(run: &BrowserRun, reporter: &dyn Reporter) -> Result<Sess
             seed: comp.seed,
             variables: comp.variables.clone(),
             virtual_time: run.virtual_time,
-            clock_shift: run.clock_shift,
+            fault: run.fault,
         },
         root: comp.dir.clone(),
         frame_timeout: run.frame_timeout,

@@ -9,7 +9,7 @@ use super::engine::{BrowserRun, ChunkWork, RenderError, probe_duration, render_c
 use super::output::{check_hermetic, join, publish, report_finished, store_run, work_dir};
 use super::record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord};
 use super::settings::{RenderSettings, fingerprint_toolchain, record_fingerprints};
-use crate::browser::{CaptureMode, PageEvent, SandboxPolicy};
+use crate::browser::{CaptureMode, PageEvent, PageFault, SandboxPolicy};
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, plan};
 use crate::composition::{Composition, DurationSpec};
 use crate::encode::EncoderSettings;
@@ -50,6 +50,9 @@ pub struct RenderRequest {
     pub toolchain: Toolchain,
     /// The store for chunk records; `None` neither reads nor writes a cache.
     pub store: Option<Store>,
+    /// Self-test fault (`regress --inject wall-clock:CHUNK`): the page reads the real clock
+    /// while this chunk's frames are prepared. Such a render is never cached.
+    pub leak_wall_clock: Option<usize>,
 }
 
 /// What every path needs before rendering: fingerprints and the bundle.
@@ -132,7 +135,7 @@ pub async fn render(
         capture: request.capture,
         sandbox: request.sandbox,
         virtual_time: request.virtual_time,
-        clock_shift: 0,
+        fault: None,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: EncoderSettings::default(),
@@ -170,15 +173,27 @@ pub async fn render(
             range: *range,
         })
         .collect();
+    let fault = match request.leak_wall_clock {
+        Some(chunk) => Some(PageFault::WallClock(*plan.chunks().get(chunk).ok_or(
+            RenderError::InjectionOutside {
+                chunk,
+                count: plan.chunks().len(),
+            },
+        )?)),
+        None => None,
+    };
     let run = BrowserRun {
         composition: bundle.composition(),
         encoder: bundle.encoder_settings(),
+        fault,
         ..source_run
     };
-    let cache = request
-        .store
-        .as_ref()
-        .filter(|_| request.frames.is_none() && request.png_dir.is_none() && request.virtual_time);
+    let cache = request.store.as_ref().filter(|_| {
+        request.frames.is_none()
+            && request.png_dir.is_none()
+            && request.virtual_time
+            && fault.is_none()
+    });
     let fingerprints = prepared.record_fingerprints();
 
     let started = Instant::now();
@@ -263,6 +278,15 @@ pub async fn render(
     };
 
     let frame_count = frame_hashes.len() as u64;
+    let chunk_hashes = chunk_files
+        .iter()
+        .map(|file| {
+            ContentHash::of_file(file).map_err(|source| RenderError::Write {
+                path: file.clone(),
+                source,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let (video, video_blake3) = join(&request.toolchain.ffmpeg.real, &work, &chunk_files)?;
     let mut record = FramesRecord {
         format_version: FRAMES_FORMAT_VERSION,
@@ -280,6 +304,7 @@ pub async fn render(
         execution: Execution::InProcess,
         chunk_plan: plan,
         chunk_records: records,
+        chunk_hashes,
         reused_chunks,
         video_blake3: video_blake3.clone(),
         run_record: None,

@@ -10,7 +10,7 @@ use crate::store::Execution;
 use crate::timing::{ChunkPlan, Fps, FrameRange};
 
 /// Version of the `frames.json` format; bumped on any incompatible change.
-pub const FRAMES_FORMAT_VERSION: u32 = 2;
+pub const FRAMES_FORMAT_VERSION: u32 = 3;
 
 /// The record written beside each rendered video.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,6 +45,8 @@ pub struct FramesRecord {
     pub chunk_plan: ChunkPlan,
     /// The stored chunk records, in order (empty when the render was not cached).
     pub chunk_records: Vec<ContentHash>,
+    /// blake3 of each encoded chunk, in plan order (whether cached or not).
+    pub chunk_hashes: Vec<ContentHash>,
     /// How many chunks were reused from the store instead of rendered.
     pub reused_chunks: usize,
     /// blake3 of the video.

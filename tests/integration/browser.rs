@@ -61,7 +61,7 @@ fn session_config(mode: CaptureMode) -> SessionConfig {
             seed: 0,
             variables: serde_json::Map::new(),
             virtual_time: true,
-            clock_shift: 0,
+            fault: None,
         },
         root: utf8(fixture("css-keyframes")),
         frame_timeout: Duration::from_secs(30),
@@ -135,6 +135,7 @@ async fn a_browser_killed_mid_render_is_reported_and_leaves_nothing() {
         frame_timeout: Duration::from_secs(30),
         toolchain: Toolchain::locate(None, None).unwrap(),
         store: None,
+        leak_wall_clock: None,
     };
     let reporter = KillAtFrame10::default();
     let err = render(&request, &reporter).await.unwrap_err();

@@ -255,3 +255,53 @@ fn injected_faults_are_found_and_named() {
         "--inject needs a distributed mode"
     );
 }
+
+/// Page randomness that is not reseeded per frame differs exactly from the worker's chunk start
+/// (chunk-boundary); the wall clock leaking into the in-process render's chunk makes two
+/// in-process renders disagree (nondeterministic). Both name their chunk and first frame.
+#[test]
+fn randomness_and_wall_clock_faults_are_named() {
+    let sandbox = Sandbox::new();
+    let fixtures = sandbox.path().join("fixtures");
+    let baselines = sandbox.path().join("baselines");
+    copy_dir(&fixture("canvas-clock"), &fixtures.join("canvas-clock"));
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
+    assert_eq!(code, 0, "{text}");
+    for (fault, kind, chunk, first) in [
+        ("no-reseed:1", "chunk-boundary", 1, 20),
+        ("wall-clock:2", "nondeterministic", 2, 40),
+    ] {
+        let args = [
+            "--mode",
+            "distributed-simulated",
+            "--workers",
+            "2",
+            "--inject",
+            fault,
+        ];
+        let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
+        assert_eq!(code, 1, "{fault}: {text}");
+        let findings = report["fixtures"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(findings.len(), 1, "{fault}: {findings:?}");
+        assert_eq!(findings[0]["kind"], kind, "{fault}");
+        assert_eq!(findings[0]["chunk"], chunk, "{fault}");
+        assert_eq!(findings[0]["first_frame"], first, "{fault}");
+    }
+    // A chunk the plan does not have is that fixture's error, named.
+    let args = [
+        "--mode",
+        "distributed-simulated",
+        "--inject",
+        "wall-clock:9",
+    ];
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(report["fixtures"][0]["status"], "error");
+    assert_eq!(
+        report["fixtures"][0]["reason"],
+        "--inject: chunk 9 does not exist: the plan has chunks 0 to 2"
+    );
+}
