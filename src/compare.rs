@@ -10,6 +10,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 
 use camino::Utf8Path;
+use image::RgbImage;
 use serde::Serialize;
 
 use crate::encode::EncodeError;
@@ -54,7 +55,7 @@ fn psnr_of_mse(mse: f64) -> f64 {
     }
 }
 
-/// A decoding ffmpeg process yielding yuv420p frames one at a time.
+/// A decoding ffmpeg process yielding raw frames (`yuv420p` or `rgb24`) one at a time.
 struct FrameReader {
     child: std::process::Child,
     stdout: std::process::ChildStdout,
@@ -62,7 +63,11 @@ struct FrameReader {
 }
 
 impl FrameReader {
-    fn start(ffmpeg: &Utf8Path, video: &Utf8Path) -> Result<FrameReader, EncodeError> {
+    fn start(
+        ffmpeg: &Utf8Path,
+        video: &Utf8Path,
+        pix_fmt: &str,
+    ) -> Result<FrameReader, EncodeError> {
         let args = [
             "-hide_banner",
             "-loglevel",
@@ -72,7 +77,7 @@ impl FrameReader {
             "-f",
             "rawvideo",
             "-pix_fmt",
-            "yuv420p",
+            pix_fmt,
             "-",
         ];
         let command = format!("{ffmpeg} {}", args.join(" "));
@@ -139,8 +144,8 @@ pub fn compare_videos(
 ) -> Result<Comparison, EncodeError> {
     let y_len = (width as usize) * (height as usize);
     let frame_len = y_len * 3 / 2;
-    let mut reader_a = FrameReader::start(ffmpeg, a)?;
-    let mut reader_b = FrameReader::start(ffmpeg, b)?;
+    let mut reader_a = FrameReader::start(ffmpeg, a, "yuv420p")?;
+    let mut reader_b = FrameReader::start(ffmpeg, b, "yuv420p")?;
     let (mut fa, mut fb) = (vec![0u8; frame_len], vec![0u8; frame_len]);
     let mut frame_psnr = Vec::new();
     let mut differing = Vec::new();
@@ -176,6 +181,61 @@ pub fn compare_videos(
     })
 }
 
+/// Frame `index` of `video` (`width`×`height`) as RGB, or `None` when the video is shorter.
+pub fn frame_rgb(
+    ffmpeg: &Utf8Path,
+    video: &Utf8Path,
+    index: u64,
+    width: u32,
+    height: u32,
+) -> Result<Option<RgbImage>, EncodeError> {
+    let mut reader = FrameReader::start(ffmpeg, video, "rgb24")?;
+    let mut buf = vec![0u8; width as usize * height as usize * 3];
+    let mut found = false;
+    for _ in 0..=index {
+        found = reader.next(&mut buf)?;
+        if !found {
+            break;
+        }
+    }
+    reader.finish()?;
+    Ok(found.then(|| RgbImage::from_raw(width, height, buf).expect("the buffer fits the size")))
+}
+
+/// Where two frames of one size differ, as a picture: unchanged pixels are the first frame
+/// dimmed to a quarter, changed ones run from dark red through yellow to white with the largest
+/// channel difference (scaled to the frame's largest, and never darker than a quarter of the
+/// way, so a one-level change still shows). Returns the picture and that largest difference.
+pub fn heat_map(a: &RgbImage, b: &RgbImage) -> (RgbImage, u8) {
+    let diff = |p: &image::Rgb<u8>, q: &image::Rgb<u8>| {
+        p.0.iter()
+            .zip(q.0)
+            .map(|(x, y)| x.abs_diff(y))
+            .max()
+            .unwrap_or(0)
+    };
+    let largest = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| diff(p, q))
+        .max()
+        .unwrap_or(0);
+    let map = RgbImage::from_fn(a.width(), a.height(), |x, y| {
+        let (p, q) = (a.get_pixel(x, y), b.get_pixel(x, y));
+        let d = diff(p, q);
+        if d == 0 {
+            let luma =
+                (u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000;
+            let dim = (luma / 4) as u8;
+            return image::Rgb([dim, dim, dim]);
+        }
+        let t = (f64::from(d) / f64::from(largest)).max(0.25) * 3.0;
+        let channel = |v: f64| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+        image::Rgb([channel(t), channel(t - 1.0), channel(t - 2.0)])
+    });
+    (map, largest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +248,23 @@ mod tests {
         b[0] = 110; // MSE = 100 / 64
         let expected = 10.0 * (255.0f64 * 255.0 / (100.0 / 64.0)).log10();
         assert!((psnr_y(&a, &b).0 - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_heat_map_marks_changed_pixels_only_and_reports_the_largest_change() {
+        let a = RgbImage::from_pixel(4, 2, image::Rgb([200, 200, 200]));
+        let mut b = a.clone();
+        b.put_pixel(1, 0, image::Rgb([200, 200, 210]));
+        b.put_pixel(3, 1, image::Rgb([100, 200, 200]));
+        let (map, largest) = heat_map(&a, &b);
+        assert_eq!(largest, 100);
+        assert_eq!(map.get_pixel(0, 0).0, [50, 50, 50], "unchanged: dimmed");
+        assert_eq!(
+            map.get_pixel(3, 1).0,
+            [255, 255, 255],
+            "the largest change is white"
+        );
+        // A change of 10 out of 100 is lifted to a quarter of the scale: visible red.
+        assert_eq!(map.get_pixel(1, 0).0, [191, 0, 0]);
     }
 }

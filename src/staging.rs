@@ -40,6 +40,15 @@ pub fn file_beside(target: &Utf8Path, what: &str) -> std::io::Result<tempfile::N
     Ok(file)
 }
 
+/// Writes `bytes` to `target` through a temporary file beside it: the old file, if any, stays
+/// whole until the new one replaces it.
+pub fn write_file(target: &Utf8Path, what: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temp = file_beside(target, what)?;
+    std::io::Write::write_all(&mut temp, bytes)?;
+    temp.persist(target).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Moves a staged folder into place; on failure the staged copy is removed.
 pub fn publish_dir(staged: tempfile::TempDir, target: &Utf8Path) -> std::io::Result<()> {
     let kept = staged.keep();

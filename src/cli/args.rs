@@ -195,6 +195,13 @@ pub enum ModeOpt {
     DistributedSimulated,
 }
 
+/// `--events` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventsOpt {
+    /// One JSON object per line on stdout, tagged by `event`.
+    Jsonl,
+}
+
 /// Where chunk records are kept.
 #[derive(Debug, Clone, Args)]
 pub struct StoreOpts {
@@ -314,6 +321,11 @@ pub struct RegressOpts {
     /// Also write a JUnit XML file (one test case per fixture, findings as failure messages).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<Utf8PathBuf>,
+    /// Also stream every event (fixture started and finished with its findings, frames,
+    /// chunks, the final counts) to stdout as JSON lines; the summary table then goes to
+    /// stderr.
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub events: Option<EventsOpt>,
     /// Worker processes at once (distributed-simulated). Default: the number of CPUs.
     #[arg(long, value_name = "W", value_parser = positive_count)]
     pub workers: Option<u64>,

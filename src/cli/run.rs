@@ -6,8 +6,8 @@ use camino::Utf8PathBuf;
 use clap::{CommandFactory, Parser};
 
 use super::args::{
-    AssembleOpts, CacheCommand, Cli, Command, DoctorOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts,
-    RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
+    AssembleOpts, CacheCommand, Cli, Command, DoctorOpts, EventsOpt, ModeOpt, PackOpts, PlanOpts,
+    RegressOpts, RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
 };
 use crate::browser::PageFault;
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack, unpack_bundle};
@@ -18,9 +18,9 @@ use crate::distributed::{
 use crate::doctor::{DoctorOptions, DoctorReport, run_doctor};
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
-use crate::regress::{RegressMode, RegressRequest, Status, junit_xml, regress};
+use crate::regress::{RegressMode, RegressRequest, regress};
 use crate::render::{BrowserRun, RenderRequest, fingerprint_toolchain, probe_duration, render};
-use crate::report::TerminalReporter;
+use crate::report::{JsonLinesReporter, Tee, TerminalReporter, junit_xml, summary_table};
 use crate::store::{Store, default_store_root};
 use crate::toolchain::Toolchain;
 
@@ -181,49 +181,30 @@ async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
         worker_exe: current_exe(),
         inject: opts.inject,
     };
-    let report = regress(&request, &TerminalReporter::default()).await?;
+    let report = match opts.events {
+        None => regress(&request, &TerminalReporter::default()).await?,
+        Some(EventsOpt::Jsonl) => {
+            let reporter = Tee(
+                TerminalReporter::default(),
+                JsonLinesReporter::new(std::io::stdout()),
+            );
+            regress(&request, &reporter).await?
+        }
+    };
     if let Some(path) = &opts.junit {
         let write = |source| crate::render::RenderError::Write {
             path: path.clone(),
             source,
         };
-        let mut temp = crate::staging::file_beside(path, "junit").map_err(write)?;
-        std::io::Write::write_all(&mut temp, junit_xml(&report).as_bytes()).map_err(write)?;
-        temp.persist(path).map_err(|e| write(e.error))?;
+        crate::staging::write_file(path, "junit", junit_xml(&report).as_bytes()).map_err(write)?;
     }
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "\n{:<20} {:<8} detail", "fixture", "status");
-    for f in &report.fixtures {
-        let status = format!("{:?}", f.status).to_lowercase();
-        let mut detail = f.reason.clone().unwrap_or_default();
-        for finding in &f.findings {
-            detail.push_str(&format!(
-                "{}{} (chunk {}, frame {}): {}",
-                if detail.is_empty() { "" } else { "; " },
-                finding.kind,
-                finding.chunk.map_or("-".into(), |c| c.to_string()),
-                finding.first_frame.map_or("-".into(), |c| c.to_string()),
-                finding.evidence
-            ));
-        }
-        for warning in &f.warnings {
-            detail.push_str(&format!(
-                "{}warning: {warning}",
-                if detail.is_empty() { "" } else { "; " }
-            ));
-        }
-        let _ = writeln!(out, "{:<20} {:<8} {detail}", f.name, status);
+    let table = summary_table(&report, &opts.report_dir);
+    // stdout belongs to the JSON lines when they are on.
+    if opts.events.is_some() {
+        eprint!("{table}");
+    } else {
+        print!("{table}");
     }
-    let count = |s: Status| report.fixtures.iter().filter(|f| f.status == s).count();
-    let _ = writeln!(
-        out,
-        "\n{} passed, {} failed, {} skipped ({} errors); report: {}",
-        count(Status::Passed),
-        count(Status::Failed) + count(Status::Error),
-        count(Status::Skipped),
-        count(Status::Error),
-        opts.report_dir.join("report.json")
-    );
     Ok(report.exit_code())
 }
 

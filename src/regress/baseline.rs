@@ -110,10 +110,7 @@ impl Baseline {
         }
         let mut bytes = serde_json::to_vec_pretty(self).expect("a baseline serialises");
         bytes.push(b'\n');
-        let mut temp = crate::staging::file_beside(path, "baseline").map_err(io)?;
-        std::io::Write::write_all(&mut temp, &bytes).map_err(io)?;
-        temp.persist(path).map_err(|e| io(e.error))?;
-        Ok(())
+        crate::staging::write_file(path, "baseline", &bytes).map_err(io)
     }
 
     /// The entry blessed for this pair, if any.

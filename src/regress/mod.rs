@@ -3,12 +3,10 @@
 
 mod baseline;
 mod fixture;
-mod junit;
 mod run;
 
 pub use baseline::{BASELINE_FORMAT_VERSION, Baseline, BaselineEntry, BaselineError};
 pub use fixture::{Fixture, FixtureError, Thresholds, discover};
-pub use junit::junit_xml;
 pub use run::{
     Finding, FixtureResult, REPORT_FORMAT_VERSION, RegressMode, RegressReport, RegressRequest,
     Status, regress,

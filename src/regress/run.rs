@@ -2,21 +2,23 @@
 //! compared chunk by chunk and against its committed baseline, with drift named.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
 use super::baseline::{Baseline, BaselineEntry};
 use super::fixture::{Fixture, Thresholds, discover};
-use crate::browser::{CaptureMode, PageEventKind, SandboxPolicy};
-use crate::compare::compare_videos;
+use crate::browser::{CaptureMode, PageEvent, PageEventKind, SandboxPolicy};
+use crate::compare::{IDENTICAL_PSNR, compare_videos};
 use crate::composition::{Composition, Overrides};
 use crate::distributed::{DistributedRequest, Injection, render_distributed};
 use crate::drift::{ChunkPair, Evidence, FindingKind, classify_chunk};
 use crate::error::Error;
 use crate::render::{Fingerprints, FramesRecord, RenderRequest, render};
-use crate::report::Reporter;
+use crate::report::{
+    FailureImages, RenderEvent, Reporter, Side, write_failure_images, write_reports,
+};
 use crate::store::Store;
 use crate::toolchain::Toolchain;
 
@@ -99,6 +101,20 @@ pub struct Finding {
     pub evidence: String,
 }
 
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let place = |n: Option<u64>| n.map_or("-".into(), |n| n.to_string());
+        write!(
+            f,
+            "{} (chunk {}, frame {}): {}",
+            self.kind,
+            place(self.chunk.map(|c| c as u64)),
+            place(self.first_frame),
+            self.evidence
+        )
+    }
+}
+
 /// The result of one fixture.
 #[derive(Debug, Clone, Serialize)]
 pub struct FixtureResult {
@@ -114,8 +130,36 @@ pub struct FixtureResult {
     pub findings: Vec<Finding>,
     /// Warnings: toolchain differences that PSNR excused, a changed composition.
     pub warnings: Vec<String>,
-    /// Per-frame PSNR against baseline.mp4, when it was compared.
+    /// Per-frame PSNR against baseline.mp4: measured when any frame differs from the blessed
+    /// one, else 100 dB for every frame (equal frame and chunk hashes mean equal pictures).
     pub psnr: Option<Vec<f64>>,
+    /// The fixture's `minPsnr`.
+    pub min_psnr: f64,
+    /// What the page reported as going wrong: console errors, uncaught exceptions, missing
+    /// files and blocked requests, with their frames.
+    pub console_errors: Vec<PageEvent>,
+    /// For a failure, pictures of the first differing frames.
+    pub images: Vec<FailureImages>,
+    /// Wall-clock seconds spent on the fixture.
+    pub seconds: f64,
+}
+
+impl FixtureResult {
+    fn new(fixture: &Fixture) -> FixtureResult {
+        FixtureResult {
+            name: fixture.name.clone(),
+            status: Status::Passed,
+            reason: None,
+            bundle_hash: None,
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            psnr: None,
+            min_psnr: fixture.thresholds.min_psnr,
+            console_errors: Vec::new(),
+            images: Vec::new(),
+            seconds: 0.0,
+        }
+    }
 }
 
 /// `report.json`.
@@ -164,20 +208,26 @@ pub async fn regress(
         }
     })?;
     let mut results = Vec::new();
-    for fixture in &selected {
-        let result = match run_fixture(request, fixture, reporter).await {
+    for (number, fixture) in selected.iter().enumerate() {
+        reporter.report(&RenderEvent::FixtureStarted {
+            name: fixture.name.clone(),
+            number: number + 1,
+            of: selected.len(),
+        });
+        let started = Instant::now();
+        let mut result = match run_fixture(request, fixture, reporter).await {
             Ok(result) => result,
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             Err(e) => FixtureResult {
-                name: fixture.name.clone(),
                 status: Status::Error,
                 reason: Some(e.to_string()),
-                bundle_hash: None,
-                findings: Vec::new(),
-                warnings: Vec::new(),
-                psnr: None,
+                ..FixtureResult::new(fixture)
             },
         };
+        result.seconds = started.elapsed().as_secs_f64();
+        reporter.report(&RenderEvent::FixtureFinished {
+            result: Box::new(result.clone()),
+        });
         results.push(result);
     }
     let report = RegressReport {
@@ -185,17 +235,16 @@ pub async fn regress(
         mode: request.mode,
         fixtures: results,
     };
-    let path = request.report_dir.join("report.json");
-    let json = serde_json::to_string_pretty(&report).expect("the report serialises") + "\n";
-    let mut temp = crate::staging::file_beside(&path, "report").map_err(|source| {
-        crate::render::RenderError::Write {
-            path: path.clone(),
-            source,
-        }
-    })?;
-    std::io::Write::write_all(&mut temp, json.as_bytes())
-        .and_then(|_| temp.persist(&path).map(|_| ()).map_err(|e| e.error))
-        .map_err(|source| crate::render::RenderError::Write { path, source })?;
+    write_reports(&report, &request.report_dir)?;
+    let count = |s: Status| report.fixtures.iter().filter(|f| f.status == s).count();
+    reporter.report(&RenderEvent::RegressFinished {
+        passed: count(Status::Passed),
+        failed: count(Status::Failed),
+        skipped: count(Status::Skipped),
+        errors: count(Status::Error),
+        report: request.report_dir.join("report.json"),
+        exit_code: report.exit_code(),
+    });
     Ok(report)
 }
 
@@ -204,15 +253,7 @@ async fn run_fixture(
     fixture: &Fixture,
     reporter: &dyn Reporter,
 ) -> Result<FixtureResult, Error> {
-    let mut result = FixtureResult {
-        name: fixture.name.clone(),
-        status: Status::Passed,
-        reason: None,
-        bundle_hash: None,
-        findings: Vec::new(),
-        warnings: Vec::new(),
-        psnr: None,
-    };
+    let mut result = FixtureResult::new(fixture);
     if let Some(reason) = &fixture.unsupported {
         result.status = Status::Skipped;
         result.reason = Some(reason.clone());
@@ -280,6 +321,15 @@ async fn run_fixture(
     };
     let reference = render(&reference, reporter).await?;
     result.bundle_hash = Some(reference.bundle_hash.to_string());
+    result.console_errors = reference
+        .page_events
+        .iter()
+        .filter(|e| match &e.kind {
+            PageEventKind::Console { level, .. } => level == "error",
+            _ => true,
+        })
+        .cloned()
+        .collect();
     hermeticity(&reference, request.strict, &mut result);
 
     if request.mode == RegressMode::DistributedSimulated {
@@ -306,8 +356,81 @@ async fn run_fixture(
         compare_chunks(&reference, &distributed, &in_process, &mut result, reporter).await?;
         judge_expected(fixture, &mut result);
     }
-    compare_baseline(request, fixture, &reference, &out_dir, &mut result)?;
+    let baseline_frame = compare_baseline(request, fixture, &reference, &out_dir, &mut result)?;
+    if result.status == Status::Failed {
+        result.images = failure_images(
+            request,
+            fixture,
+            &out_dir,
+            baseline_frame,
+            &result.findings,
+            (reference.width, reference.height),
+        )?;
+    }
     Ok(result)
+}
+
+/// The most pictures one fixture's failure gets.
+const MAX_FAILURE_IMAGES: usize = 4;
+
+/// Pictures of the first differing frame of each failure: against the baseline, then per
+/// chunk finding (worker against in-process; for nondeterminism, the two in-process renders).
+fn failure_images(
+    request: &RegressRequest,
+    fixture: &Fixture,
+    out_dir: &Utf8Path,
+    baseline_frame: Option<u64>,
+    findings: &[Finding],
+    size: (u32, u32),
+) -> Result<Vec<FailureImages>, Error> {
+    let baseline_mp4 = request.baselines.join(&fixture.name).join("baseline.mp4");
+    let (in_process, again, worker) = (
+        out_dir.join("in-process.mp4"),
+        out_dir.join("in-process-again.mp4"),
+        out_dir.join("distributed.mp4"),
+    );
+    let side = |label, video| Side { label, video };
+    let mut wanted = Vec::new();
+    if let Some(frame) = baseline_frame.filter(|_| baseline_mp4.is_file()) {
+        wanted.push((
+            "baseline".to_string(),
+            frame,
+            side("baseline", &baseline_mp4),
+            side("new", &in_process),
+        ));
+    }
+    for finding in findings {
+        let (Some(_), Some(frame)) = (finding.chunk, finding.first_frame) else {
+            continue;
+        };
+        let candidate = match finding.kind {
+            FindingKind::Nondeterministic => side("in-process-again", &again),
+            _ => side("worker", &worker),
+        };
+        wanted.push((
+            finding.kind.to_string(),
+            frame,
+            side("in-process", &in_process),
+            candidate,
+        ));
+    }
+    let mut images = Vec::new();
+    for (what, frame, reference, candidate) in wanted.into_iter().take(MAX_FAILURE_IMAGES) {
+        if !candidate.video.is_file() {
+            continue;
+        }
+        images.extend(write_failure_images(
+            &request.toolchain.ffmpeg.real,
+            &what,
+            frame,
+            size,
+            reference,
+            candidate,
+            out_dir,
+            &request.report_dir,
+        )?);
+    }
+    Ok(images)
 }
 
 fn entry_of(record: &FramesRecord, chunk_size: u64) -> BaselineEntry {
@@ -441,14 +564,14 @@ fn judge_expected(fixture: &Fixture, result: &mut FixtureResult) {
 }
 
 /// The in-process render against the committed baseline: exact on a blessed pair, else PSNR
-/// against baseline.mp4 with a toolchain warning.
+/// against baseline.mp4 with a toolchain warning. Returns the first frame that fails, if any.
 fn compare_baseline(
     request: &RegressRequest,
     fixture: &Fixture,
     reference: &FramesRecord,
     out_dir: &Utf8Path,
     result: &mut FixtureResult,
-) -> Result<(), Error> {
+) -> Result<Option<u64>, Error> {
     let dir = request.baselines.join(&fixture.name);
     let Some(baseline) = Baseline::load(&dir.join("baseline.json"))? else {
         fail(
@@ -458,7 +581,7 @@ fn compare_baseline(
                 fixture.name
             ),
         );
-        return Ok(());
+        return Ok(None);
     };
     if baseline.bundle_hash != reference.bundle_hash.to_string() {
         result.warnings.push(format!(
@@ -499,31 +622,36 @@ fn compare_baseline(
                 result,
                 format!("differs from its blessed baseline from frame {first} on ({evidence})"),
             );
-            return Ok(());
+            return Ok(Some(first as u64));
         }
         // Equal frames from the same toolchain and settings must encode to the same bytes.
         let chunks = reference.chunk_hashes.iter().map(|h| h.as_str());
         let differing = (entry.chunk_size == reference.chunk_plan.chunks()[0].len())
             .then(|| chunks.zip(&entry.chunk_hashes).position(|(a, b)| a != b))
             .flatten();
-        if let Some(chunk) = differing {
-            let range = reference.chunk_plan.chunks()[chunk];
-            result.findings.push(Finding {
-                kind: FindingKind::Encoder,
-                chunk: Some(chunk),
-                first_frame: Some(range.start().0),
-                evidence: format!(
-                    "equal frames, encoded chunk {} vs blessed {}",
-                    reference.chunk_hashes[chunk].short(),
-                    &entry.chunk_hashes[chunk][..12]
-                ),
-            });
-            fail(
-                result,
-                format!("chunk {chunk} ({range}) encodes differently from its blessed baseline"),
-            );
+        match differing {
+            None => result.psnr = Some(vec![IDENTICAL_PSNR; reference.frame_hashes.len()]),
+            Some(chunk) => {
+                let range = reference.chunk_plan.chunks()[chunk];
+                result.findings.push(Finding {
+                    kind: FindingKind::Encoder,
+                    chunk: Some(chunk),
+                    first_frame: Some(range.start().0),
+                    evidence: format!(
+                        "equal frames, encoded chunk {} vs blessed {}",
+                        reference.chunk_hashes[chunk].short(),
+                        &entry.chunk_hashes[chunk][..12]
+                    ),
+                });
+                fail(
+                    result,
+                    format!(
+                        "chunk {chunk} ({range}) encodes differently from its blessed baseline"
+                    ),
+                );
+            }
         }
-        return Ok(());
+        return Ok(None);
     }
     // No entry for this toolchain: PSNR decides, with a toolchain warning.
     let Some(frames) = psnr(result)? else {
@@ -534,7 +662,7 @@ fn compare_baseline(
                 fixture.name
             ),
         );
-        return Ok(());
+        return Ok(None);
     };
     let Thresholds {
         min_psnr,
@@ -566,12 +694,13 @@ fn compare_baseline(
                 frames[first]
             ),
         );
-    } else {
-        result
-            .warnings
-            .push(format!("{}; PSNR passed", unblessed(&baseline, fp)));
+        return Ok(Some(first as u64));
     }
-    Ok(())
+    result.warnings.push(format!(
+        "passed by PSNR against baseline.mp4, not hash for hash: bless this pair with `framelock regress --update --fixture {}` once it is trusted",
+        fixture.name
+    ));
+    Ok(None)
 }
 
 /// Says what keeps a render from every blessed entry: its toolchain, or (on a blessed

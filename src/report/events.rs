@@ -1,12 +1,16 @@
-//! The events a render emits.
+//! The events a render or a regression run emits. They serialise as the JSON lines of
+//! `regress --events=jsonl`, tagged by `event`.
 
 use camino::Utf8PathBuf;
+use serde::Serialize;
 
 use crate::browser::{CaptureMode, PageEvent};
+use crate::regress::FixtureResult;
 use crate::timing::{FrameIndex, FrameRange};
 
-/// Something that happened during a render, in order.
-#[derive(Debug, Clone)]
+/// Something that happened during a render or a regression run, in order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
 pub enum RenderEvent {
     /// Chrome's sandbox is off, and why (said once per browser).
     SandboxDisabled {
@@ -88,6 +92,35 @@ pub enum RenderEvent {
         reused_chunks: usize,
         /// Wall-clock seconds of the render.
         seconds: f64,
+    },
+    /// The regression harness starts on a fixture.
+    FixtureStarted {
+        /// The fixture.
+        name: String,
+        /// Its place in this run, from 1.
+        number: usize,
+        /// Fixtures in this run.
+        of: usize,
+    },
+    /// The regression harness is done with a fixture.
+    FixtureFinished {
+        /// What it found, as in `report.json`.
+        result: Box<FixtureResult>,
+    },
+    /// The regression run is over and its reports are written.
+    RegressFinished {
+        /// Fixtures that passed.
+        passed: usize,
+        /// Fixtures that failed.
+        failed: usize,
+        /// Fixtures skipped as unsupported.
+        skipped: usize,
+        /// Fixtures that could not be rendered.
+        errors: usize,
+        /// `report.json`.
+        report: Utf8PathBuf,
+        /// The exit code the run ends with.
+        exit_code: i32,
     },
 }
 

@@ -3,9 +3,11 @@
 use std::io::IsTerminal;
 use std::sync::Mutex;
 
+use camino::Utf8Path;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{RenderEvent, Reporter};
+use crate::regress::{RegressReport, Status};
 
 /// What a progress bar counts.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -171,6 +173,52 @@ impl Reporter for TerminalReporter {
                     "framelock: wrote {output} ({frames} frames, {chunks} chunk(s), {reused_chunks} reused from the store; {seconds:.1} s, {fps:.1} frames/s)"
                 );
             }
+            RenderEvent::FixtureStarted { name, number, of } => {
+                self.line(&format!("framelock: [{number}/{of}] {name}"));
+            }
+            RenderEvent::FixtureFinished { result } => {
+                let status = serde_json::to_value(result.status).expect("a status serialises");
+                let reason = result
+                    .reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(": {r}"));
+                self.line(&format!(
+                    "framelock: {} {} in {:.1} s{reason}",
+                    result.name,
+                    status.as_str().unwrap_or(""),
+                    result.seconds
+                ));
+            }
+            RenderEvent::RegressFinished { .. } => {}
         }
     }
+}
+
+/// The table `regress` prints at the end: one row per fixture with its findings and warnings,
+/// then the counts and where the reports are.
+pub fn summary_table(report: &RegressReport, report_dir: &Utf8Path) -> String {
+    let mut out = format!("\n{:<20} {:<8} detail\n", "fixture", "status");
+    for f in &report.fixtures {
+        let status = serde_json::to_value(f.status).expect("a status serialises");
+        let mut details: Vec<String> = f.reason.iter().cloned().collect();
+        details.extend(f.findings.iter().map(ToString::to_string));
+        details.extend(f.warnings.iter().map(|w| format!("warning: {w}")));
+        out.push_str(&format!(
+            "{:<20} {:<8} {}\n",
+            f.name,
+            status.as_str().unwrap_or(""),
+            details.join("; ")
+        ));
+    }
+    let count = |s: Status| report.fixtures.iter().filter(|f| f.status == s).count();
+    out.push_str(&format!(
+        "\n{} passed, {} failed, {} skipped ({} errors); reports: {} and {}\n",
+        count(Status::Passed),
+        count(Status::Failed) + count(Status::Error),
+        count(Status::Skipped),
+        count(Status::Error),
+        report_dir.join("report.json"),
+        report_dir.join("report.html"),
+    ));
+    out
 }

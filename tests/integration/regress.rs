@@ -3,18 +3,35 @@
 
 use std::path::Path;
 
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use framelock::browser::{CaptureMode, ChromeProcess, LaunchSpec, SandboxPolicy};
+use framelock::toolchain::Toolchain;
+use futures::StreamExt;
 use serde_json::Value;
 
 use crate::bundle::copy_dir;
 use crate::harness::{Sandbox, fixture, stderr};
 
-/// Runs `framelock regress` over `fixtures`/`baselines` in the sandbox.
+/// Runs `framelock regress` over `fixtures`/`baselines` in the sandbox: its exit code, its
+/// stdout and stderr together, and report.json.
 fn regress(
     sandbox: &Sandbox,
     fixtures: &Path,
     baselines: &Path,
     extra: &[&str],
 ) -> (i32, String, Value) {
+    let (out, json) = regress_output(sandbox, fixtures, baselines, extra);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    (out.status.code().unwrap_or(-1), text, json)
+}
+
+/// Runs `framelock regress` like [`regress`]; the process output as it is.
+fn regress_output(
+    sandbox: &Sandbox,
+    fixtures: &Path,
+    baselines: &Path,
+    extra: &[&str],
+) -> (std::process::Output, Value) {
     let report = sandbox.path().join("report");
     let mut args = vec![
         "regress",
@@ -27,11 +44,10 @@ fn regress(
     ];
     args.extend_from_slice(extra);
     let out = sandbox.run(&args);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     let json = std::fs::read_to_string(report.join("report.json"))
         .map(|t| serde_json::from_str(&t).unwrap())
         .unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), text, json)
+    (out, json)
 }
 
 #[test]
@@ -77,11 +93,95 @@ fn an_edited_animation_fails_with_psnr_and_frame_and_update_reblesses_it() {
         "{warnings}"
     );
 
+    // report.html, opened in the browser: the plot has a point per frame, and the baseline
+    // frame, the new frame and the heat map of frame 1 load as pictures of the render's size.
+    let page = load_report(&sandbox.path().join("report/report.html"));
+    assert_eq!(
+        page["plots"],
+        serde_json::json!([["css-keyframes", 60]]),
+        "{page}"
+    );
+    assert_eq!(
+        page["images"],
+        serde_json::json!([
+            ["baseline frame 1", 320, 180],
+            ["new frame 1", 320, 180],
+            ["difference frame 1", 320, 180]
+        ]),
+        "{page}"
+    );
+    for image in report["fixtures"][0]["images"][0]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| ["reference", "candidate", "diff"].contains(&k.as_str()))
+    {
+        let file = sandbox
+            .path()
+            .join("report")
+            .join(image.1.as_str().unwrap());
+        assert!(file.is_file(), "{file:?}");
+    }
+
     let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("composition changed"), "{text}");
     let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &[]);
     assert_eq!(code, 0, "re-blessed: {text}");
+}
+
+/// Loads a report page in chromium-headless-shell and says what it shows: per PSNR plot, its
+/// fixture and number of points; per picture, its alt text and decoded size (0 when it did not
+/// load).
+fn load_report(page: &Path) -> Value {
+    let _slots = crate::harness::browsers(1);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let toolchain = Toolchain::locate(None, None).unwrap();
+        let spec = LaunchSpec::new(
+            &toolchain,
+            CaptureMode::Screenshot,
+            &SandboxPolicy::Auto.decide(),
+        );
+        let process = ChromeProcess::launch(&spec).unwrap();
+        let (browser, mut handler) = chromiumoxide::Browser::connect(process.ws_url())
+            .await
+            .unwrap();
+        let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        let tab = browser
+            .new_page(format!("file://{}", page.display()))
+            .await
+            .unwrap();
+        let script = r#"(async () => {
+            const images = await Promise.all([...document.images].map(async (img) => {
+                try { await img.decode(); } catch (e) {}
+                return [img.alt, img.naturalWidth, img.naturalHeight];
+            }));
+            const plots = [...document.querySelectorAll('svg.psnr')].map((svg) => [
+                svg.dataset.fixture,
+                svg.querySelector('polyline').points.numberOfItems,
+            ]);
+            return { images, plots };
+        })()"#;
+        let shown: Value = tab
+            .evaluate(
+                EvaluateParams::builder()
+                    .expression(script)
+                    .await_promise(true)
+                    .return_by_value(true)
+                    .build()
+                    .unwrap(),
+            )
+            .await
+            .unwrap()
+            .into_value()
+            .unwrap();
+        drop(tab);
+        drop(browser);
+        events.abort();
+        drop(process);
+        shown
+    })
 }
 
 #[test]
@@ -118,7 +218,7 @@ fn expected_findings_are_judged_in_distributed_mode() {
     let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
     assert_eq!(code, 0, "{text}");
     let junit = sandbox.path().join("junit.xml");
-    let (code, text, report) = regress(
+    let (out, report) = regress_output(
         &sandbox,
         &fixtures,
         &baselines,
@@ -129,9 +229,55 @@ fn expected_findings_are_judged_in_distributed_mode() {
             "2",
             "--junit",
             junit.to_str().unwrap(),
+            "--events",
+            "jsonl",
         ],
     );
-    assert_eq!(code, 1, "{text}");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // stdout is JSON lines only: each fixture starts and finishes with its findings, and the
+    // run ends with its counts and exit code.
+    let events: Vec<Value> = String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every stdout line is JSON"))
+        .collect();
+    let of_kind =
+        |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["event"] == kind).collect() };
+    let started: Vec<&Value> = of_kind("fixture-started");
+    assert_eq!(started.len(), 2);
+    assert_eq!(started[0]["of"], 2);
+    let finished: Vec<(&Value, &Value)> = of_kind("fixture-finished")
+        .iter()
+        .map(|e| (&e["result"]["name"], &e["result"]["status"]))
+        .collect();
+    assert_eq!(
+        finished,
+        [
+            (&Value::from("accumulating-canvas"), &Value::from("passed")),
+            (&Value::from("claims-a-finding"), &Value::from("failed"))
+        ]
+    );
+    assert!(!of_kind("frame-captured").is_empty() || !of_kind("chunk-done").is_empty());
+    let last = events.last().unwrap();
+    assert_eq!(
+        (
+            &last["event"],
+            &last["passed"],
+            &last["failed"],
+            &last["exit_code"]
+        ),
+        (
+            &Value::from("regress-finished"),
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from(1)
+        )
+    );
+    assert!(
+        stderr(&out).contains("1 passed, 1 failed"),
+        "{}",
+        stderr(&out)
+    );
     let by_name = |name: &str| {
         report["fixtures"]
             .as_array()

@@ -1,22 +1,7 @@
 //! JUnit XML for CI dashboards: one test case per fixture, findings as failure messages.
 
-use super::run::{RegressReport, Status};
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::escape;
+use crate::regress::{RegressReport, Status};
 
 /// The report as a JUnit XML document.
 pub fn junit_xml(report: &RegressReport) -> String {
@@ -37,15 +22,7 @@ pub fn junit_xml(report: &RegressReport) -> String {
         let details: Vec<String> = f
             .findings
             .iter()
-            .map(|finding| {
-                format!(
-                    "{} (chunk {}, frame {}): {}",
-                    finding.kind,
-                    finding.chunk.map_or("-".into(), |c| c.to_string()),
-                    finding.first_frame.map_or("-".into(), |c| c.to_string()),
-                    finding.evidence
-                )
-            })
+            .map(ToString::to_string)
             .chain(f.warnings.iter().map(|w| format!("warning: {w}")))
             .collect();
         let reason = f.reason.clone().unwrap_or_default();
@@ -75,7 +52,7 @@ pub fn junit_xml(report: &RegressReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::regress::run::{FixtureResult, RegressMode};
+    use crate::regress::{FixtureResult, RegressMode};
 
     #[test]
     fn one_case_per_fixture_with_escaped_messages() {
@@ -87,6 +64,10 @@ mod tests {
             findings: Vec::new(),
             warnings: Vec::new(),
             psnr: None,
+            min_psnr: 40.0,
+            console_errors: Vec::new(),
+            images: Vec::new(),
+            seconds: 1.0,
         };
         let report = RegressReport {
             format_version: 1,
