@@ -333,8 +333,12 @@ pub struct RegressOpts {
     /// the result for this toolchain in baselines/ (entry and baseline.mp4). In-process only.
     #[arg(long)]
     pub update: bool,
-    /// Do not fail a fixture for requests outside the composition (they are still listed).
-    #[arg(long)]
+    /// Fail a fixture whose page requests anything outside the composition (the default).
+    #[arg(long, overrides_with = "no_strict")]
+    pub strict: bool,
+    /// Do not fail a fixture for requests outside the composition (they are still listed as
+    /// hermeticity findings).
+    #[arg(long, overrides_with = "strict")]
     pub no_strict: bool,
     /// Self-test aid, distributed only: put a fault into one chunk of every fixture, which the
     /// harness must then find and name. `clock-shift:CHUNK:K` shifts the worker's page clock
@@ -639,6 +643,7 @@ mod tests {
             "framelock doctor --json --chrome /x/chrome",
             "framelock regress --mode distributed-simulated --workers 2 --fixture a --fixture b",
             "framelock regress --update --report-dir r --baselines b --no-strict",
+            "framelock regress --no-strict --strict --events jsonl",
             "framelock regress --mode distributed-simulated --inject clock-shift:1:-2",
             "framelock regress --mode distributed-simulated --inject encoder-qp:0:20",
             "framelock regress --mode distributed-simulated --inject no-reseed:1",
@@ -662,6 +667,7 @@ mod tests {
             "framelock frobnicate",
             "framelock regress --mode distributed",
             "framelock regress --workers 0",
+            "framelock regress --events yaml",
             "framelock regress --mode distributed-simulated --inject clock-shift:1:0",
             "framelock regress --mode distributed-simulated --inject encoder-qp:1:99",
             "framelock regress --mode distributed-simulated --inject wobble:1:2",

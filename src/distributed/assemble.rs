@@ -13,12 +13,12 @@ use crate::bundle::Bundle;
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
-    FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, RenderError, RenderSettings, check_hermetic,
-    fingerprint_toolchain, join, publish, record_fingerprints, report_finished, store_run,
-    work_dir,
+    ChunkCache, FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, RenderError, RenderSettings,
+    check_hermetic, fingerprint_toolchain, join, publish, record_fingerprints, report_finished,
+    store_run, work_dir,
 };
 use crate::report::Reporter;
-use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, Store};
+use crate::store::{ChunkRecord, Execution, Store};
 use crate::timing::FrameRange;
 use crate::toolchain::Toolchain;
 
@@ -59,16 +59,16 @@ pub async fn assemble(
     let fingerprints = record_fingerprints(&fingerprint, &settings);
     let mut records = Vec::new();
     let mut missing = Vec::new();
+    let cache = ChunkCache {
+        store: &request.store,
+        bundle_hash: bundle.hash(),
+        execution: request.execution,
+        fingerprints: &fingerprints,
+    };
     for (index, range) in bundle.plan.chunk_plan.chunks().iter().enumerate() {
-        let key = CacheKey {
-            bundle_hash: bundle.hash().clone(),
-            range: *range,
-            execution: request.execution,
-            fingerprints: fingerprints.clone(),
-        };
-        match request.store.lookup(&key) {
-            Lookup::Hit(hash, record) => records.push((hash, *record, true)),
-            Lookup::Miss | Lookup::Corrupt(_) => missing.push(index),
+        match cache.find(index, *range, reporter) {
+            Some((hash, record)) => records.push((hash, record, true)),
+            None => missing.push(index),
         }
     }
     if !missing.is_empty() {

@@ -24,9 +24,11 @@ use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
-use crate::render::{BrowserRun, FramesRecord, RenderError, prepare, report_finished, work_dir};
+use crate::render::{
+    BrowserRun, ChunkCache, FramesRecord, RenderError, prepare, report_finished, work_dir,
+};
 use crate::report::{RenderEvent, Reporter};
-use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, Store};
+use crate::store::{ChunkRecord, Execution, Store};
 use crate::toolchain::Toolchain;
 
 /// A distributed-simulated render.
@@ -108,6 +110,12 @@ pub async fn render_distributed(
     // its record, no worker needs to start.
     if request.use_cache {
         let fingerprints = prepared.record_fingerprints();
+        let cache = ChunkCache {
+            store: &request.store,
+            bundle_hash: prepared.bundle.hash(),
+            execution: Execution::Worker,
+            fingerprints: &fingerprints,
+        };
         for (index, range) in chunks.iter().enumerate() {
             if request
                 .inject
@@ -115,31 +123,16 @@ pub async fn render_distributed(
             {
                 continue;
             }
-            let key = CacheKey {
-                bundle_hash: prepared.bundle.hash().clone(),
-                range: *range,
-                execution: Execution::Worker,
-                fingerprints: fingerprints.clone(),
-            };
-            match request.store.lookup(&key) {
-                Lookup::Hit(record, _) => {
-                    reporter.report(&RenderEvent::ChunkDone {
-                        chunk: index,
-                        reused: true,
-                    });
-                    outcomes[index] = Some(ChunkOutcome {
-                        chunk: index,
-                        record,
-                        reused: true,
-                    });
-                }
-                Lookup::Miss => {}
-                Lookup::Corrupt(reason) => {
-                    reporter.report(&RenderEvent::CorruptCacheEntry {
-                        chunk: index,
-                        reason,
-                    });
-                }
+            if let Some((record, _)) = cache.find(index, *range, reporter) {
+                reporter.report(&RenderEvent::ChunkDone {
+                    chunk: index,
+                    reused: true,
+                });
+                outcomes[index] = Some(ChunkOutcome {
+                    chunk: index,
+                    record,
+                    reused: true,
+                });
             }
         }
     }

@@ -16,11 +16,11 @@ use crate::bundle::{Bundle, BundleError, ToolchainRecord};
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
-    BrowserRun, ChunkWork, RenderSettings, fingerprint_toolchain, record_fingerprints,
+    BrowserRun, ChunkCache, ChunkWork, RenderSettings, fingerprint_toolchain, record_fingerprints,
     render_chunks,
 };
-use crate::report::{RenderEvent, Reporter};
-use crate::store::{CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, Store};
+use crate::report::Reporter;
+use crate::store::{ChunkRecord, Execution, RECORD_FORMAT_VERSION, Store};
 use crate::toolchain::Toolchain;
 
 /// One chunk to render.
@@ -102,28 +102,22 @@ pub async fn render_chunk(
         virtual_time: true,
     };
     let fingerprints = record_fingerprints(&fingerprint, &settings);
-    let key = CacheKey {
-        bundle_hash: bundle.hash().clone(),
-        range,
-        execution: Execution::Worker,
-        fingerprints: fingerprints.clone(),
-    };
     let no_cache = request.no_cache || request.page_fault.is_some() || request.encoder_qp.is_some();
-    if !no_cache {
-        match request.store.lookup(&key) {
-            Lookup::Hit(record, _) => {
-                return Ok(ChunkOutcome {
-                    chunk: request.chunk,
-                    record,
-                    reused: true,
-                });
-            }
-            Lookup::Miss => {}
-            Lookup::Corrupt(reason) => reporter.report(&RenderEvent::CorruptCacheEntry {
-                chunk: request.chunk,
-                reason,
-            }),
-        }
+    let cache = ChunkCache {
+        store: &request.store,
+        bundle_hash: bundle.hash(),
+        execution: Execution::Worker,
+        fingerprints: &fingerprints,
+    };
+    if let Some((record, _)) = (!no_cache)
+        .then(|| cache.find(request.chunk, range, reporter))
+        .flatten()
+    {
+        return Ok(ChunkOutcome {
+            chunk: request.chunk,
+            record,
+            reused: true,
+        });
     }
 
     let work = tempfile::Builder::new()

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use camino::Utf8PathBuf;
 
 use super::engine::{BrowserRun, ChunkWork, RenderError, probe_duration, render_chunks};
-use super::output::{check_hermetic, join, publish, report_finished, store_run, work_dir};
+use super::output::{
+    ChunkCache, check_hermetic, join, publish, report_finished, store_run, work_dir,
+};
 use super::record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord};
 use super::settings::{RenderSettings, fingerprint_toolchain, record_fingerprints};
 use crate::browser::{CaptureMode, PageEvent, PageFault, SandboxPolicy};
@@ -16,9 +18,7 @@ use crate::encode::EncoderSettings;
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::report::{RenderEvent, Reporter};
-use crate::store::{
-    CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, Store,
-};
+use crate::store::{ChunkRecord, Execution, RECORD_FORMAT_VERSION, RecordFingerprints, Store};
 use crate::timing::{ChunkPlan, FrameRange};
 use crate::toolchain::{Toolchain, ToolchainFingerprint};
 
@@ -198,7 +198,16 @@ pub async fn render(
 
     let started = Instant::now();
     let reused = match cache {
-        Some(store) => reuse_all(store, bundle, &chunks, &fingerprints, reporter),
+        Some(store) => reuse_all(
+            ChunkCache {
+                store,
+                bundle_hash: bundle.hash(),
+                execution: Execution::InProcess,
+                fingerprints: &fingerprints,
+            },
+            &chunks,
+            reporter,
+        ),
         None => None,
     };
     let reused_chunks = reused.as_ref().map_or(0, Vec::len);
@@ -336,31 +345,12 @@ pub async fn render(
 /// Every chunk's in-process record, if all of them are stored and intact; the in-process path
 /// is one browser walking all frames, so it reuses all chunks or none.
 fn reuse_all(
-    store: &Store,
-    bundle: &Bundle,
+    cache: ChunkCache<'_>,
     chunks: &[ChunkWork],
-    fingerprints: &RecordFingerprints,
     reporter: &dyn Reporter,
 ) -> Option<Vec<(ContentHash, ChunkRecord)>> {
-    let mut found = Vec::with_capacity(chunks.len());
-    for chunk in chunks {
-        let key = CacheKey {
-            bundle_hash: bundle.hash().clone(),
-            range: chunk.range,
-            execution: Execution::InProcess,
-            fingerprints: fingerprints.clone(),
-        };
-        match store.lookup(&key) {
-            Lookup::Hit(hash, record) => found.push((hash, *record)),
-            Lookup::Miss => return None,
-            Lookup::Corrupt(reason) => {
-                reporter.report(&RenderEvent::CorruptCacheEntry {
-                    chunk: chunk.index,
-                    reason,
-                });
-                return None;
-            }
-        }
-    }
-    Some(found)
+    chunks
+        .iter()
+        .map(|chunk| cache.find(chunk.index, chunk.range, reporter))
+        .collect()
 }

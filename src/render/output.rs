@@ -8,9 +8,57 @@ use super::record::{FramesRecord, frames_record_path};
 use crate::browser::PageEventKind;
 use crate::encode::concat;
 use crate::error::Error;
+use crate::hash::BundleHash;
 use crate::hash::ContentHash;
 use crate::report::{RenderEvent, Reporter};
-use crate::store::{RECORD_FORMAT_VERSION, RunRecord, Store};
+use crate::store::{
+    CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, RunRecord,
+    Store,
+};
+use crate::timing::FrameRange;
+
+/// Where the cached records of one bundle's chunks are looked up: the store, the bundle, the
+/// kind of execution and the fingerprints a record made now would have.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkCache<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The bundle.
+    pub bundle_hash: &'a BundleHash,
+    /// In-process or worker records.
+    pub execution: Execution,
+    /// Toolchain, render settings and build.
+    pub fingerprints: &'a RecordFingerprints,
+}
+
+impl ChunkCache<'_> {
+    /// The intact stored record of chunk `index` (`range`), if there is one. A corrupt entry is
+    /// reported (the lookup removed it) and counts as none.
+    pub fn find(
+        &self,
+        index: usize,
+        range: FrameRange,
+        reporter: &dyn Reporter,
+    ) -> Option<(ContentHash, ChunkRecord)> {
+        let key = CacheKey {
+            bundle_hash: self.bundle_hash.clone(),
+            range,
+            execution: self.execution,
+            fingerprints: self.fingerprints.clone(),
+        };
+        match self.store.lookup(&key) {
+            Lookup::Hit(hash, record) => Some((hash, *record)),
+            Lookup::Miss => None,
+            Lookup::Corrupt(reason) => {
+                reporter.report(&RenderEvent::CorruptCacheEntry {
+                    chunk: index,
+                    reason,
+                });
+                None
+            }
+        }
+    }
+}
 
 /// A temporary folder beside the output, so the final rename stays on one filesystem. Creating
 /// it is also the check that the output location is writable, before any work starts.

@@ -115,7 +115,7 @@ impl Reporter for TerminalReporter {
             RenderEvent::FrameCaptured { .. } => self.inc(Unit::Frames),
             RenderEvent::Page(event) => self.line(&format!("framelock: page: {event}")),
             RenderEvent::CorruptCacheEntry { chunk, reason } => self.line(&format!(
-                "framelock: chunk {chunk}: stored record not used, rendering again: {reason}"
+                "framelock: chunk {chunk}: stored record not used: {reason}"
             )),
             RenderEvent::ChunkStarted {
                 chunk,

@@ -1,7 +1,7 @@
 //! The regression harness on real renders: bless, pass, catch an edited animation with a PSNR
 //! figure and its first divergent frame, re-bless; expected findings that go missing fail.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use framelock::browser::{CaptureMode, ChromeProcess, LaunchSpec, SandboxPolicy};
@@ -344,30 +344,43 @@ fn junit_cases(path: &Path) -> Vec<(String, bool)> {
     cases
 }
 
+/// A sandbox with a copy of fixture `name`, blessed: the sandbox and its fixtures and baselines
+/// folders.
+fn blessed_copy(name: &str) -> (Sandbox, PathBuf, PathBuf) {
+    let sandbox = Sandbox::new();
+    let fixtures = sandbox.path().join("fixtures");
+    let baselines = sandbox.path().join("baselines");
+    copy_dir(&fixture(name), &fixtures.join(name));
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
+    assert_eq!(code, 0, "{text}");
+    (sandbox, fixtures, baselines)
+}
+
+const DISTRIBUTED: [&str; 4] = ["--mode", "distributed-simulated", "--workers", "2"];
+
+/// Runs the distributed harness with `fault` injected; it must exit 1. Returns the findings.
+fn injected(sandbox: &Sandbox, fixtures: &Path, baselines: &Path, fault: &str) -> Vec<Value> {
+    let mut args = DISTRIBUTED.to_vec();
+    args.extend(["--inject", fault]);
+    let (code, text, report) = regress(sandbox, fixtures, baselines, &args);
+    assert_eq!(code, 1, "{fault}: {text}");
+    report["fixtures"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 /// An injected clock shift of one chunk is named frame-time, with its chunk, first frame and k;
 /// an injected encoder setting is named encoder; faults are never cached, so the next clean run
 /// passes.
 #[test]
 fn injected_faults_are_found_and_named() {
-    let sandbox = Sandbox::new();
-    let fixtures = sandbox.path().join("fixtures");
-    let baselines = sandbox.path().join("baselines");
-    copy_dir(&fixture("css-keyframes"), &fixtures.join("css-keyframes"));
-    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
-    assert_eq!(code, 0, "{text}");
-    let distributed = ["--mode", "distributed-simulated", "--workers", "2"];
+    let (sandbox, fixtures, baselines) = blessed_copy("css-keyframes");
     for (fault, chunk, first, k) in [
         ("clock-shift:1:2", 1, 20, "+2"),
         ("clock-shift:2:-3", 2, 40, "-3"),
     ] {
-        let mut args = distributed.to_vec();
-        args.extend(["--inject", fault]);
-        let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
-        assert_eq!(code, 1, "{fault}: {text}");
-        let findings = report["fixtures"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .clone();
+        let findings = injected(&sandbox, &fixtures, &baselines, fault);
         assert_eq!(findings.len(), 1, "{fault}: {findings:?}");
         assert_eq!(findings[0]["kind"], "frame-time");
         assert_eq!(findings[0]["chunk"], chunk);
@@ -379,20 +392,13 @@ fn injected_faults_are_found_and_named() {
         );
     }
     // One chunk encoded with another quantiser: equal frames, other bytes.
-    let mut args = distributed.to_vec();
-    args.extend(["--inject", "encoder-qp:1:20"]);
-    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
-    assert_eq!(code, 1, "{text}");
-    let findings = report["fixtures"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let findings = injected(&sandbox, &fixtures, &baselines, "encoder-qp:1:20");
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0]["kind"], "encoder");
     assert_eq!(findings[0]["chunk"], 1);
     assert_eq!(findings[0]["first_frame"], 20);
 
-    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &distributed);
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &DISTRIBUTED);
     assert_eq!(code, 0, "the faults were not cached: {text}");
     let out = sandbox.run(&["regress", "--inject", "clock-shift:1:2"]);
     assert_eq!(
@@ -407,30 +413,12 @@ fn injected_faults_are_found_and_named() {
 /// in-process renders disagree (nondeterministic). Both name their chunk and first frame.
 #[test]
 fn randomness_and_wall_clock_faults_are_named() {
-    let sandbox = Sandbox::new();
-    let fixtures = sandbox.path().join("fixtures");
-    let baselines = sandbox.path().join("baselines");
-    copy_dir(&fixture("canvas-clock"), &fixtures.join("canvas-clock"));
-    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--update"]);
-    assert_eq!(code, 0, "{text}");
+    let (sandbox, fixtures, baselines) = blessed_copy("canvas-clock");
     for (fault, kind, chunk, first) in [
         ("no-reseed:1", "chunk-boundary", 1, 20),
         ("wall-clock:2", "nondeterministic", 2, 40),
     ] {
-        let args = [
-            "--mode",
-            "distributed-simulated",
-            "--workers",
-            "2",
-            "--inject",
-            fault,
-        ];
-        let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
-        assert_eq!(code, 1, "{fault}: {text}");
-        let findings = report["fixtures"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .clone();
+        let findings = injected(&sandbox, &fixtures, &baselines, fault);
         assert_eq!(findings.len(), 1, "{fault}: {findings:?}");
         assert_eq!(findings[0]["kind"], kind, "{fault}");
         assert_eq!(findings[0]["chunk"], chunk, "{fault}");
