@@ -13,6 +13,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::html::Page;
 use crate::timing::Fps;
 
 /// The size HyperFrames uses when a composition root declares none.
@@ -471,31 +472,21 @@ impl RootAttributes {
     /// Reads the composition root (the element with `data-root="true"`, else the first with
     /// `data-composition-id`, as HyperFrames does) and looks for nested composition hosts.
     pub fn parse(html: &str) -> RootAttributes {
-        let Ok(dom) = tl::parse(html, tl::ParserOptions::default()) else {
-            return RootAttributes::default();
-        };
-        let parser = dom.parser();
-        let find = |selector: &str| {
-            dom.query_selector(selector)
-                .and_then(|mut it| it.next())
-                .and_then(|h| h.get(parser))
-                .and_then(|n| n.as_tag())
-        };
-        let attr = |tag: &tl::HTMLTag, name: &str| {
-            tag.attributes()
-                .get(name)
-                .flatten()
-                .map(|b| b.as_utf8_str().into_owned())
+        let page = Page::parse(html);
+        let find = |test: &dyn Fn(&BTreeMap<String, String>) -> bool| {
+            page.start_tags().map(|(_, a)| a).find(|a| test(a))
         };
         let mut out = RootAttributes::default();
-        if let Some(root) = find("[data-root=true]").or_else(|| find("[data-composition-id]")) {
-            out.composition_id = attr(root, "data-composition-id");
-            out.width = attr(root, "data-width");
-            out.height = attr(root, "data-height");
-            out.duration = attr(root, "data-duration");
+        let root = find(&|a| a.get("data-root").is_some_and(|v| v == "true"))
+            .or_else(|| find(&|a| a.contains_key("data-composition-id")));
+        if let Some(root) = root {
+            out.composition_id = root.get("data-composition-id").cloned();
+            out.width = root.get("data-width").cloned();
+            out.height = root.get("data-height").cloned();
+            out.duration = root.get("data-duration").cloned();
         }
-        if let Some(host) = find("[data-composition-src]") {
-            out.nested_src = attr(host, "data-composition-src");
+        if let Some(host) = find(&|a| a.contains_key("data-composition-src")) {
+            out.nested_src = host.get("data-composition-src").cloned();
         }
         out
     }

@@ -17,6 +17,7 @@ pub mod drift;
 pub mod encode;
 pub mod error;
 pub mod hash;
+pub mod html;
 pub mod regress;
 pub mod render;
 pub mod report;

@@ -8,6 +8,8 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::html::Page;
+
 /// A local reference found in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -41,34 +43,29 @@ pub fn references(rel: &Utf8Path, text: &str) -> Vec<Reference> {
 }
 
 fn html_references(text: &str) -> Vec<String> {
+    let page = Page::parse(text);
     let mut out = Vec::new();
-    let Ok(dom) = tl::parse(text, tl::ParserOptions::default()) else {
-        return out;
-    };
-    let parser = dom.parser();
-    for node in dom.nodes() {
-        let Some(tag) = node.as_tag() else { continue };
-        let name = tag.name().as_utf8_str().to_ascii_lowercase();
-        let attrs = tag.attributes();
-        let get = |k: &str| attrs.get(k).flatten().map(|v| v.as_utf8_str().into_owned());
+    // Style elements' text, in the order of their tags.
+    let mut styles = page.styles.iter();
+    for (name, attrs) in page.start_tags() {
         for key in ["src", "poster"] {
-            out.extend(get(key));
+            out.extend(attrs.get(key).cloned());
         }
         if name != "a" {
-            out.extend(get("href"));
+            out.extend(attrs.get("href").cloned());
         }
-        if let Some(srcset) = get("srcset") {
+        if let Some(srcset) = attrs.get("srcset") {
             out.extend(
                 srcset
                     .split(',')
                     .filter_map(|c| c.split_whitespace().next().map(str::to_string)),
             );
         }
-        if let Some(style) = get("style") {
-            out.extend(css_references(&style));
+        if let Some(style) = attrs.get("style") {
+            out.extend(css_references(style));
         }
         if name == "style" {
-            out.extend(css_references(&tag.inner_text(parser)));
+            out.extend(styles.next().map(|s| css_references(s)).unwrap_or_default());
         }
     }
     out
@@ -121,6 +118,14 @@ fn local_path(written: &str) -> Option<String> {
     let path = w.split(['?', '#']).next().unwrap_or_default();
     // A malformed escape is kept as written: the check then reports it as missing.
     (!path.is_empty()).then(|| percent_decode(path).unwrap_or_else(|| path.to_string()))
+}
+
+/// The file a `src` written in the page at `from` (relative to the composition root) names,
+/// relative to the root; `None` when it is not a local file (a URL with a scheme) or leaves the
+/// root.
+pub fn local_file(from: &Utf8Path, written: &str) -> Option<Utf8PathBuf> {
+    let base = from.parent().unwrap_or(Utf8Path::new(""));
+    resolve(base, &local_path(written)?)
 }
 
 /// Decodes `%XX` escapes of a URL path; `None` for a malformed escape or non-UTF-8 result
