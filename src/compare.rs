@@ -6,15 +6,11 @@
 //! ffmpeg's `psnr` filter (`psnr_y`), which a test holds it to within 0.01 dB. Frames whose
 //! decoded bytes hash alike are never compared pixel by pixel.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-
 use camino::Utf8Path;
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::encode::EncodeError;
-use crate::toolchain::tail;
+use crate::encode::{EncodeError, FrameReader};
 
 /// PSNR reported for identical frames.
 pub const IDENTICAL_PSNR: f64 = 100.0;
@@ -52,84 +48,6 @@ fn psnr_of_mse(mse: f64) -> f64 {
         IDENTICAL_PSNR
     } else {
         10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
-}
-
-/// A decoding ffmpeg process yielding raw frames (`yuv420p` or `rgb24`) one at a time.
-struct FrameReader {
-    child: std::process::Child,
-    stdout: std::process::ChildStdout,
-    command: String,
-}
-
-impl FrameReader {
-    fn start(
-        ffmpeg: &Utf8Path,
-        video: &Utf8Path,
-        pix_fmt: &str,
-    ) -> Result<FrameReader, EncodeError> {
-        let args = [
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-i",
-            video.as_str(),
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            pix_fmt,
-            "-",
-        ];
-        let command = format!("{ffmpeg} {}", args.join(" "));
-        let mut child = Command::new(ffmpeg)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| EncodeError::Spawn {
-                command: command.clone(),
-                source,
-            })?;
-        let stdout = child.stdout.take().expect("stdout was piped above");
-        Ok(FrameReader {
-            child,
-            stdout,
-            command,
-        })
-    }
-
-    /// Fills `buf` with the next frame; `false` at the end of the video.
-    fn next(&mut self, buf: &mut [u8]) -> Result<bool, EncodeError> {
-        match self.stdout.read_exact(buf) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
-            Err(source) => Err(EncodeError::Spawn {
-                command: self.command.clone(),
-                source,
-            }),
-        }
-    }
-
-    /// Reads to the end and checks that ffmpeg succeeded.
-    fn finish(mut self) -> Result<(), EncodeError> {
-        let mut rest = Vec::new();
-        let _ = self.stdout.read_to_end(&mut rest);
-        let out = self
-            .child
-            .wait_with_output()
-            .map_err(|source| EncodeError::Spawn {
-                command: self.command.clone(),
-                source,
-            })?;
-        if !out.status.success() {
-            return Err(EncodeError::Failed {
-                command: self.command,
-                status: out.status.to_string(),
-                stderr: tail(&String::from_utf8_lossy(&out.stderr)),
-            });
-        }
-        Ok(())
     }
 }
 

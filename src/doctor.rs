@@ -97,7 +97,10 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
             variables: serde_json::Map::new(),
             virtual_time: true,
             fault: None,
+            videos: Vec::new(),
+            video_mode: crate::media::VideoMode::Inject,
         },
+        media_root: None,
         root: root.canonicalize_utf8().unwrap_or(root),
         frame_timeout: Duration::from_secs(30),
     })
@@ -112,6 +115,7 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
         capture: options.capture,
         encoder: EncoderSettings::default(),
         virtual_time: true,
+        video_mode: crate::media::VideoMode::Inject,
     };
     Ok(DoctorReport {
         chrome: toolchain.chrome.given.clone(),

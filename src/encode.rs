@@ -5,7 +5,7 @@
 //! bit-exact flags, explicit colour tags). Both the in-process and the distributed paths restart
 //! the encoder at each chunk start, so for one chunk plan their outputs are byte-identical.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -84,10 +84,12 @@ impl EncodeError {
 
 /// Output flags that keep encoder and muxer version strings, timestamps and metadata out of the
 /// bytes.
-const BITEXACT_OUTPUT: [&str; 6] = [
+const BITEXACT_OUTPUT: [&str; 8] = [
     "-fflags",
     "+bitexact",
     "-flags:v",
+    "+bitexact",
+    "-flags:a",
     "+bitexact",
     "-map_metadata",
     "-1",
@@ -165,12 +167,17 @@ pub fn chunk_args(
 /// render-settings fingerprint.
 pub fn args_template(settings: &EncoderSettings) -> String {
     let fps = Fps::new(1, 1).expect("1/1 is a valid rate");
-    chunk_args(settings, 0, 0, fps, 0, Utf8Path::new("OUT"))
+    let video = chunk_args(settings, 0, 0, fps, 0, Utf8Path::new("OUT"))
         .join(" ")
         .replace("0x0", "WxH")
         .replace("-framerate 1/1", "-framerate FPS")
-        .replace("-g 0", "-g GOP")
+        .replace("-g 0", "-g GOP");
+    format!("{video} | audio {}", AUDIO_ARGS.join(" "))
 }
+
+/// How the mixed sound is encoded when the chunks are joined: AAC at a pinned rate, from the
+/// bundle's 48 kHz stereo mix, which is already exactly as long as the video.
+pub const AUDIO_ARGS: [&str; 8] = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"];
 
 /// A running encoder for one chunk.
 pub struct ChunkEncoder {
@@ -293,6 +300,7 @@ impl Drop for ChunkEncoder {
 pub fn concat(
     ffmpeg: &Utf8Path,
     chunks: &[Utf8PathBuf],
+    audio: Option<&Utf8Path>,
     output: &Utf8Path,
 ) -> Result<(), EncodeError> {
     let list = output.with_extension("concat.txt");
@@ -317,11 +325,31 @@ pub fn concat(
         "0",
         "-i",
         list.as_str(),
-        "-c",
-        "copy",
     ]
     .map(String::from)
     .to_vec();
+    match audio {
+        None => args.extend(["-c", "copy"].map(String::from)),
+        Some(mix) => {
+            args.extend(
+                [
+                    "-i",
+                    mix.as_str(),
+                    "-map",
+                    "0:v:0",
+                    "-map",
+                    "1:a:0",
+                    "-c:v",
+                    "copy",
+                ]
+                .map(String::from),
+            );
+            args.extend(AUDIO_ARGS.map(String::from));
+            // Edit lists count in the movie's timescale (1 ms by default): in samples, the
+            // sound keeps its exact length.
+            args.extend(["-movie_timescale", "48000"].map(String::from));
+        }
+    }
     args.extend(BITEXACT_OUTPUT.map(String::from));
     args.extend(["-f", "mp4", "-y", output.as_str()].map(String::from));
     let command = format!("{ffmpeg} {}", args.join(" "));
@@ -342,6 +370,91 @@ pub fn concat(
         });
     }
     Ok(())
+}
+
+/// A decoding ffmpeg process yielding raw frames (`yuv420p` or `rgb24`) one at a time.
+pub(crate) struct FrameReader {
+    child: std::process::Child,
+    stdout: std::process::ChildStdout,
+    command: String,
+}
+
+impl FrameReader {
+    /// Starts decoding the first video stream of `video` into `pix_fmt` frames.
+    pub(crate) fn start(
+        ffmpeg: &Utf8Path,
+        video: &Utf8Path,
+        pix_fmt: &str,
+    ) -> Result<FrameReader, EncodeError> {
+        let args = [
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            video.as_str(),
+            "-map",
+            "0:v:0",
+            "-fps_mode",
+            "passthrough",
+            "-sws_flags",
+            "accurate_rnd+bitexact+full_chroma_int",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            pix_fmt,
+            "-",
+        ];
+        let command = format!("{ffmpeg} {}", args.join(" "));
+        let mut child = Command::new(ffmpeg)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| EncodeError::Spawn {
+                command: command.clone(),
+                source,
+            })?;
+        let stdout = child.stdout.take().expect("stdout was piped above");
+        Ok(FrameReader {
+            child,
+            stdout,
+            command,
+        })
+    }
+
+    /// Fills `buf` with the next frame; `false` at the end of the video.
+    pub(crate) fn next(&mut self, buf: &mut [u8]) -> Result<bool, EncodeError> {
+        match self.stdout.read_exact(buf) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(source) => Err(EncodeError::Spawn {
+                command: self.command.clone(),
+                source,
+            }),
+        }
+    }
+
+    /// Reads to the end and checks that ffmpeg succeeded.
+    pub(crate) fn finish(mut self) -> Result<(), EncodeError> {
+        let mut rest = Vec::new();
+        let _ = self.stdout.read_to_end(&mut rest);
+        let out = self
+            .child
+            .wait_with_output()
+            .map_err(|source| EncodeError::Spawn {
+                command: self.command.clone(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(EncodeError::Failed {
+                command: self.command,
+                status: out.status.to_string(),
+                stderr: tail(&String::from_utf8_lossy(&out.stderr)),
+            });
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod encode;
 pub mod error;
 pub mod hash;
 pub mod html;
+pub mod media;
 pub mod regress;
 pub mod render;
 pub mod report;

@@ -24,6 +24,9 @@ use crate::bundle::percent_decode;
 /// network and count as a secure context, so `crypto.randomUUID` and friends work.
 pub const ORIGIN: &str = "http://composition.localhost/";
 
+/// Where the runtime asks for bundle files (injected video frames), below [`ORIGIN`].
+pub const MEDIA_PREFIX: &str = "__framelock/";
+
 /// Requests the fence has seen but not answered yet; the renderer waits for zero before it
 /// captures, so a frame never races an asset on its way in.
 #[derive(Debug, Clone, Default)]
@@ -42,9 +45,11 @@ pub async fn serve(
     page: Page,
     mut events: EventStream<EventRequestPaused>,
     root: Utf8PathBuf,
+    media_root: Option<Utf8PathBuf>,
     log: PageLog,
     in_flight: InFlight,
 ) {
+    let media_root = media_root.and_then(|r| r.canonicalize_utf8().ok());
     while let Some(event) = events.next().await {
         in_flight.0.fetch_add(1, Ordering::SeqCst);
         let url = event.request.url.clone();
@@ -52,7 +57,12 @@ pub async fn serve(
         // A failed command (a request the page cancelled while it was paused) concerns that
         // request only: the fence goes on serving the others.
         let _ = if let Some(rest) = url.strip_prefix(ORIGIN) {
-            match read_asset(&root, rest) {
+            // The runtime's injected video frames come from the bundle, beside the page.
+            let asset = match (rest.strip_prefix(MEDIA_PREFIX), &media_root) {
+                (Some(frame), Some(media)) => read_asset(media, frame),
+                _ => read_asset(&root, rest),
+            };
+            match asset {
                 Some((body, mime)) => {
                     use base64::Engine as _;
                     let encoded = base64::engine::general_purpose::STANDARD.encode(body);

@@ -7,7 +7,10 @@
 // and then applies every seek protocol the page offers (DESIGN.md, "Composition page protocol").
 //
 // The Rust side fills in the configuration placeholder below with a JSON object:
-//   { virtualTime, seedText, fpsNum, fpsDen, epochMs, fault, variables }
+//   { virtualTime, seedText, fpsNum, fpsDen, epochMs, fault, variables, videoMode, videos }
+// `videos` are the page's <video> elements as the plan found them ({ key, id, index, frames,
+// fpsNum, fpsDen }); with videoMode 'inject' each shows, as its poster, the extracted frame the
+// media time formula gives, and no media element ever loads its source.
 // `fault` is null except under the harness's self-tests (`regress --inject`), which must prove
 // that drift is found: { kind: 'clock-shift', k } | { kind: 'no-reseed' } |
 // { kind: 'wall-clock', from, to }.
@@ -16,6 +19,8 @@
   if (window.__framelock) return;
   const cfg = __FRAMELOCK_CONFIG__;
   const fault = cfg.fault || { kind: 'none' };
+  // Timers of the real clock, for waits on the browser itself (a native video seek).
+  const realSetTimeout = window.setTimeout.bind(window);
   const fpsNum = cfg.fpsNum;
   const fpsDen = cfg.fpsDen;
   // t_j in milliseconds, from the index alone: never accumulated.
@@ -260,6 +265,100 @@
     }
   };
 
+  // ---- media -------------------------------------------------------------------------------
+  // Sound is mixed at plan time, so no <audio> plays; injected videos never load either. Their
+  // sources are taken away as the parser inserts them, before the browser starts a fetch.
+  const videos = cfg.videos || [];
+  const injectVideos = cfg.videoMode !== 'native';
+  const silence = (el) => {
+    const tag = el.tagName;
+    if (tag === 'SOURCE' && el.parentElement && /^(VIDEO|AUDIO)$/.test(el.parentElement.tagName)) {
+      if (injectVideos || el.parentElement.tagName === 'AUDIO') el.remove();
+      return;
+    }
+    if (tag !== 'VIDEO' && tag !== 'AUDIO') return;
+    el.muted = true;
+    el.autoplay = false;
+    if (tag === 'AUDIO' || injectVideos) {
+      el.preload = 'none';
+      if (el.hasAttribute('src')) el.removeAttribute('src');
+      for (const s of el.querySelectorAll('source')) s.remove();
+    } else {
+      el.preload = 'auto';
+    }
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      for (const node of r.addedNodes) {
+        if (node.nodeType !== 1) continue;
+        silence(node);
+        for (const el of node.querySelectorAll('video, audio, source')) silence(el);
+      }
+    }
+  }).observe(document, { childList: true, subtree: true });
+
+  const videoElement = (v) =>
+    (v.id && document.getElementById(v.id)) || document.querySelectorAll('video')[v.index] || null;
+  // DESIGN.md "Media time": τ = M + (t − S)·r; frame floor(τ·f + 1e-9), wrapped modulo the
+  // frame count when looping (the same as wrapping τ modulo the source length, without a
+  // float remainder landing just below a whole frame), else clamped to the last. Start S and
+  // the visible interval come from the clip rules.
+  const videoFrame = (v, el, clip, t) => {
+    const start = clip ? clip.start : 0;
+    const end = clip ? clip.end : Infinity;
+    if (t < start || t >= end) return null;
+    const num = (name, dflt) => {
+      const x = Number(el.getAttribute(name));
+      return el.hasAttribute(name) && Number.isFinite(x) ? x : dflt;
+    };
+    const rate = num('data-playback-rate', 1);
+    const tau = num('data-media-start', 0) + (t - start) * rate;
+    const k = Math.max(0, Math.floor((tau * v.fpsNum) / v.fpsDen + 1e-9));
+    const frame = el.loop ? k % v.frames : Math.min(v.frames - 1, k);
+    return { k: frame, tau: (frame * v.fpsDen) / v.fpsNum };
+  };
+  const frameUrl = (v, k) =>
+    `/__framelock/video-frames/${encodeURIComponent(v.key)}/frame_${String(k).padStart(6, '0')}.png`;
+  // What each video showed at the last seek, for the renderer's records.
+  const shown = {};
+  const applyVideos = async (t) => {
+    if (videos.length === 0) return;
+    const clips = new Map(resolveClips().map((c) => [c.el, c]));
+    await Promise.all(videos.map(async (v) => {
+      const el = videoElement(v);
+      if (!el) return;
+      const at = videoFrame(v, el, clips.get(el), t);
+      shown[v.key] = at ? at.k : null;
+      if (!at) return;
+      if (injectVideos) {
+        const url = frameUrl(v, at.k);
+        if (el.getAttribute('poster') !== url) {
+          const img = new Image();
+          img.src = url;
+          try {
+            await img.decode();
+          } catch (e) {
+            report(`video ${v.key} frame ${at.k} (${url})`, e);
+          }
+          el.setAttribute('poster', url);
+        }
+        return;
+      }
+      // Native: the browser's decoder, seeked to τ; a seek that never completes is reported.
+      if (Math.abs(el.currentTime - at.tau) < 1e-6 && !el.seeking) return;
+      await new Promise((resolve) => {
+        const done = () => resolve();
+        el.addEventListener('seeked', done, { once: true });
+        realSetTimeout(() => {
+          el.removeEventListener('seeked', done);
+          report(`native video seek of ${v.key} to ${at.tau}`, new Error('no seeked event within 5 s'));
+          resolve();
+        }, 5000);
+        el.currentTime = at.tau;
+      });
+    }));
+  };
+
   const timelines = () => {
     const tls = window.__timelines;
     if (!tls) return [];
@@ -347,6 +446,7 @@
         }
       }
       applyClips(t);
+      await applyVideos(t);
       // 2. GSAP timelines.
       seekTimelines(t);
       // 3. CSS animations and Web Animations, from their own virtual start.
@@ -412,7 +512,7 @@
 
   // The current frame, for the renderer's reports (console messages, blocked requests).
   Object.defineProperty(window, '__framelock', {
-    value: Object.freeze({ seek, duration, frameMs, frameOf }),
+    value: Object.freeze({ seek, duration, frameMs, frameOf, shown }),
     enumerable: false,
   });
 })();

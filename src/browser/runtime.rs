@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use crate::media::{VideoMeta, VideoMode};
 use crate::timing::{Fps, FrameRange};
 
 /// The runtime's source, with a `__FRAMELOCK_CONFIG__` placeholder.
@@ -27,6 +28,10 @@ pub struct RuntimeConfig {
     pub virtual_time: bool,
     /// A self-test fault, so the harness can prove it names drift. `None` normally.
     pub fault: Option<PageFault>,
+    /// The page's videos (`meta/videos.json`) and how they are shown.
+    pub videos: Vec<VideoMeta>,
+    /// Injected frames or the browser's decoder.
+    pub video_mode: VideoMode,
 }
 
 /// The faults the runtime can put into a page for `regress --inject`. Renders with one are
@@ -66,6 +71,15 @@ impl RuntimeConfig {
             "fpsDen": self.fps.den(),
             "epochMs": EPOCH_MS,
             "fault": self.fault.map(PageFault::to_json),
+            "videoMode": self.video_mode,
+            "videos": self.videos.iter().map(|v| json!({
+                "key": v.key,
+                "id": v.id,
+                "index": v.index,
+                "frames": v.frames,
+                "fpsNum": v.fps.num(),
+                "fpsDen": v.fps.den(),
+            })).collect::<Vec<_>>(),
             "variables": self.variables,
         });
         RUNTIME_JS.replacen("__FRAMELOCK_CONFIG__", &config.to_string(), 1)
@@ -84,6 +98,8 @@ mod tests {
             variables: serde_json::Map::new(),
             virtual_time: true,
             fault: Some(PageFault::WallClock(FrameRange::new(10, 20).unwrap())),
+            videos: Vec::new(),
+            video_mode: VideoMode::Inject,
         }
         .script();
         assert!(!script.contains("const cfg = __FRAMELOCK_CONFIG__"));

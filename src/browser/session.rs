@@ -53,6 +53,9 @@ pub struct SessionConfig {
     pub runtime: RuntimeConfig,
     /// The composition folder, served as the page's origin.
     pub root: Utf8PathBuf,
+    /// The bundle folder whose `video-frames/` are served at `/__framelock/`, when the page
+    /// has videos to inject.
+    pub media_root: Option<Utf8PathBuf>,
     /// How long one seek or one capture may take before it counts as hung.
     pub frame_timeout: Duration,
 }
@@ -198,6 +201,7 @@ impl Session {
             page.clone(),
             requests,
             self.root.clone(),
+            config.media_root.clone(),
             self.log.clone(),
             self.in_flight.clone(),
         )));

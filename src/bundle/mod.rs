@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 pub use archive::{DEFAULT_UNPACK_LIMIT, pack, unpack};
 pub use manifest::{Manifest, ManifestDiff, ManifestEntry};
 pub use plan::{Chunking, PlanInput, SKIP, plan};
-pub use refs::{Reference, percent_decode, references};
+pub use refs::{Reference, local_file, percent_decode, references};
 
 use crate::composition::{Composition, DurationSource, DurationSpec, Format};
 use crate::encode::EncoderSettings;
 use crate::error::exit_code;
 use crate::hash::BundleHash;
+use crate::media::{AUDIO_MIX, MediaError, PageMedia, VideoMeta};
 use crate::timing::{ChunkPlan, Fps};
 use crate::toolchain::ToolchainFingerprint;
 
@@ -26,6 +27,9 @@ pub const PLAN_SCHEMA_VERSION: u32 = 1;
 /// Why a bundle cannot be made, read or trusted.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    /// The composition's video or audio cannot be prepared.
+    #[error(transparent)]
+    Media(#[from] MediaError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -136,7 +140,10 @@ pub enum BundleError {
 impl BundleError {
     /// Every bundle problem is an input problem.
     pub fn exit_code(&self) -> i32 {
-        exit_code::INPUT
+        match self {
+            BundleError::Media(e) => e.exit_code(),
+            _ => exit_code::INPUT,
+        }
     }
 }
 
@@ -249,7 +256,12 @@ pub struct Bundle {
     pub meta: CompositionMeta,
     /// `meta/encoder.json`.
     pub encoder: EncoderMeta,
+    /// `meta/videos.json` (empty when the composition has no video).
+    pub videos: Vec<VideoMeta>,
 }
+
+/// Where a bundle describes its videos.
+pub const VIDEOS_JSON: &str = "meta/videos.json";
 
 impl Bundle {
     /// Reads a bundle folder's JSON files (without verifying hashes: see [`Bundle::verify`]).
@@ -270,6 +282,11 @@ impl Bundle {
             dir: dir.to_owned(),
             meta: read_json(&dir.join("meta/composition.json"), "meta/composition.json")?,
             encoder: read_json(&dir.join("meta/encoder.json"), "meta/encoder.json")?,
+            videos: if dir.join(VIDEOS_JSON).is_file() {
+                read_json(&dir.join(VIDEOS_JSON), VIDEOS_JSON)?
+            } else {
+                Vec::new()
+            },
             plan,
         };
         // plan.json is outside the hash: its chunk plan must cover exactly the hashed frames.
@@ -309,6 +326,19 @@ impl Bundle {
             });
         }
         Ok(actual)
+    }
+
+    /// What the page needs to show its videos, when it has any.
+    pub fn page_media(&self) -> Option<PageMedia> {
+        (!self.videos.is_empty()).then(|| PageMedia {
+            root: self.dir.clone(),
+            videos: self.videos.clone(),
+        })
+    }
+
+    /// The mixed sound, when the composition has any.
+    pub fn audio_mix(&self) -> Option<Utf8PathBuf> {
+        Some(self.dir.join(AUDIO_MIX)).filter(|p| p.is_file())
     }
 
     /// The bundle hash recorded in `plan.json`.

@@ -14,9 +14,10 @@ use super::manifest::Manifest;
 use super::refs::references;
 use super::{
     Bundle, BundleError, CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson,
-    ToolchainRecord, write_json,
+    ToolchainRecord, VIDEOS_JSON, write_json,
 };
 use crate::composition::{Composition, DurationSource, DurationSpec};
+use crate::media::prepare_media;
 use crate::staging;
 use crate::timing::{ChunkPlan, FrameRange};
 use crate::toolchain::ToolchainFingerprint;
@@ -66,6 +67,8 @@ pub struct PlanInput<'a> {
     pub toolchain: &'a ToolchainFingerprint,
     /// Encoder settings.
     pub encoder: EncoderMeta,
+    /// ffmpeg, to decode video frames and mix sound into the bundle.
+    pub ffmpeg: &'a Utf8Path,
 }
 
 /// Writes the bundle for `input` at `target` (which must not exist) and opens it.
@@ -111,6 +114,8 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     copy_composition(&comp.dir, &comp.dir, &compiled)?;
     check_references(&compiled, &comp.dir)?;
 
+    let media = prepare_media(input.ffmpeg, &root, frames, comp.fps)?;
+
     let meta = CompositionMeta {
         fps: comp.fps,
         frames,
@@ -125,6 +130,9 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     })?;
     write_json(&root.join("meta/composition.json"), &meta, false)?;
     write_json(&root.join("meta/encoder.json"), &input.encoder, false)?;
+    if !media.videos.is_empty() {
+        write_json(&root.join(VIDEOS_JSON), &media.videos, false)?;
+    }
 
     let manifest = Manifest::scan(&root)?;
     write_json(&root.join("manifest.json"), &manifest, true)?;

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::browser::{CaptureMode, SandboxPolicy};
 use crate::composition::Overrides;
 use crate::distributed::{Fault, Injection};
+use crate::media::VideoMode;
 use crate::store::Execution;
 use crate::timing::{Fps, FrameRange};
 
@@ -151,6 +152,26 @@ impl From<CaptureOpt> for CaptureMode {
     }
 }
 
+/// `--video` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VideoOpt {
+    /// Each <video> shows the frame the media time formula gives, from frames the plan
+    /// extracted: no browser seeks a video decoder.
+    Inject,
+    /// The browser's own decoder, seeked to the media time at each frame: for comparison only
+    /// (headless seeking lands on neighbouring frames).
+    Native,
+}
+
+impl From<VideoOpt> for VideoMode {
+    fn from(value: VideoOpt) -> Self {
+        match value {
+            VideoOpt::Inject => VideoMode::Inject,
+            VideoOpt::Native => VideoMode::Native,
+        }
+    }
+}
+
 /// Overrides of the composition's own settings.
 #[derive(Debug, Clone, Args)]
 pub struct CompositionOpts {
@@ -244,6 +265,9 @@ pub struct RenderOpts {
     /// How frames are captured.
     #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe, value_name = "MODE")]
     pub capture: CaptureOpt,
+    /// How <video> elements are shown.
+    #[arg(long, value_enum, default_value_t = VideoOpt::Inject, value_name = "MODE")]
+    pub video: VideoOpt,
     /// Fail (exit 1) when the page requested anything outside the composition. Without it,
     /// such requests are blocked and listed.
     #[arg(long)]
@@ -350,6 +374,9 @@ pub struct RegressOpts {
     /// renders are never cached.
     #[arg(long, value_name = "FAULT", value_parser = parse_injection)]
     pub inject: Option<Injection>,
+    /// How <video> elements are shown.
+    #[arg(long, value_enum, default_value_t = VideoOpt::Inject, value_name = "MODE")]
+    pub video: VideoOpt,
     /// Seconds one seek or one capture may take before a render fails naming the frame.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
     pub frame_timeout: f64,
@@ -415,6 +442,9 @@ pub struct RenderChunkOpts {
     /// How frames are captured.
     #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe, value_name = "MODE")]
     pub capture: CaptureOpt,
+    /// How <video> elements are shown.
+    #[arg(long, value_enum, default_value_t = VideoOpt::Inject, value_name = "MODE")]
+    pub video: VideoOpt,
     /// Seconds one seek or one capture may take before the chunk fails naming the frame.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
     pub frame_timeout: f64,
@@ -483,6 +513,9 @@ pub struct AssembleOpts {
     /// The capture mode the chunks were rendered with.
     #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe, value_name = "MODE")]
     pub capture: CaptureOpt,
+    /// How <video> elements are shown.
+    #[arg(long, value_enum, default_value_t = VideoOpt::Inject, value_name = "MODE")]
+    pub video: VideoOpt,
     /// Fail (exit 1) when the page requested anything outside the composition.
     #[arg(long)]
     pub strict: bool,

@@ -111,6 +111,7 @@ async fn render_command(opts: RenderOpts) -> Result<i32, Error> {
                 frame_timeout: seconds(opts.frame_timeout),
                 toolchain,
                 store: (!opts.no_cache).then_some(store),
+                video_mode: opts.video.into(),
                 leak_wall_clock: None,
             };
             render(&request, &reporter).await?;
@@ -139,6 +140,7 @@ async fn render_command(opts: RenderOpts) -> Result<i32, Error> {
                 worker_exe,
                 max_attempts: 3,
                 inject: None,
+                video_mode: opts.video.into(),
             };
             render_distributed(&request, &reporter).await?;
         }
@@ -180,6 +182,7 @@ async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
         store: open_store(&opts.store)?,
         worker_exe: current_exe(),
         inject: opts.inject,
+        video_mode: opts.video.into(),
     };
     let report = match opts.events {
         None => regress(&request, &TerminalReporter::default()).await?,
@@ -222,6 +225,8 @@ async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {
                 sandbox: opts.tools.chrome_sandbox.into(),
                 virtual_time: true,
                 fault: None,
+                video_mode: crate::media::VideoMode::Inject,
+                media: None,
                 frame_timeout: seconds(30.0),
                 toolchain: toolchain.clone(),
                 encoder: encoder.clone(),
@@ -242,6 +247,7 @@ async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {
             chunking,
             toolchain: &fingerprint,
             encoder: EncoderMeta::from(&encoder),
+            ffmpeg: &toolchain.ffmpeg.real,
         },
         &opts.output,
     )?;
@@ -274,6 +280,7 @@ async fn render_chunk_command(opts: RenderChunkOpts) -> Result<i32, Error> {
             (None, false) => None,
         },
         encoder_qp: opts.inject_encoder_qp,
+        video_mode: opts.video.into(),
     };
     let outcome = render_chunk(&request, &TerminalReporter::default()).await?;
     let line = serde_json::to_string(&outcome).expect("an outcome serialises");
@@ -289,6 +296,7 @@ async fn assemble_command(opts: AssembleOpts) -> Result<i32, Error> {
         output: opts.output.clone(),
         execution: opts.execution.into(),
         capture: opts.capture.into(),
+        video_mode: opts.video.into(),
         toolchain,
         strict: opts.strict,
     };

@@ -39,6 +39,8 @@ pub struct AssembleRequest {
     pub toolchain: Toolchain,
     /// Fail on requests outside the composition.
     pub strict: bool,
+    /// How the chunks' videos were shown.
+    pub video_mode: crate::media::VideoMode,
 }
 
 /// Joins the chunks of a bundle rendered earlier (by `render-chunk`).
@@ -55,6 +57,7 @@ pub async fn assemble(
         capture: request.capture,
         encoder: bundle.encoder_settings(),
         virtual_time: true,
+        video_mode: request.video_mode,
     };
     let fingerprints = record_fingerprints(&fingerprint, &settings);
     let mut records = Vec::new();
@@ -147,7 +150,7 @@ pub fn assemble_records(
     let capture = records
         .first()
         .map_or(CaptureMode::BeginFrame, |(_, r, _)| r.capture_mode);
-    let (video, video_blake3) = join(ffmpeg, work, &files)?;
+    let (video, video_blake3) = join(ffmpeg, work, &files, bundle.audio_mix().as_deref())?;
     let mut record = FramesRecord {
         format_version: FRAMES_FORMAT_VERSION,
         composition: bundle.plan.name.clone(),

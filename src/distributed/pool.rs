@@ -24,6 +24,7 @@ use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
+use crate::media::VideoMode;
 use crate::render::{
     BrowserRun, ChunkCache, FramesRecord, RenderError, prepare, report_finished, work_dir,
 };
@@ -62,6 +63,8 @@ pub struct DistributedRequest {
     pub max_attempts: u32,
     /// A self-test fault in one chunk.
     pub inject: Option<Injection>,
+    /// How videos are shown.
+    pub video_mode: VideoMode,
 }
 
 /// Renders `request` with worker processes.
@@ -77,6 +80,8 @@ pub async fn render_distributed(
         sandbox: request.sandbox,
         virtual_time: true,
         fault: None,
+        video_mode: request.video_mode,
+        media: None,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: EncoderSettings::default(),
@@ -251,6 +256,9 @@ fn worker_args(request: &DistributedRequest, bundle: &Utf8Path, chunk: usize) ->
     ];
     if !request.use_cache {
         args.push("--no-cache".into());
+    }
+    if request.video_mode == VideoMode::Native {
+        args.push("--video=native".into());
     }
     if let Some(injection) = request.inject.filter(|i| i.in_worker() && i.chunk == chunk) {
         args.extend(injection.worker_args());

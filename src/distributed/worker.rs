@@ -15,6 +15,7 @@ use crate::browser::{CaptureMode, PageFault, SandboxPolicy};
 use crate::bundle::{Bundle, BundleError, ToolchainRecord};
 use crate::error::Error;
 use crate::hash::ContentHash;
+use crate::media::VideoMode;
 use crate::render::{
     BrowserRun, ChunkCache, ChunkWork, RenderSettings, fingerprint_toolchain, record_fingerprints,
     render_chunks,
@@ -50,6 +51,8 @@ pub struct ChunkRequest {
     pub page_fault: Option<PageFault>,
     /// Self-test fault: encode with this quantiser instead of the bundle's. Never cached.
     pub encoder_qp: Option<u8>,
+    /// How videos are shown.
+    pub video_mode: VideoMode,
 }
 
 /// What `render-chunk` prints on stdout, one JSON line: the orchestrator reads it.
@@ -100,6 +103,7 @@ pub async fn render_chunk(
         capture: request.capture,
         encoder,
         virtual_time: true,
+        video_mode: request.video_mode,
     };
     let fingerprints = record_fingerprints(&fingerprint, &settings);
     let no_cache = request.no_cache || request.page_fault.is_some() || request.encoder_qp.is_some();
@@ -136,6 +140,8 @@ pub async fn render_chunk(
         sandbox: request.sandbox,
         virtual_time: true,
         fault: request.page_fault,
+        video_mode: request.video_mode,
+        media: bundle.page_media(),
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: settings.encoder.clone(),

@@ -15,6 +15,7 @@ use crate::composition::{Composition, Overrides};
 use crate::distributed::{DistributedRequest, Injection, render_distributed};
 use crate::drift::{ChunkPair, Evidence, FindingKind, classify_chunk};
 use crate::error::Error;
+use crate::media::VideoMode;
 use crate::render::{Fingerprints, FramesRecord, RenderRequest, render};
 use crate::report::{
     FailureImages, RenderEvent, Reporter, Side, write_failure_images, write_reports,
@@ -72,6 +73,8 @@ pub struct RegressRequest {
     pub worker_exe: Utf8PathBuf,
     /// A self-test fault in one chunk of every fixture's distributed render.
     pub inject: Option<Injection>,
+    /// How videos are shown.
+    pub video_mode: VideoMode,
 }
 
 /// How a fixture came out.
@@ -279,6 +282,7 @@ async fn run_fixture(
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         store: cached.then(|| request.store.clone()),
+        video_mode: request.video_mode,
         leak_wall_clock: None,
     };
 
@@ -349,6 +353,7 @@ async fn run_fixture(
                 worker_exe: request.worker_exe.clone(),
                 max_attempts: 3,
                 inject: request.inject,
+                video_mode: request.video_mode,
             },
             reporter,
         )

@@ -18,6 +18,7 @@ use crate::bundle::BundleError;
 use crate::composition::{Composition, DurationSource};
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
+use crate::media::{PageMedia, VideoMode};
 use crate::report::{RenderEvent, Reporter};
 use crate::timing::FrameRange;
 use crate::toolchain::Toolchain;
@@ -35,6 +36,10 @@ pub struct BrowserRun {
     pub virtual_time: bool,
     /// A self-test fault put into the page (`regress --inject`); `None` normally.
     pub fault: Option<PageFault>,
+    /// How videos are shown.
+    pub video_mode: VideoMode,
+    /// The page's videos, when it has any (a bundle's, once planned).
+    pub media: Option<PageMedia>,
     /// Time allowed for one seek or one capture.
     pub frame_timeout: Duration,
     /// The tools.
@@ -199,8 +204,15 @@ async fn start_session(run: &BrowserRun, reporter: &dyn Reporter) -> Result<Sess
             variables: comp.variables.clone(),
             virtual_time: run.virtual_time,
             fault: run.fault,
+            videos: run
+                .media
+                .as_ref()
+                .map(|m| m.videos.clone())
+                .unwrap_or_default(),
+            video_mode: run.video_mode,
         },
         root: comp.dir.clone(),
+        media_root: run.media.as_ref().map(|m| m.root.clone()),
         frame_timeout: run.frame_timeout,
     })
     .await?;

@@ -17,6 +17,7 @@ use crate::composition::{Composition, DurationSpec};
 use crate::encode::EncoderSettings;
 use crate::error::Error;
 use crate::hash::ContentHash;
+use crate::media::VideoMode;
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{ChunkRecord, Execution, RECORD_FORMAT_VERSION, RecordFingerprints, Store};
 use crate::timing::{ChunkPlan, FrameRange};
@@ -50,6 +51,8 @@ pub struct RenderRequest {
     pub toolchain: Toolchain,
     /// The store for chunk records; `None` neither reads nor writes a cache.
     pub store: Option<Store>,
+    /// How videos are shown.
+    pub video_mode: VideoMode,
     /// Self-test fault (`regress --inject wall-clock:CHUNK`): the page reads the real clock
     /// while this chunk's frames are prepared. Such a render is never cached.
     pub leak_wall_clock: Option<usize>,
@@ -101,6 +104,7 @@ pub(crate) async fn prepare(
         capture: run_template.capture,
         encoder: run_template.encoder.clone(),
         virtual_time: run_template.virtual_time,
+        video_mode: run_template.video_mode,
     };
     let bundle = plan(
         &PlanInput {
@@ -109,6 +113,7 @@ pub(crate) async fn prepare(
             chunking,
             toolchain: &fingerprint,
             encoder: EncoderMeta::from(&settings.encoder),
+            ffmpeg: &run_template.toolchain.ffmpeg.real,
         },
         bundle_dir,
     )?;
@@ -136,6 +141,8 @@ pub async fn render(
         sandbox: request.sandbox,
         virtual_time: request.virtual_time,
         fault: None,
+        video_mode: request.video_mode,
+        media: None,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
         encoder: EncoderSettings::default(),
@@ -186,6 +193,7 @@ pub async fn render(
         composition: bundle.composition(),
         encoder: bundle.encoder_settings(),
         fault,
+        media: bundle.page_media(),
         ..source_run
     };
     let cache = request.store.as_ref().filter(|_| {
@@ -296,7 +304,12 @@ pub async fn render(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (video, video_blake3) = join(&request.toolchain.ffmpeg.real, &work, &chunk_files)?;
+    let (video, video_blake3) = join(
+        &request.toolchain.ffmpeg.real,
+        &work,
+        &chunk_files,
+        bundle.audio_mix().as_deref(),
+    )?;
     let mut record = FramesRecord {
         format_version: FRAMES_FORMAT_VERSION,
         composition: bundle.plan.name.clone(),

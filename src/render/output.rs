@@ -142,9 +142,10 @@ pub fn join(
     ffmpeg: &Utf8Path,
     work: &Utf8Path,
     chunk_files: &[Utf8PathBuf],
+    audio: Option<&Utf8Path>,
 ) -> Result<(Utf8PathBuf, ContentHash), Error> {
     let video = work.join("output.mp4");
-    concat(ffmpeg, chunk_files, &video)?;
+    concat(ffmpeg, chunk_files, audio, &video)?;
     let hash = ContentHash::of_file(&video).map_err(|source| RenderError::Write {
         path: video.clone(),
         source,

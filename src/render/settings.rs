@@ -3,6 +3,7 @@
 
 use crate::browser::{CaptureMode, RUNTIME_JS, configured_flags};
 use crate::encode::{EncoderSettings, args_template};
+use crate::media::VideoMode;
 use crate::store::{RecordFingerprints, Store, build_id};
 use crate::toolchain::{Toolchain, ToolchainError, ToolchainFingerprint};
 
@@ -15,6 +16,8 @@ pub struct RenderSettings {
     pub encoder: EncoderSettings,
     /// Whether the virtual-time runtime is on (off only when debugging).
     pub virtual_time: bool,
+    /// How videos are shown.
+    pub video_mode: VideoMode,
 }
 
 /// blake3 over the injected runtime, the configured browser flags (not the live command line,
@@ -32,6 +35,8 @@ pub fn render_settings_fingerprint(settings: &RenderSettings) -> String {
     h.update(format!("capture={} format=png\0", settings.capture).as_bytes());
     h.update(args_template(&settings.encoder).as_bytes());
     h.update(format!("\0virtual-time={}", settings.virtual_time).as_bytes());
+    let video = serde_json::to_value(settings.video_mode).expect("a video mode serialises");
+    h.update(format!("\0video={}", video.as_str().unwrap_or("")).as_bytes());
     h.finalize().to_hex().to_string()
 }
 
@@ -70,6 +75,7 @@ mod tests {
             capture: CaptureMode::BeginFrame,
             encoder: EncoderSettings::default(),
             virtual_time: true,
+            video_mode: VideoMode::Inject,
         };
         let a = render_settings_fingerprint(&base);
         assert_eq!(a, render_settings_fingerprint(&base.clone()));
@@ -78,6 +84,9 @@ mod tests {
         assert_ne!(a, render_settings_fingerprint(&other));
         let mut other = base.clone();
         other.encoder.qp += 1;
+        assert_ne!(a, render_settings_fingerprint(&other));
+        let mut other = base.clone();
+        other.video_mode = VideoMode::Native;
         assert_ne!(a, render_settings_fingerprint(&other));
         let mut other = base;
         other.virtual_time = false;

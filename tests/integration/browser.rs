@@ -9,6 +9,7 @@ use framelock::browser::{
     BrowserError, CaptureMode, LaunchSpec, RuntimeConfig, SandboxPolicy, Session, SessionConfig,
 };
 use framelock::composition::{Composition, Overrides};
+use framelock::media::VideoMode;
 use framelock::render::{RenderRequest, render};
 use framelock::report::{RenderEvent, Reporter};
 use framelock::timing::Fps;
@@ -62,8 +63,11 @@ fn session_config(mode: CaptureMode) -> SessionConfig {
             variables: serde_json::Map::new(),
             virtual_time: true,
             fault: None,
+            videos: Vec::new(),
+            video_mode: VideoMode::Inject,
         },
         root: utf8(fixture("css-keyframes")),
+        media_root: None,
         frame_timeout: Duration::from_secs(30),
     }
 }
@@ -135,6 +139,7 @@ async fn a_browser_killed_mid_render_is_reported_and_leaves_nothing() {
         frame_timeout: Duration::from_secs(30),
         toolchain: Toolchain::locate(None, None).unwrap(),
         store: None,
+        video_mode: VideoMode::Inject,
         leak_wall_clock: None,
     };
     let reporter = KillAtFrame10::default();

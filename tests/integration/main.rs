@@ -8,5 +8,6 @@ mod compare;
 mod distributed;
 mod doctor;
 mod harness;
+mod media;
 mod regress;
 mod render;

@@ -1,0 +1,259 @@
+//! Video and audio in compositions.
+//!
+//! At plan time every `<video>` is decoded once into numbered frames at the source's own rate
+//! (`video-frames/<key>/frame_NNNNNN.png`, described in `meta/videos.json`), and every sound
+//! (`<audio>`, and `<video data-has-audio="true">`) is mixed into one track (`audio/mix.wav`)
+//! exactly as long as the video. While rendering, the runtime shows each video the frame the
+//! media time formula gives (DESIGN.md, "Media time"), so no browser ever seeks a video
+//! decoder, and a worker that starts mid-clip shows what the in-process render showed.
+
+mod audio;
+mod elements;
+mod extract;
+mod prepare;
+mod probe;
+
+use camino::Utf8PathBuf;
+use serde::{Deserialize, Serialize};
+
+pub use audio::{AUDIO_CHANNELS, AUDIO_RATE, mix_audio, samples_in};
+pub use elements::{MediaElement, MediaKind, media_elements};
+pub use extract::{extract_frames, frame_file};
+pub use prepare::{MediaPlan, prepare_media};
+pub use probe::{MediaInfo, ffprobe_beside, probe};
+
+use crate::error::exit_code;
+use crate::timing::Fps;
+
+/// Where a bundle keeps a video's frames, relative to the bundle root.
+pub const VIDEO_FRAMES_DIR: &str = "video-frames";
+
+/// Where a bundle keeps its mixed audio, relative to the bundle root.
+pub const AUDIO_MIX: &str = "audio/mix.wav";
+
+/// How videos are shown while rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum VideoMode {
+    /// The frame the media time formula gives, from the bundle's extracted frames.
+    #[default]
+    Inject,
+    /// The browser's own decoder, seeked to the media time (for comparison only).
+    Native,
+}
+
+/// What a page needs to show its videos: the bundle folder whose `video-frames/` are served at
+/// `/__framelock/`, and the videos.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageMedia {
+    /// The bundle folder.
+    pub root: Utf8PathBuf,
+    /// `meta/videos.json`.
+    pub videos: Vec<VideoMeta>,
+}
+
+/// One video as `meta/videos.json` records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoMeta {
+    /// The folder of its frames below `video-frames/`.
+    pub key: String,
+    /// Its `id` in the page.
+    pub id: Option<String>,
+    /// Its place among the page's `<video>` elements, from 0.
+    pub index: usize,
+    /// The source, relative to `compiled/`.
+    pub source: Utf8PathBuf,
+    /// `data-start`, resolved, in seconds.
+    pub start: f64,
+    /// Seconds it is shown (`None`: to the end of the source).
+    pub duration: Option<f64>,
+    /// `data-media-start`.
+    pub media_start: f64,
+    /// `data-playback-rate`.
+    pub playback_rate: f64,
+    /// Whether it loops.
+    pub looped: bool,
+    /// The source's frame rate.
+    pub fps: Fps,
+    /// Frames extracted (`frame_000000.png` ..).
+    pub frames: u64,
+    /// Picture size.
+    pub width: u32,
+    /// Picture size.
+    pub height: u32,
+}
+
+impl VideoMeta {
+    /// The source frame shown at composition time `t` (seconds), or `None` outside the clip:
+    /// `τ = M + (t − S)·r`, frame `floor(τ·f + 1e-9)`, wrapped modulo the frame count when
+    /// looping (wrapping τ first would let a float remainder land just below a whole frame),
+    /// else clamped to the last.
+    pub fn frame_at(&self, t: f64) -> Option<u64> {
+        let end = self.duration.map_or(f64::INFINITY, |d| self.start + d);
+        if t < self.start || t >= end || self.frames == 0 {
+            return None;
+        }
+        let fps = self.fps.num() as f64 / self.fps.den() as f64;
+        let tau = self.media_start + (t - self.start) * self.playback_rate;
+        let k = (tau * fps + 1e-9).floor().max(0.0) as u64;
+        Some(if self.looped {
+            k % self.frames
+        } else {
+            k.min(self.frames - 1)
+        })
+    }
+}
+
+/// Why media could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// A media element has no source.
+    #[error("{page}: {element} has no src (nor a <source src> child)")]
+    NoSource {
+        /// The page.
+        page: Utf8PathBuf,
+        /// The element.
+        element: String,
+    },
+    /// A media element's source is not a file of the composition.
+    #[error(
+        "{page}: {element}: src {src:?} is not a file of the composition (a render may use nothing from outside it)"
+    )]
+    NotLocal {
+        /// The page.
+        page: Utf8PathBuf,
+        /// The element.
+        element: String,
+        /// The src as written.
+        src: String,
+    },
+    /// An attribute has a value that cannot be used.
+    #[error("{page}: {element}: {attribute}={found:?}: expected {expected}")]
+    BadAttribute {
+        /// The page.
+        page: Utf8PathBuf,
+        /// The element.
+        element: String,
+        /// The attribute.
+        attribute: String,
+        /// What it should be.
+        expected: String,
+        /// What it is.
+        found: String,
+    },
+    /// The source file does not exist.
+    #[error("{page}: {element}: the media file {file} does not exist")]
+    Missing {
+        /// The page.
+        page: Utf8PathBuf,
+        /// The element.
+        element: String,
+        /// The file, relative to the composition.
+        file: Utf8PathBuf,
+    },
+    /// The file cannot be used as media of this kind.
+    #[error("{page}: {element}: {file} cannot be used: {reason}")]
+    Unusable {
+        /// The page.
+        page: Utf8PathBuf,
+        /// The element.
+        element: String,
+        /// The file, relative to the composition.
+        file: Utf8PathBuf,
+        /// Why, in words (ffprobe's complaint, a missing stream, a variable rate).
+        reason: String,
+    },
+    /// The clip is shorter than the time it is declared to play.
+    #[error(
+        "{page}: {element}: {file} has {available:.3} s from data-media-start, the element needs {needed:.3} s (data-duration × data-playback-rate); add `loop` or shorten data-duration"
+    )]
+    TooShort {
+        /// The page.
+        page: Utf8PathBuf,
+        /// The element.
+        element: String,
+        /// The file.
+        file: Utf8PathBuf,
+        /// Source seconds the element plays.
+        needed: f64,
+        /// Source seconds the file has from its media start.
+        available: f64,
+    },
+    /// ffmpeg or ffprobe could not be run or failed on a file it had accepted.
+    #[error("`{command}` failed: {detail}")]
+    Tool {
+        /// The command line.
+        command: String,
+        /// What it said.
+        detail: String,
+    },
+    /// A file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl MediaError {
+    /// Problems with the composition's media exit 2; a tool that fails exits 3.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            MediaError::Tool { .. } => exit_code::ENVIRONMENT,
+            _ => exit_code::INPUT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn video(start: f64, duration: Option<f64>, m: f64, r: f64, looped: bool) -> VideoMeta {
+        VideoMeta {
+            key: "v".into(),
+            id: None,
+            index: 0,
+            source: "v.mp4".into(),
+            start,
+            duration,
+            media_start: m,
+            playback_rate: r,
+            looped,
+            fps: "25".parse().unwrap(),
+            frames: 50,
+            width: 64,
+            height: 36,
+        }
+    }
+
+    #[test]
+    fn the_media_time_formula() {
+        let v = video(1.0, Some(1.5), 0.5, 2.0, false);
+        assert_eq!(v.frame_at(0.99), None, "before the clip");
+        assert_eq!(v.frame_at(1.0), Some(12), "τ = 0.5 s → frame 12.5 floored");
+        assert_eq!(v.frame_at(1.2), Some(22), "τ = 0.9 s");
+        assert_eq!(
+            v.frame_at(2.49),
+            Some(49),
+            "τ = 3.48 s is past the end: the last frame"
+        );
+        assert_eq!(v.frame_at(2.5), None, "after the clip");
+        // 1e-9 keeps an exact frame time on its frame despite floating point.
+        let v = video(0.0, None, 0.0, 1.0, false);
+        assert_eq!(v.frame_at(0.28), Some(7));
+        // Looping wraps the source time modulo its length (2 s), even where the float τ lands
+        // just below a whole loop.
+        let v = video(0.0, None, 1.5, 1.0, true);
+        assert_eq!(v.frame_at(1.0), Some(12), "τ = 2.5 s wraps to 0.5 s");
+        let v = video(1.3, None, 0.0, 2.0, true);
+        assert_eq!(
+            v.frame_at(69.0 / 30.0),
+            Some(0),
+            "τ = 2 (2.3 − 1.3) is one whole loop"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! Plan time: every media element of the page checked, its video decoded into frames, its
+//! sound mixed, and `meta/videos.json` written, all inside the bundle being planned.
+
+use std::collections::BTreeSet;
+
+use camino::Utf8Path;
+
+use super::{
+    AUDIO_MIX, MediaElement, MediaError, MediaKind, VIDEO_FRAMES_DIR, VideoMeta, extract_frames,
+    media_elements, mix_audio, probe,
+};
+use crate::timing::Fps;
+
+/// What a bundle holds of media.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaPlan {
+    /// One entry per `<video>`, in document order.
+    pub videos: Vec<VideoMeta>,
+    /// Whether `audio/mix.wav` was written.
+    pub audio: bool,
+}
+
+/// Reads `compiled/index.html` of the bundle at `root` and writes its media into the bundle;
+/// `frames` at `fps` is the length of the mix.
+pub fn prepare_media(
+    ffmpeg: &Utf8Path,
+    root: &Utf8Path,
+    frames: u64,
+    fps: Fps,
+) -> Result<MediaPlan, MediaError> {
+    let compiled = root.join("compiled");
+    let page = Utf8Path::new("index.html");
+    let html = std::fs::read_to_string(compiled.join(page)).map_err(|source| MediaError::Io {
+        path: compiled.join(page),
+        source,
+    })?;
+    let elements = media_elements(page, &html)?;
+    let mut plan = MediaPlan::default();
+    let mut keys = BTreeSet::new();
+    let mut sounds: Vec<(&MediaElement, camino::Utf8PathBuf)> = Vec::new();
+    for element in &elements {
+        let file = compiled.join(&element.source);
+        let unusable = |reason: String| MediaError::Unusable {
+            page: page.to_owned(),
+            element: element.describe(),
+            file: element.source.clone(),
+            reason,
+        };
+        if !file.is_file() {
+            return Err(MediaError::Missing {
+                page: page.to_owned(),
+                element: element.describe(),
+                file: element.source.clone(),
+            });
+        }
+        let info = probe(ffmpeg, &file).map_err(unusable)?;
+        if element.has_audio && !info.audio {
+            return Err(unusable(match element.kind {
+                MediaKind::Audio => "it has no audio stream".into(),
+                MediaKind::Video => "data-has-audio=\"true\" but it has no audio stream".into(),
+            }));
+        }
+        let mut length = info.duration;
+        if element.kind == MediaKind::Video {
+            let (source_fps, width, height) = info
+                .video
+                .ok_or_else(|| unusable("it has no video stream".into()))?;
+            // Two elements with one id still get a folder each.
+            let mut key = element.key();
+            if !keys.insert(key.clone()) {
+                key = format!("{key}-{}", element.index);
+                keys.insert(key.clone());
+            }
+            let count = extract_frames(
+                ffmpeg,
+                &file,
+                (width, height),
+                &root.join(VIDEO_FRAMES_DIR).join(&key),
+            )?;
+            if count == 0 {
+                return Err(unusable("it has no frames".into()));
+            }
+            length = count as f64 * source_fps.den() as f64 / source_fps.num() as f64;
+            plan.videos.push(VideoMeta {
+                key,
+                id: element.id.clone(),
+                index: element.index,
+                source: element.source.clone(),
+                start: element.start,
+                duration: element.duration,
+                media_start: element.media_start,
+                playback_rate: element.playback_rate,
+                looped: element.looped,
+                fps: source_fps,
+                frames: count,
+                width,
+                height,
+            });
+        }
+        if let Some(duration) = element.duration.filter(|_| !element.looped) {
+            let needed = duration * element.playback_rate;
+            let available = length - element.media_start;
+            // Half a frame of slack: a clip cut at a frame time is long enough.
+            let slack = 0.5 * fps.den() as f64 / fps.num() as f64;
+            if needed > available + slack {
+                return Err(MediaError::TooShort {
+                    page: page.to_owned(),
+                    element: element.describe(),
+                    file: element.source.clone(),
+                    needed,
+                    available: available.max(0.0),
+                });
+            }
+        }
+        if element.has_audio {
+            sounds.push((element, file));
+        }
+    }
+    if !sounds.is_empty() {
+        let out = root.join(AUDIO_MIX);
+        if let Some(dir) = out.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| MediaError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let sounds: Vec<(&MediaElement, &Utf8Path)> =
+            sounds.iter().map(|(e, f)| (*e, f.as_path())).collect();
+        mix_audio(ffmpeg, &sounds, frames, fps, &out)?;
+        plan.audio = true;
+    }
+    Ok(plan)
+}

@@ -1,0 +1,210 @@
+//! Video and audio: every frame shows the source frame the media time formula predicts (read
+//! back from the pixels), workers render media exactly as the in-process path does, the mixed
+//! sound is exactly as long as the video, and bad media is refused naming the element and file.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::bundle::copy_dir;
+use crate::harness::{Sandbox, fixture, frame_png, hashes, stderr};
+
+/// The frame number a clip burns into its top 16 rows (10 blocks of 16 px), read at `(x, y)`.
+fn clip_code(image: &image::RgbaImage, x: u32, y: u32) -> u32 {
+    (0..10).fold(0, |code, k| {
+        let p = image.get_pixel(x + 16 * k + 8, y + 8);
+        if p[0] >= 128 { code | (1 << k) } else { code }
+    })
+}
+
+/// What media-cuts frame `i` must show on the left and the right (`None`: no clip there), from
+/// its clips' attributes in exact rationals (index.html): independent of the code under test.
+fn expected(i: u32) -> (u32, Option<u32>) {
+    // clip-a: τ = 0.5 + i/30 s at 30 fps → n = 15 + i, for t < 1.3 (i ≤ 38).
+    // clip-b: τ = 2 (i/30 − 1.3) s at 25 fps → n = ⌊5 (i − 39) / 3⌋, looping over 50 frames.
+    let left = if i <= 38 {
+        15 + i
+    } else {
+        (5 * (i - 39) / 3) % 50
+    };
+    // clip-c: τ = 2.2 + (i/30 − 0.25) s at 30 fps → n = ⌊i + 58.5⌋ mod 90, for 0.25 ≤ t < 2.85.
+    let right = (8..=85).contains(&i).then(|| (i + 58) % 90);
+    (left, right)
+}
+
+#[test]
+fn every_frame_shows_the_source_frame_the_media_time_formula_gives() {
+    let sandbox = Sandbox::new();
+    let png = sandbox.path().join("png");
+    let record = sandbox.render_ok(
+        &fixture("media-cuts"),
+        "cuts",
+        &["--png-dir", png.to_str().unwrap()],
+    );
+    assert_eq!(record["frame_count"], 90);
+    for i in 0..90u32 {
+        let image = frame_png(&png, u64::from(i));
+        let (left, right) = expected(i);
+        assert_eq!(clip_code(&image, 0, 40), left, "frame {i}, left clip");
+        match right {
+            Some(n) => assert_eq!(clip_code(&image, 160, 40), n, "frame {i}, right clip"),
+            // Hidden outside its interval: the page's background shows.
+            None => assert_eq!(
+                &image.get_pixel(168, 48).0[..3],
+                &[0x20, 0x30, 0x40],
+                "frame {i}: the right clip must be hidden"
+            ),
+        }
+    }
+}
+
+/// Workers render every media frame as the in-process path does, at chunk size 7 and at chunk
+/// size 1 (a short range: every worker starts mid-clip), and the joined videos (sound included)
+/// are byte-identical.
+#[test]
+fn workers_render_media_exactly_as_the_in_process_path() {
+    let sandbox = Sandbox::new();
+    for (name, extra) in [
+        ("seven", vec!["--chunk-size", "7"]),
+        ("one", vec!["--chunk-size", "1", "--frame-count", "9"]),
+    ] {
+        let in_process = sandbox.render_ok(&fixture("media-cuts"), &format!("{name}-in"), &extra);
+        let mut distributed = extra.clone();
+        distributed.extend(["--mode", "distributed-simulated", "--workers", "2"]);
+        let workers = sandbox.render_ok(
+            &fixture("media-cuts"),
+            &format!("{name}-workers"),
+            &distributed,
+        );
+        assert_eq!(
+            hashes(&in_process),
+            hashes(&workers),
+            "{name}: frame hashes"
+        );
+        assert_eq!(
+            in_process["video_blake3"], workers["video_blake3"],
+            "{name}: the joined videos"
+        );
+    }
+}
+
+/// The sound track is exactly frames/fps long, and it is the plan's mix, not silence.
+#[test]
+fn the_mixed_sound_is_exactly_as_long_as_the_video() {
+    let sandbox = Sandbox::new();
+    for (name, fps, frames) in [("thirty", "30", 90u64), ("ntsc", "30000/1001", 71)] {
+        sandbox.render_ok(
+            &fixture("media-cuts"),
+            name,
+            &["--fps", fps, "--frame-count", &frames.to_string()],
+        );
+        let video = sandbox.path().join(format!("{name}.mp4"));
+        let probe = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "a:0",
+                "-show_entries",
+                "stream=duration_ts,time_base,sample_rate",
+                "-of",
+                "default=noprint_wrappers=1",
+            ])
+            .arg(&video)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&probe.stdout).to_string();
+        let field = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .unwrap_or_else(|| panic!("{k} in {text}"))
+                .to_string()
+        };
+        assert_eq!(field("time_base"), "1/48000", "{text}");
+        let samples: f64 = field("duration_ts").parse().unwrap();
+        let (num, den): (f64, f64) = match fps.split_once('/') {
+            Some((n, d)) => (n.parse().unwrap(), d.parse().unwrap()),
+            None => (fps.parse().unwrap(), 1.0),
+        };
+        let exact = frames as f64 * den / num * 48_000.0;
+        assert!(
+            (samples - exact).abs() <= 1.0,
+            "{name}: {samples} samples, {exact} expected"
+        );
+        // ffmpeg's sine source is 1/8 of full scale: both tones together peak near 0.2.
+        let peak = peak(&video);
+        assert!(peak > 0.1, "{name}: the track is silent (peak {peak})");
+    }
+}
+
+/// The loudest sample of a video's sound, 0–1.
+fn peak(video: &Path) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(video)
+        .args(["-map", "0:a:0", "-ac", "1", "-f", "s16le", "-"])
+        .output()
+        .unwrap();
+    out.stdout
+        .chunks_exact(2)
+        .map(|b| f64::from(i16::from_le_bytes([b[0], b[1]]).unsigned_abs()) / 32768.0)
+        .fold(0.0, f64::max)
+}
+
+/// Breaks a copy of a fixture.
+type Breakage = dyn Fn(&Path);
+
+/// A missing file, a file that is not media, and a clip shorter than its declared duration are
+/// input errors (exit 2) naming the element and the file; nothing is written.
+#[test]
+fn bad_media_is_refused_naming_the_element_and_file() {
+    let sandbox = Sandbox::new();
+    let cases: [(&str, &Breakage, &[&str]); 3] = [
+        (
+            "missing",
+            &|dir| std::fs::remove_file(dir.join("clips/tone.wav")).unwrap(),
+            &["clips/tone.wav"],
+        ),
+        (
+            "corrupt",
+            &|dir| std::fs::write(dir.join("clips/count.webm"), b"not a video").unwrap(),
+            &[
+                "<video id=\"clip-b\">",
+                "clips/count.webm",
+                "cannot be used",
+            ],
+        ),
+        (
+            "short",
+            &|dir| {
+                let index = dir.join("index.html");
+                let html = std::fs::read_to_string(&index).unwrap();
+                let html = html.replace(
+                    r#"data-start="0" data-duration="1.3" data-media-start="0.5""#,
+                    r#"data-start="0" data-duration="1.3" data-media-start="2.5""#,
+                );
+                std::fs::write(index, html).unwrap();
+            },
+            &[
+                "<video id=\"clip-a\">",
+                "clips/count.mp4",
+                "0.500 s",
+                "1.300 s",
+            ],
+        ),
+    ];
+    for (name, break_it, words) in cases {
+        let dir = sandbox.path().join(name);
+        copy_dir(&fixture("media-cuts"), &dir);
+        break_it(&dir);
+        let out = sandbox.render(&dir, name, &[]);
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+        for word in words {
+            assert!(text.contains(word), "{name}: {word:?} not in {text}");
+        }
+        assert!(
+            !sandbox.path().join(format!("{name}.mp4")).exists(),
+            "{name}: nothing is written"
+        );
+    }
+}
