@@ -53,7 +53,10 @@ pub enum Command {
     /// frame-time, chunk-boundary, encoder); then compare with baselines/<fixture>: exactly on
     /// a blessed toolchain, else by PSNR against baseline.mp4 with a toolchain warning. A
     /// fixture whose meta.json declares expectedFindings passes when exactly those are found.
-    /// Writes REPORT_DIR/report.json. Exit 0 all passed, 1 any failure, 2 usage or input.
+    /// Writes REPORT_DIR/report.json and report.html (plots, console errors, failure
+    /// pictures). Exit 0 all passed (skips and toolchain warnings allowed), 1 any failure or
+    /// drift, 2 usage or input (a fixture that cannot be read), 3 environment (browser or
+    /// ffmpeg missing or failing).
     ///
     /// Example: framelock regress --mode distributed-simulated
     Regress(RegressOpts),
@@ -339,7 +342,7 @@ pub struct RegressOpts {
     /// The baselines folder.
     #[arg(long, value_name = "DIR", default_value = "baselines")]
     pub baselines: Utf8PathBuf,
-    /// Where videos and report.json go.
+    /// Where each fixture's videos, report.json, report.html and failure PNGs go.
     #[arg(long, value_name = "DIR", default_value = "framelock-report")]
     pub report_dir: Utf8PathBuf,
     /// Also write a JUnit XML file (one test case per fixture, findings as failure messages).

@@ -49,7 +49,7 @@ pub struct RegressRequest {
     pub fixtures: Utf8PathBuf,
     /// The baselines folder.
     pub baselines: Utf8PathBuf,
-    /// Where videos and report.json go.
+    /// Where each fixture's videos, report.json, report.html and failure PNGs go.
     pub report_dir: Utf8PathBuf,
     /// Only these fixtures (all when empty).
     pub only: Vec<String>,
@@ -145,6 +145,8 @@ pub struct FixtureResult {
     pub images: Vec<FailureImages>,
     /// Wall-clock seconds spent on the fixture.
     pub seconds: f64,
+    /// For an error, the exit code it stands for: 2 input, 3 environment.
+    pub error_code: Option<i32>,
 }
 
 impl FixtureResult {
@@ -161,6 +163,7 @@ impl FixtureResult {
             console_errors: Vec::new(),
             images: Vec::new(),
             seconds: 0.0,
+            error_code: None,
         }
     }
 }
@@ -177,17 +180,19 @@ pub struct RegressReport {
 }
 
 impl RegressReport {
-    /// The exit code: 1 when any fixture failed or could not render, else 0.
+    /// The exit code, the most severe of the fixtures': 3 for an environment error, 2 for an
+    /// input error, 1 for a failure, else 0.
     pub fn exit_code(&self) -> i32 {
-        let bad = self
-            .fixtures
+        use crate::error::exit_code::{REGRESSION, SUCCESS};
+        self.fixtures
             .iter()
-            .any(|f| matches!(f.status, Status::Failed | Status::Error));
-        if bad {
-            crate::error::exit_code::REGRESSION
-        } else {
-            crate::error::exit_code::SUCCESS
-        }
+            .map(|f| match f.status {
+                Status::Passed | Status::Skipped => SUCCESS,
+                Status::Failed => REGRESSION,
+                Status::Error => f.error_code.unwrap_or(REGRESSION),
+            })
+            .max()
+            .unwrap_or(SUCCESS)
     }
 }
 
@@ -223,6 +228,7 @@ pub async fn regress(
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             Err(e) => FixtureResult {
                 status: Status::Error,
+                error_code: Some(e.exit_code()),
                 reason: Some(e.to_string()),
                 ..FixtureResult::new(fixture)
             },

@@ -68,6 +68,7 @@ mod tests {
             console_errors: Vec::new(),
             images: Vec::new(),
             seconds: 1.0,
+            error_code: None,
         };
         let report = RegressReport {
             format_version: 1,

@@ -20,6 +20,7 @@ enum Unit {
 pub struct TerminalReporter {
     bar: Mutex<Option<(ProgressBar, Unit)>>,
     chunks: std::sync::atomic::AtomicUsize,
+    sandbox_said: std::sync::atomic::AtomicBool,
     interactive: bool,
 }
 
@@ -28,6 +29,7 @@ impl Default for TerminalReporter {
         TerminalReporter {
             bar: Mutex::new(None),
             chunks: std::sync::atomic::AtomicUsize::new(0),
+            sandbox_said: std::sync::atomic::AtomicBool::new(false),
             interactive: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         }
     }
@@ -86,7 +88,10 @@ impl Reporter for TerminalReporter {
     fn report(&self, event: &RenderEvent) {
         match event {
             RenderEvent::SandboxDisabled { reason } => {
-                self.line(&format!("framelock: Chrome's sandbox is off ({reason})"));
+                // Every browser of a run says so; once is enough.
+                if !self.sandbox_said.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    self.line(&format!("framelock: Chrome's sandbox is off ({reason})"));
+                }
             }
             RenderEvent::Fingerprinting => {}
             RenderEvent::Planned {
@@ -212,9 +217,9 @@ pub fn summary_table(report: &RegressReport, report_dir: &Utf8Path) -> String {
     }
     let count = |s: Status| report.fixtures.iter().filter(|f| f.status == s).count();
     out.push_str(&format!(
-        "\n{} passed, {} failed, {} skipped ({} errors); reports: {} and {}\n",
+        "\n{} passed, {} failed, {} skipped, {} errors; reports: {} and {}\n",
         count(Status::Passed),
-        count(Status::Failed) + count(Status::Error),
+        count(Status::Failed),
         count(Status::Skipped),
         count(Status::Error),
         report_dir.join("report.json"),

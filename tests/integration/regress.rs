@@ -432,7 +432,8 @@ fn randomness_and_wall_clock_faults_are_named() {
         "wall-clock:9",
     ];
     let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
-    assert_eq!(code, 1, "{text}");
+    assert_eq!(code, 2, "an input error: {text}");
+    assert!(text.contains("0 passed, 0 failed, 0 skipped, 1 errors"), "{text}");
     assert_eq!(report["fixtures"][0]["status"], "error");
     assert_eq!(
         report["fixtures"][0]["reason"],
