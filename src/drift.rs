@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::media::VideoFrames;
 use crate::timing::FrameRange;
 
 /// The kinds of drift framelock names.
@@ -67,6 +68,15 @@ pub enum Evidence {
         /// How many.
         count: usize,
     },
+    /// Videos showed source frames `k` away from the in-process render's.
+    VideoOffset {
+        /// The offset, in source frames.
+        k: i64,
+        /// How many differing frames it explains.
+        explained: usize,
+        /// How many frames differ.
+        differing: usize,
+    },
     /// The encoded chunks' hashes.
     EncodedBlobs {
         /// In-process.
@@ -106,6 +116,11 @@ pub struct ChunkPair<'a> {
     pub candidate_blob: &'a str,
     /// A second, uncached in-process render of this range, when the first comparison failed.
     pub rerender: Option<&'a [String]>,
+    /// The source frame each video showed, per frame of the whole in-process render (empty
+    /// when the page has no video).
+    pub reference_videos: &'a [VideoFrames],
+    /// The same for the worker's chunk.
+    pub candidate_videos: &'a [VideoFrames],
 }
 
 /// The largest clock shift looked for, in frames.
@@ -151,9 +166,15 @@ pub fn classify_chunk(pair: &ChunkPair<'_>) -> Option<ChunkFinding> {
             });
         }
     }
-    if let Some((k, explained)) = best_shift(pair, &differing) {
-        // A shift explains the difference when it accounts for most differing frames.
-        if explained * 2 > differing.len() {
+    // A clock shift (worker frame i is in-process frame i + k) or a video offset (every video
+    // shows a source frame k away) explains the difference when it accounts for most differing
+    // frames; when both could, the one that explains more wins, the clock on a tie (a page
+    // whose only motion is its videos cannot tell the two apart by its pixels).
+    let n = differing.len();
+    let shift = best_shift(pair, &differing).filter(|(_, e)| e * 2 > n);
+    let video = video_offset(pair, &differing).filter(|(_, e)| e * 2 > n);
+    match (shift, video) {
+        (Some((k, explained)), v) if v.is_none_or(|(_, ve)| explained >= ve) => {
             return Some(ChunkFinding {
                 kind: FindingKind::FrameTime,
                 chunk: pair.index,
@@ -161,10 +182,23 @@ pub fn classify_chunk(pair: &ChunkPair<'_>) -> Option<ChunkFinding> {
                 evidence: Evidence::FrameOffset {
                     k,
                     explained,
-                    differing: differing.len(),
+                    differing: n,
                 },
             });
         }
+        (_, Some((k, explained))) => {
+            return Some(ChunkFinding {
+                kind: FindingKind::VideoSeekOffset,
+                chunk: pair.index,
+                first_frame,
+                evidence: Evidence::VideoOffset {
+                    k,
+                    explained,
+                    differing: n,
+                },
+            });
+        }
+        _ => {}
     }
     let evidence = Evidence::DifferingFrames {
         count: differing.len(),
@@ -182,6 +216,37 @@ pub fn classify_chunk(pair: &ChunkPair<'_>) -> Option<ChunkFinding> {
         first_frame,
         evidence,
     })
+}
+
+/// The offset `k` such that in the most differing frames every visible video of the worker
+/// showed the in-process render's source frame + k, with how many frames it explains.
+fn video_offset(pair: &ChunkPair<'_>, differing: &[usize]) -> Option<(i64, usize)> {
+    let start = pair.range.start().0 as usize;
+    let mut counts: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
+    for &i in differing {
+        let (Some(reference), Some(candidate)) = (
+            pair.reference_videos.get(start + i),
+            pair.candidate_videos.get(i),
+        ) else {
+            continue;
+        };
+        let offsets: std::collections::BTreeSet<i64> = reference
+            .iter()
+            .filter_map(
+                |(key, shown)| match (shown, candidate.get(key).copied().flatten()) {
+                    (Some(a), Some(b)) => Some(b as i64 - *a as i64),
+                    _ => None,
+                },
+            )
+            .collect();
+        // One offset for every video of the frame, and not none.
+        if let [k] = offsets.into_iter().collect::<Vec<_>>()[..] {
+            if k != 0 {
+                *counts.entry(k).or_default() += 1;
+            }
+        }
+    }
+    counts.into_iter().max_by_key(|(k, n)| (*n, -k.abs()))
 }
 
 /// The shift `k` (worker frame i shows in-process frame i + k) that explains the most
@@ -229,6 +294,8 @@ mod tests {
             reference_blob: blobs.0,
             candidate_blob: blobs.1,
             rerender,
+            reference_videos: &[],
+            candidate_videos: &[],
         }
     }
 
@@ -300,5 +367,36 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((f.kind, f.first_frame), (FindingKind::Nondeterministic, 16));
+    }
+
+    #[test]
+    fn videos_showing_other_source_frames_are_a_video_seek_offset() {
+        let all = frames(30);
+        // Two videos; the worker's show source frames 3 later; the page is otherwise static,
+        // so no clock shift explains the pixels (the second video runs at another rate).
+        let shown = |i: usize, k: u64| -> VideoFrames {
+            [
+                ("a".to_string(), Some(i as u64 + k)),
+                ("b".to_string(), Some(2 * i as u64 + k)),
+            ]
+            .into_iter()
+            .collect()
+        };
+        let reference_videos: Vec<VideoFrames> = (0..30).map(|i| shown(i, 0)).collect();
+        let candidate_videos: Vec<VideoFrames> = (10..20).map(|i| shown(i, 3)).collect();
+        let chunk: Vec<String> = (10..20).map(|i| format!("offset{i}")).collect();
+        let mut p = pair(&all, &chunk, (10, 20), ("a", "b"), Some(&all[10..20]));
+        p.reference_videos = &reference_videos;
+        p.candidate_videos = &candidate_videos;
+        let f = classify_chunk(&p).unwrap();
+        assert_eq!((f.kind, f.first_frame), (FindingKind::VideoSeekOffset, 10));
+        assert!(matches!(
+            f.evidence,
+            Evidence::VideoOffset {
+                k: 3,
+                explained: 10,
+                ..
+            }
+        ));
     }
 }

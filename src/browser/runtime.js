@@ -13,7 +13,7 @@
 // media time formula gives, and no media element ever loads its source.
 // `fault` is null except under the harness's self-tests (`regress --inject`), which must prove
 // that drift is found: { kind: 'clock-shift', k } | { kind: 'no-reseed' } |
-// { kind: 'wall-clock', from, to }.
+// { kind: 'wall-clock', from, to } | { kind: 'video-offset', k }.
 (() => {
   'use strict';
   if (window.__framelock) return;
@@ -313,7 +313,9 @@
     };
     const rate = num('data-playback-rate', 1);
     const tau = num('data-media-start', 0) + (t - start) * rate;
-    const k = Math.max(0, Math.floor((tau * v.fpsNum) / v.fpsDen + 1e-9));
+    // Only the harness's self-test fault shows another frame than the formula's.
+    const shift = fault.kind === 'video-offset' ? fault.k : 0;
+    const k = Math.max(0, Math.floor((tau * v.fpsNum) / v.fpsDen + 1e-9) + shift);
     const frame = el.loop ? k % v.frames : Math.min(v.frames - 1, k);
     return { k: frame, tau: (frame * v.fpsDen) / v.fpsNum };
   };
@@ -465,7 +467,7 @@
       // A frame never shows a half-loaded state.
       await document.fonts.ready;
       await Promise.all([...document.images].map((img) => (img.src ? img.decode().catch(() => {}) : null)));
-      return { errors: errors.slice(), pageErrors: pageErrors.slice() };
+      return { errors: errors.slice(), pageErrors: pageErrors.slice(), videos: Object.assign({}, shown) };
     } finally {
       seeking = false;
     }

@@ -46,6 +46,9 @@ pub enum PageFault {
     /// While these frames are prepared, `Date.now()` and `performance.now()` read the real
     /// clock (nondeterminism).
     WallClock(FrameRange),
+    /// Every video shows the source frame this many frames away from the media time's
+    /// (video-seek-offset drift).
+    VideoOffset(i64),
 }
 
 impl PageFault {
@@ -53,6 +56,7 @@ impl PageFault {
         match self {
             PageFault::ClockShift(k) => json!({ "kind": "clock-shift", "k": k }),
             PageFault::NoReseed => json!({ "kind": "no-reseed" }),
+            PageFault::VideoOffset(k) => json!({ "kind": "video-offset", "k": k }),
             PageFault::WallClock(range) => {
                 json!({ "kind": "wall-clock", "from": range.start().0, "to": range.end().0 })
             }

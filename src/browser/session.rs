@@ -36,6 +36,7 @@ use super::process::{ChromeProcess, LaunchSpec};
 use super::runtime::RuntimeConfig;
 use super::{BrowserError, fence};
 use crate::composition::DurationSource;
+use crate::media::VideoFrames;
 use crate::timing::{Fps, FrameIndex, frame_ticks, warmup_ticks};
 
 /// What a session needs to know.
@@ -73,6 +74,7 @@ pub struct Session {
     width: u32,
     height: u32,
     last: Option<FrameIndex>,
+    videos: VideoFrames,
     root: Utf8PathBuf,
     in_flight: InFlight,
     process: ChromeProcess,
@@ -131,6 +133,7 @@ impl Session {
             width: config.width,
             height: config.height,
             last: None,
+            videos: VideoFrames::new(),
             root,
             in_flight: InFlight::default(),
             process,
@@ -424,6 +427,10 @@ impl Session {
                 message: first.as_str().unwrap_or_default().to_string(),
             });
         }
+        self.videos = result
+            .get("videos")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
         self.settle(Some(i)).await?;
         let png = match self.capture {
             CaptureMode::BeginFrame => self.begin_frame(i).await?,
@@ -501,6 +508,11 @@ impl Session {
             }
         };
         decode_base64(AsRef::<str>::as_ref(&reply.result.data), i)
+    }
+
+    /// The source frame each video showed in the last capture (`None`: hidden), by its key.
+    pub fn video_frames(&self) -> &VideoFrames {
+        &self.videos
     }
 
     /// Waits until every event the page sent before now is in the log: one round trip to the

@@ -371,8 +371,9 @@ pub struct RegressOpts {
     /// harness must then find and name. `clock-shift:CHUNK:K` shifts the worker's page clock
     /// by K frames (K may be negative; named frame-time with its K); `no-reseed:CHUNK` stops
     /// the worker reseeding page randomness per frame (named chunk-boundary on a page that
-    /// draws random numbers); `encoder-qp:CHUNK:Q` has the worker encode with quantiser Q
-    /// (named encoder); `wall-clock:CHUNK` lets the real clock into the in-process render's
+    /// draws random numbers); `video-offset:CHUNK:K` has the worker's videos show source frames
+    /// K away from the media time's (named video-seek-offset with its K); `encoder-qp:CHUNK:Q`
+    /// has the worker encode with quantiser Q (named encoder); `wall-clock:CHUNK` lets the real clock into the in-process render's
     /// frames of that chunk (named nondeterministic on a page that reads the clock). Faulty
     /// renders are never cached.
     #[arg(long, value_name = "FAULT", value_parser = parse_injection)]
@@ -464,9 +465,18 @@ pub struct RenderChunkOpts {
         long,
         value_name = "K",
         allow_hyphen_values = true,
-        conflicts_with = "inject_no_reseed"
+        conflicts_with_all = ["inject_no_reseed", "inject_video_offset"]
     )]
     pub inject_clock_shift: Option<i64>,
+    /// Self-test aid: show every video's source frame K frames away from the media time's,
+    /// so `regress` can prove it names video-seek-offset drift. Never cached.
+    #[arg(
+        long,
+        value_name = "K",
+        allow_hyphen_values = true,
+        conflicts_with = "inject_no_reseed"
+    )]
+    pub inject_video_offset: Option<i64>,
     /// Self-test aid: do not reseed page randomness per frame, so it carries over from the
     /// frames before and `regress` can prove it names chunk-boundary drift. Never cached.
     #[arg(long)]
@@ -604,7 +614,7 @@ pub struct DoctorOpts {
 fn parse_injection(s: &str) -> Result<Injection, String> {
     let err = || {
         format!(
-            "expected clock-shift:CHUNK:K (K a non-zero whole number), no-reseed:CHUNK, encoder-qp:CHUNK:Q (Q in 1..=51) or wall-clock:CHUNK, found {s:?}"
+            "expected clock-shift:CHUNK:K or video-offset:CHUNK:K (K a non-zero whole number), no-reseed:CHUNK, encoder-qp:CHUNK:Q (Q in 1..=51) or wall-clock:CHUNK, found {s:?}"
         )
     };
     let mut parts = s.splitn(3, ':');
@@ -620,6 +630,10 @@ fn parse_injection(s: &str) -> Result<Injection, String> {
             _ => return Err(err()),
         },
         (Some("no-reseed"), None) => Fault::NoReseed,
+        (Some("video-offset"), Some(k)) => match k.parse::<i64>() {
+            Ok(k) if k != 0 => Fault::VideoOffset(k),
+            _ => return Err(err()),
+        },
         (Some("wall-clock"), None) => Fault::WallClock,
         _ => return Err(err()),
     };
@@ -684,6 +698,8 @@ mod tests {
             "framelock regress --mode distributed-simulated --inject encoder-qp:0:20",
             "framelock regress --mode distributed-simulated --inject no-reseed:1",
             "framelock regress --mode distributed-simulated --inject wall-clock:0",
+            "framelock regress --mode distributed-simulated --inject video-offset:2:-1",
+            "framelock render-chunk b --chunk 1 --inject-video-offset -2",
             "framelock render-chunk b --chunk 1 --inject-no-reseed",
         ];
         for line in ok {

@@ -274,10 +274,15 @@ async fn render_chunk_command(opts: RenderChunkOpts) -> Result<i32, Error> {
         toolchain,
         allow_toolchain_mismatch: opts.allow_toolchain_mismatch,
         no_cache: opts.no_cache,
-        page_fault: match (opts.inject_clock_shift, opts.inject_no_reseed) {
-            (Some(k), _) => Some(PageFault::ClockShift(k)),
-            (None, true) => Some(PageFault::NoReseed),
-            (None, false) => None,
+        page_fault: match (
+            opts.inject_clock_shift,
+            opts.inject_video_offset,
+            opts.inject_no_reseed,
+        ) {
+            (Some(k), _, _) => Some(PageFault::ClockShift(k)),
+            (None, Some(k), _) => Some(PageFault::VideoOffset(k)),
+            (None, None, true) => Some(PageFault::NoReseed),
+            (None, None, false) => None,
         },
         encoder_qp: opts.inject_encoder_qp,
         video_mode: opts.video.into(),

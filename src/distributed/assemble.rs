@@ -183,6 +183,10 @@ pub fn assemble_records(
             .iter()
             .flat_map(|(_, r, _)| r.page_events.clone())
             .collect(),
+        video_frames: records
+            .iter()
+            .flat_map(|(_, r, _)| r.video_frames.clone())
+            .collect(),
     };
     if strict {
         check_hermetic(&record)?;

@@ -37,6 +37,9 @@ pub enum Fault {
     /// The worker encodes the chunk with this quantiser instead of the bundle's (encoder
     /// drift).
     EncoderQp(u8),
+    /// The worker's videos show source frames this many frames away from the media time's
+    /// (video-seek-offset drift).
+    VideoOffset(i64),
     /// The in-process render lets the real clock through to `Date.now()` and
     /// `performance.now()` while it prepares this chunk's frames (nondeterminism: the second
     /// in-process render disagrees with it).
@@ -55,6 +58,7 @@ impl Injection {
             Fault::ClockShift(k) => vec![format!("--inject-clock-shift={k}")],
             Fault::NoReseed => vec!["--inject-no-reseed".into()],
             Fault::EncoderQp(q) => vec![format!("--inject-encoder-qp={q}")],
+            Fault::VideoOffset(k) => vec![format!("--inject-video-offset={k}")],
             Fault::WallClock => Vec::new(),
         }
     }

@@ -172,6 +172,7 @@ pub async fn render_chunk(
         seconds: rendered.seconds,
         page_events: rendered.page_events,
         planned_toolchain: mismatch.then(|| bundle.plan.toolchain.fingerprint.clone()),
+        video_frames: rendered.video_frames,
     };
     let hash = if no_cache {
         record.put(store)?

@@ -25,6 +25,10 @@ pub use probe::{MediaInfo, ffprobe_beside, probe};
 use crate::error::exit_code;
 use crate::timing::Fps;
 
+/// The source frame each video of a page shows in one composition frame, by video key
+/// (`None`: hidden).
+pub type VideoFrames = std::collections::BTreeMap<String, Option<u64>>;
+
 /// Where a bundle keeps a video's frames, relative to the bundle root.
 pub const VIDEO_FRAMES_DIR: &str = "video-frames";
 

@@ -505,6 +505,8 @@ async fn compare_chunks(
             reference_blob: reference.chunk_hashes[index].as_str(),
             candidate_blob: candidate.chunk_hashes[index].as_str(),
             rerender: None,
+            reference_videos: &reference.video_frames,
+            candidate_videos: candidate.video_frames.get(s..e).unwrap_or_default(),
         };
         if classify_chunk(&pair).is_none() {
             continue;
@@ -536,6 +538,13 @@ fn describe(evidence: &Evidence) -> String {
             "worker frames equal in-process frames {k:+} ({explained} of {differing} differing frames)"
         ),
         Evidence::DifferingFrames { count } => format!("{count} frame(s) differ"),
+        Evidence::VideoOffset {
+            k,
+            explained,
+            differing,
+        } => format!(
+            "worker videos show source frames {k:+} from the in-process render's ({explained} of {differing} differing frames)"
+        ),
         Evidence::EncodedBlobs {
             reference,
             candidate,

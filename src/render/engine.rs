@@ -18,7 +18,7 @@ use crate::bundle::BundleError;
 use crate::composition::{Composition, DurationSource};
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
-use crate::media::{PageMedia, VideoMode};
+use crate::media::{PageMedia, VideoFrames, VideoMode};
 use crate::report::{RenderEvent, Reporter};
 use crate::timing::FrameRange;
 use crate::toolchain::Toolchain;
@@ -72,6 +72,8 @@ pub struct RenderedChunk {
     pub seconds: f64,
     /// What the page logged during the chunk (load-time events go with the first chunk).
     pub page_events: Vec<PageEvent>,
+    /// Per frame, the source frame each video showed (empty when the page has no video).
+    pub video_frames: Vec<VideoFrames>,
 }
 
 /// Why a render failed, beyond the browser's and the encoder's own errors.
@@ -272,6 +274,8 @@ pub async fn render_chunks(
 
     let mut timings = Vec::with_capacity(chunks.len());
     let mut events_by_chunk = Vec::with_capacity(chunks.len());
+    let mut videos_by_chunk = Vec::with_capacity(chunks.len());
+    let has_videos = run.media.is_some();
     let mut reported = 0;
     for chunk in chunks {
         let started = Instant::now();
@@ -279,8 +283,12 @@ pub async fn render_chunks(
             chunk.range,
             work.join(format!("chunk_{:06}.mp4", chunk.index)),
         )?;
+        let mut videos = Vec::new();
         for frame in chunk.range.frames() {
             let png = session.capture(frame).await?;
+            if has_videos {
+                videos.push(session.video_frames().clone());
+            }
             sink.frame(frame, png)?;
             reporter.report(&RenderEvent::FrameCaptured { frame });
         }
@@ -291,6 +299,7 @@ pub async fn render_chunks(
             reporter.report(&RenderEvent::Page(event.clone()));
         }
         events_by_chunk.push(events[reported..].to_vec());
+        videos_by_chunk.push(videos);
         reported = events.len();
         timings.push(started.elapsed().as_secs_f64());
     }
@@ -301,7 +310,12 @@ pub async fn render_chunks(
         .chunks
         .into_iter()
         .zip(chunks)
-        .zip(timings.into_iter().zip(events_by_chunk))
+        .zip(
+            timings
+                .into_iter()
+                .zip(events_by_chunk)
+                .zip(videos_by_chunk),
+        )
         .map(
             |(
                 (
@@ -312,7 +326,7 @@ pub async fn render_chunks(
                     },
                     work,
                 ),
-                (seconds, page_events),
+                ((seconds, page_events), video_frames),
             )| {
                 RenderedChunk {
                     index: work.index,
@@ -321,6 +335,7 @@ pub async fn render_chunks(
                     file,
                     seconds,
                     page_events,
+                    video_frames,
                 }
             },
         )

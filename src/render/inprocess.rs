@@ -17,7 +17,7 @@ use crate::composition::{Composition, DurationSpec};
 use crate::encode::EncoderSettings;
 use crate::error::Error;
 use crate::hash::ContentHash;
-use crate::media::VideoMode;
+use crate::media::{VideoFrames, VideoMode};
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{ChunkRecord, Execution, RECORD_FORMAT_VERSION, RecordFingerprints, Store};
 use crate::timing::{ChunkPlan, FrameRange};
@@ -219,36 +219,19 @@ pub async fn render(
         None => None,
     };
     let reused_chunks = reused.as_ref().map_or(0, Vec::len);
-    let (records, chunk_files, frame_hashes, page_events): (
-        Vec<ContentHash>,
-        Vec<Utf8PathBuf>,
-        Vec<String>,
-        Vec<PageEvent>,
-    ) = match reused {
-        Some(found) => {
-            let files = found
-                .iter()
-                .map(|(_, r)| {
-                    cache
-                        .expect("reuse needs a store")
-                        .blob_path(&r.encoded_blob)
-                })
-                .collect();
-            let hashes = found
-                .iter()
-                .flat_map(|(_, r)| r.frame_hashes.clone())
-                .collect();
-            let events = found
-                .iter()
-                .flat_map(|(_, r)| r.page_events.clone())
-                .collect();
-            (
-                found.into_iter().map(|(h, _)| h).collect(),
-                files,
-                hashes,
-                events,
-            )
-        }
+    let outputs: Vec<ChunkOutput> = match reused {
+        Some(found) => found
+            .into_iter()
+            .map(|(hash, r)| ChunkOutput {
+                file: cache
+                    .expect("reuse needs a store")
+                    .blob_path(&r.encoded_blob),
+                record: Some(hash),
+                frame_hashes: r.frame_hashes,
+                page_events: r.page_events,
+                video_frames: r.video_frames,
+            })
+            .collect(),
         None => {
             let png_work = request.png_dir.as_ref().map(|_| work.join("png"));
             if let Some(dir) = &png_work {
@@ -259,40 +242,50 @@ pub async fn render(
             }
             let rendered =
                 render_chunks(&run, &chunks, &work, png_work.as_deref(), reporter).await?;
-            let mut records = Vec::new();
-            if let Some(store) = cache {
-                let _lock = store.lock(false)?;
-                for chunk in &rendered {
-                    let record = ChunkRecord {
-                        format_version: RECORD_FORMAT_VERSION,
-                        bundle_hash: bundle.hash().clone(),
-                        chunk_index: chunk.index,
-                        range: chunk.range,
-                        frames_captured: chunk.frame_hashes.len() as u64,
-                        frame_hashes: chunk.frame_hashes.clone(),
-                        encoded_blob: store.put_file(&chunk.file)?,
-                        capture_mode: request.capture,
-                        execution: Execution::InProcess,
-                        fingerprints: fingerprints.clone(),
-                        seconds: chunk.seconds,
-                        page_events: chunk.page_events.clone(),
-                        planned_toolchain: None,
-                    };
-                    records.push(record.save(store)?);
-                }
+            let _lock = cache.map(|store| store.lock(false)).transpose()?;
+            let mut outputs = Vec::with_capacity(rendered.len());
+            for chunk in rendered {
+                let record = match cache {
+                    Some(store) => Some(
+                        ChunkRecord {
+                            format_version: RECORD_FORMAT_VERSION,
+                            bundle_hash: bundle.hash().clone(),
+                            chunk_index: chunk.index,
+                            range: chunk.range,
+                            frames_captured: chunk.frame_hashes.len() as u64,
+                            frame_hashes: chunk.frame_hashes.clone(),
+                            encoded_blob: store.put_file(&chunk.file)?,
+                            capture_mode: request.capture,
+                            execution: Execution::InProcess,
+                            fingerprints: fingerprints.clone(),
+                            seconds: chunk.seconds,
+                            page_events: chunk.page_events.clone(),
+                            planned_toolchain: None,
+                            video_frames: chunk.video_frames.clone(),
+                        }
+                        .save(store)?,
+                    ),
+                    None => None,
+                };
+                outputs.push(ChunkOutput {
+                    record,
+                    file: chunk.file,
+                    frame_hashes: chunk.frame_hashes,
+                    page_events: chunk.page_events,
+                    video_frames: chunk.video_frames,
+                });
             }
-            let files = rendered.iter().map(|c| c.file.clone()).collect();
-            let hashes = rendered
-                .iter()
-                .flat_map(|c| c.frame_hashes.clone())
-                .collect();
-            let events = rendered
-                .iter()
-                .flat_map(|c| c.page_events.clone())
-                .collect();
-            (records, files, hashes, events)
+            outputs
         }
     };
+    let records: Vec<ContentHash> = outputs.iter().filter_map(|o| o.record.clone()).collect();
+    let chunk_files: Vec<Utf8PathBuf> = outputs.iter().map(|o| o.file.clone()).collect();
+    let frame_hashes: Vec<String> = outputs
+        .iter()
+        .flat_map(|o| o.frame_hashes.clone())
+        .collect();
+    let page_events: Vec<PageEvent> = outputs.iter().flat_map(|o| o.page_events.clone()).collect();
+    let video_frames: Vec<VideoFrames> = outputs.into_iter().flat_map(|o| o.video_frames).collect();
 
     let frame_count = frame_hashes.len() as u64;
     let chunk_hashes = chunk_files
@@ -333,6 +326,7 @@ pub async fn render(
         fingerprints: prepared.fingerprints(),
         frame_hashes,
         page_events,
+        video_frames,
     };
     if request.strict {
         check_hermetic(&record)?;
@@ -353,6 +347,17 @@ pub async fn render(
     )?;
     report_finished(reporter, &request.output, &record, started);
     Ok(record)
+}
+
+/// One chunk of an in-process render, rendered now or reused from the store.
+struct ChunkOutput {
+    /// Its stored record, when the render is cached.
+    record: Option<ContentHash>,
+    /// The encoded chunk.
+    file: Utf8PathBuf,
+    frame_hashes: Vec<String>,
+    page_events: Vec<PageEvent>,
+    video_frames: Vec<VideoFrames>,
 }
 
 /// Every chunk's in-process record, if all of them are stored and intact; the in-process path

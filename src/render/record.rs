@@ -59,6 +59,9 @@ pub struct FramesRecord {
     pub frame_hashes: Vec<String>,
     /// Console messages, exceptions, missing files and blocked requests, with their frames.
     pub page_events: Vec<PageEvent>,
+    /// Per frame, the source frame each video showed, by video key (absent without video).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub video_frames: Vec<crate::media::VideoFrames>,
 }
 
 /// The fingerprints of a render.

@@ -89,7 +89,10 @@ impl Reporter for TerminalReporter {
         match event {
             RenderEvent::SandboxDisabled { reason } => {
                 // Every browser of a run says so; once is enough.
-                if !self.sandbox_said.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                if !self
+                    .sandbox_said
+                    .swap(true, std::sync::atomic::Ordering::SeqCst)
+                {
                     self.line(&format!("framelock: Chrome's sandbox is off ({reason})"));
                 }
             }

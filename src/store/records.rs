@@ -100,6 +100,9 @@ pub struct ChunkRecord {
     /// machine's: the planning machine's toolchain fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned_toolchain: Option<String>,
+    /// Per frame, the source frame each video showed (absent when the page has no video).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub video_frames: Vec<crate::media::VideoFrames>,
 }
 
 impl ChunkRecord {

@@ -563,6 +563,8 @@ fn page_state_across_frames_is_named_chunk_boundary() {
             reference_blob: &reference_blob,
             candidate_blob: &candidate_blob,
             rerender: Some(&rerender[s..e]),
+            reference_videos: &[],
+            candidate_videos: &[],
         });
         if index == 0 {
             assert_eq!(finding, None, "the chunk that starts at frame 0 agrees");

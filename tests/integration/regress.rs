@@ -433,10 +433,35 @@ fn randomness_and_wall_clock_faults_are_named() {
     ];
     let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
     assert_eq!(code, 2, "an input error: {text}");
-    assert!(text.contains("0 passed, 0 failed, 0 skipped, 1 errors"), "{text}");
+    assert!(
+        text.contains("0 passed, 0 failed, 0 skipped, 1 errors"),
+        "{text}"
+    );
     assert_eq!(report["fixtures"][0]["status"], "error");
     assert_eq!(
         report["fixtures"][0]["reason"],
         "--inject: chunk 9 does not exist: the plan has chunks 0 to 2"
     );
+}
+
+/// Videos shown a few source frames off in one worker chunk are named video-seek-offset with
+/// that chunk, its first frame and the offset, where no clock shift explains the pixels.
+#[test]
+fn video_offsets_are_named_with_their_k() {
+    let (sandbox, fixtures, baselines) = blessed_copy("media-cuts");
+    for (fault, chunk, first, k) in [
+        ("video-offset:2:2", 2, 60, "+2"),
+        ("video-offset:1:-1", 1, 30, "-1"),
+    ] {
+        let findings = injected(&sandbox, &fixtures, &baselines, fault);
+        assert_eq!(findings.len(), 1, "{fault}: {findings:?}");
+        assert_eq!(findings[0]["kind"], "video-seek-offset", "{fault}");
+        assert_eq!(findings[0]["chunk"], chunk, "{fault}");
+        assert_eq!(findings[0]["first_frame"], first, "{fault}");
+        let evidence = findings[0]["evidence"].as_str().unwrap();
+        assert!(
+            evidence.contains(&format!("source frames {k} ")),
+            "{evidence}"
+        );
+    }
 }
