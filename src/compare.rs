@@ -154,6 +154,113 @@ pub fn heat_map(a: &RgbImage, b: &RgbImage) -> (RgbImage, u8) {
     (map, largest)
 }
 
+/// Samples per second sound is compared at.
+pub const ENVELOPE_RATE: u64 = 8_000;
+
+/// Samples per envelope window: 10 ms.
+pub const ENVELOPE_WINDOW: usize = 80;
+
+/// The RMS envelope (one value per 10 ms window, 0–1) of `video`'s sound, decoded to mono at
+/// [`ENVELOPE_RATE`] and cut or padded to exactly `seconds` (encoder priming and padding
+/// removed); `None` when the video has no sound.
+pub fn audio_envelope(
+    ffmpeg: &Utf8Path,
+    video: &Utf8Path,
+    seconds: f64,
+) -> Result<Option<Vec<f64>>, EncodeError> {
+    let rate = ENVELOPE_RATE.to_string();
+    let args = [
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-i",
+        video.as_str(),
+        "-map",
+        "0:a:0?",
+        "-ac",
+        "1",
+        "-ar",
+        &rate,
+        "-f",
+        "s16le",
+        "-",
+    ];
+    let command = format!("{ffmpeg} {}", args.join(" "));
+    let out = std::process::Command::new(ffmpeg)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| EncodeError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+    if !out.status.success() {
+        return Err(EncodeError::Failed {
+            command,
+            status: out.status.to_string(),
+            stderr: crate::toolchain::tail(&String::from_utf8_lossy(&out.stderr)),
+        });
+    }
+    if out.stdout.is_empty() {
+        return Ok(None);
+    }
+    let wanted = (seconds * ENVELOPE_RATE as f64).round() as usize;
+    let mut samples: Vec<f64> = out
+        .stdout
+        .chunks_exact(2)
+        .map(|b| f64::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+        .collect();
+    samples.resize(wanted, 0.0);
+    Ok(Some(
+        samples
+            .chunks(ENVELOPE_WINDOW)
+            .map(|w| (w.iter().map(|s| s * s).sum::<f64>() / w.len() as f64).sqrt())
+            .collect(),
+    ))
+}
+
+/// How two envelopes line up best: the lag (in windows; positive when `b` comes later) within
+/// `±max_lag` at which their Pearson correlation peaks, and that correlation (1 for two
+/// silent or identical envelopes).
+pub fn envelope_lag(a: &[f64], b: &[f64], max_lag: usize) -> (i64, f64) {
+    let pearson = |lag: i64| -> Option<f64> {
+        let pairs: Vec<(f64, f64)> = (0..a.len())
+            .filter_map(|i| {
+                let j = i as i64 + lag;
+                (j >= 0 && (j as usize) < b.len()).then(|| (a[i], b[j as usize]))
+            })
+            .collect();
+        if pairs.len() < 2 {
+            return None;
+        }
+        let n = pairs.len() as f64;
+        let (ma, mb) = pairs
+            .iter()
+            .fold((0.0, 0.0), |(x, y), (p, q)| (x + p / n, y + q / n));
+        let (mut cov, mut va, mut vb) = (0.0, 0.0, 0.0);
+        for (p, q) in &pairs {
+            cov += (p - ma) * (q - mb);
+            va += (p - ma) * (p - ma);
+            vb += (q - mb) * (q - mb);
+        }
+        Some(if va == 0.0 || vb == 0.0 {
+            if pairs.iter().all(|(p, q)| p == q) {
+                1.0
+            } else {
+                0.0
+            }
+        } else {
+            cov / (va * vb).sqrt()
+        })
+    };
+    let max_lag = max_lag as i64;
+    (-max_lag..=max_lag)
+        .filter_map(|lag| pearson(lag).map(|c| (lag, c)))
+        // The best correlation; among equals, the smallest lag.
+        .max_by(|(la, ca), (lb, cb)| ca.total_cmp(cb).then(lb.abs().cmp(&la.abs())))
+        .unwrap_or((0, 0.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +291,26 @@ mod tests {
         );
         // A change of 10 out of 100 is lifted to a quarter of the scale: visible red.
         assert_eq!(map.get_pixel(1, 0).0, [191, 0, 0]);
+    }
+
+    #[test]
+    fn a_delayed_envelope_peaks_at_its_lag() {
+        let beeps: Vec<f64> = (0..300)
+            .map(|i| {
+                if i % 50 < 20 {
+                    0.5
+                } else {
+                    0.01 * (i % 7) as f64
+                }
+            })
+            .collect();
+        assert_eq!(envelope_lag(&beeps, &beeps, 20), (0, 1.0));
+        let mut late = vec![0.0; 12];
+        late.extend_from_slice(&beeps[..288]);
+        let (lag, corr) = envelope_lag(&beeps, &late, 20);
+        assert_eq!(lag, 12);
+        assert!(corr > 0.99, "{corr}");
+        let silent = vec![0.0; 300];
+        assert_eq!(envelope_lag(&silent, &silent, 5), (0, 1.0));
     }
 }

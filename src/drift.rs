@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::compare::envelope_lag;
 use crate::media::VideoFrames;
 use crate::timing::FrameRange;
 
@@ -218,6 +219,22 @@ pub fn classify_chunk(pair: &ChunkPair<'_>) -> Option<ChunkFinding> {
     })
 }
 
+/// How far apart the sound of two renders is: the lag (in 10 ms windows, positive when the
+/// candidate is later) at which their envelopes correlate best, within `±search` windows, and
+/// that correlation; `None` when they line up at lag 0 at `min_correlation` or better.
+pub fn classify_audio(
+    reference: &[f64],
+    candidate: &[f64],
+    min_correlation: f64,
+    search: usize,
+) -> Option<(i64, f64)> {
+    if reference == candidate {
+        return None;
+    }
+    let (lag, correlation) = envelope_lag(reference, candidate, search);
+    (lag != 0 || correlation < min_correlation).then_some((lag, correlation))
+}
+
 /// The offset `k` such that in the most differing frames every visible video of the worker
 /// showed the in-process render's source frame + k, with how many frames it explains.
 fn video_offset(pair: &ChunkPair<'_>, differing: &[usize]) -> Option<(i64, usize)> {
@@ -398,5 +415,18 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn sound_that_comes_later_is_named_with_its_lag() {
+        let beeps: Vec<f64> = (0..200)
+            .map(|i| if i % 40 < 15 { 0.4 } else { 0.0 })
+            .collect();
+        assert_eq!(classify_audio(&beeps, &beeps, 0.9, 30), None);
+        let mut late = vec![0.0; 7];
+        late.extend_from_slice(&beeps[..193]);
+        let (lag, corr) = classify_audio(&beeps, &late, 0.9, 30).unwrap();
+        assert_eq!(lag, 7);
+        assert!(corr > 0.95, "{corr}");
     }
 }

@@ -175,6 +175,18 @@ pub fn args_template(settings: &EncoderSettings) -> String {
     format!("{video} | audio {}", AUDIO_ARGS.join(" "))
 }
 
+/// The sound a joined video carries.
+#[derive(Debug, Clone, Copy)]
+pub struct AudioTrack<'a> {
+    /// The bundle's mix.
+    pub mix: &'a Utf8Path,
+    /// Its samples (exactly the video's length).
+    pub samples: u64,
+    /// Self-test fault: milliseconds the sound is made late by (`regress --inject
+    /// audio-delay:MS`); 0 normally.
+    pub delay_ms: u64,
+}
+
 /// How the mixed sound is encoded when the chunks are joined: AAC at a pinned rate, from the
 /// bundle's 48 kHz stereo mix, which is already exactly as long as the video.
 pub const AUDIO_ARGS: [&str; 8] = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"];
@@ -300,7 +312,7 @@ impl Drop for ChunkEncoder {
 pub fn concat(
     ffmpeg: &Utf8Path,
     chunks: &[Utf8PathBuf],
-    audio: Option<&Utf8Path>,
+    audio: Option<AudioTrack<'_>>,
     output: &Utf8Path,
 ) -> Result<(), EncodeError> {
     let list = output.with_extension("concat.txt");
@@ -330,11 +342,11 @@ pub fn concat(
     .to_vec();
     match audio {
         None => args.extend(["-c", "copy"].map(String::from)),
-        Some(mix) => {
+        Some(track) => {
             args.extend(
                 [
                     "-i",
-                    mix.as_str(),
+                    track.mix.as_str(),
                     "-map",
                     "0:v:0",
                     "-map",
@@ -344,6 +356,16 @@ pub fn concat(
                 ]
                 .map(String::from),
             );
+            if track.delay_ms > 0 {
+                // The self-test's late sound keeps the track's exact length.
+                args.extend([
+                    "-af".to_string(),
+                    format!(
+                        "adelay=delays={}:all=1,atrim=end_sample={}",
+                        track.delay_ms, track.samples
+                    ),
+                ]);
+            }
             args.extend(AUDIO_ARGS.map(String::from));
             // Edit lists count in the movie's timescale (1 ms by default): in samples, the
             // sound keeps its exact length.

@@ -341,6 +341,11 @@ impl Bundle {
         Some(self.dir.join(AUDIO_MIX)).filter(|p| p.is_file())
     }
 
+    /// The samples of the mix: exactly the video's length.
+    pub fn audio_samples(&self) -> u64 {
+        crate::media::samples_in(self.meta.frames, self.meta.fps)
+    }
+
     /// The bundle hash recorded in `plan.json`.
     pub fn hash(&self) -> &BundleHash {
         &self.plan.bundle_hash

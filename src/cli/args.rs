@@ -374,7 +374,8 @@ pub struct RegressOpts {
     /// draws random numbers); `video-offset:CHUNK:K` has the worker's videos show source frames
     /// K away from the media time's (named video-seek-offset with its K); `encoder-qp:CHUNK:Q`
     /// has the worker encode with quantiser Q (named encoder); `wall-clock:CHUNK` lets the real clock into the in-process render's
-    /// frames of that chunk (named nondeterministic on a page that reads the clock). Faulty
+    /// frames of that chunk (named nondeterministic on a page that reads the clock); `audio-delay:MS` makes the
+    /// distributed render's sound MS milliseconds late (named audio-lag with its size). Faulty
     /// renders are never cached.
     #[arg(long, value_name = "FAULT", value_parser = parse_injection)]
     pub inject: Option<Injection>,
@@ -614,11 +615,21 @@ pub struct DoctorOpts {
 fn parse_injection(s: &str) -> Result<Injection, String> {
     let err = || {
         format!(
-            "expected clock-shift:CHUNK:K or video-offset:CHUNK:K (K a non-zero whole number), no-reseed:CHUNK, encoder-qp:CHUNK:Q (Q in 1..=51) or wall-clock:CHUNK, found {s:?}"
+            "expected clock-shift:CHUNK:K or video-offset:CHUNK:K (K a non-zero whole number), no-reseed:CHUNK, encoder-qp:CHUNK:Q (Q in 1..=51), wall-clock:CHUNK or audio-delay:MS, found {s:?}"
         )
     };
     let mut parts = s.splitn(3, ':');
     let (kind, chunk, value) = (parts.next(), parts.next(), parts.next());
+    // The sound's delay concerns the whole video, not a chunk.
+    if let (Some("audio-delay"), Some(ms), None) = (kind, chunk, value) {
+        return match ms.parse::<u64>() {
+            Ok(ms) if ms > 0 => Ok(Injection {
+                chunk: 0,
+                fault: Fault::AudioDelay(ms),
+            }),
+            _ => Err(err()),
+        };
+    }
     let chunk: usize = chunk.and_then(|c| c.parse().ok()).ok_or_else(err)?;
     let fault = match (kind, value) {
         (Some("clock-shift"), Some(k)) => match k.parse::<i64>() {
@@ -699,6 +710,7 @@ mod tests {
             "framelock regress --mode distributed-simulated --inject no-reseed:1",
             "framelock regress --mode distributed-simulated --inject wall-clock:0",
             "framelock regress --mode distributed-simulated --inject video-offset:2:-1",
+            "framelock regress --mode distributed-simulated --inject audio-delay:120",
             "framelock render-chunk b --chunk 1 --inject-video-offset -2",
             "framelock render-chunk b --chunk 1 --inject-no-reseed",
         ];

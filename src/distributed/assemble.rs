@@ -10,6 +10,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::browser::CaptureMode;
 use crate::bundle::Bundle;
+use crate::encode::AudioTrack;
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
@@ -96,31 +97,49 @@ pub async fn assemble(
         &shown,
         records,
         &request.store,
-        &request.toolchain.ffmpeg.real,
-        &work,
-        &request.output,
-        request.strict,
+        Joining {
+            ffmpeg: &request.toolchain.ffmpeg.real,
+            work: &work,
+            output: &request.output,
+            strict: request.strict,
+            audio_delay_ms: 0,
+        },
     )?;
     report_finished(reporter, &request.output, &record, started);
     Ok(record)
 }
 
+/// Where and how chunks are joined.
+#[derive(Debug, Clone, Copy)]
+pub struct Joining<'a> {
+    /// ffmpeg.
+    pub ffmpeg: &'a Utf8Path,
+    /// The work folder beside the output.
+    pub work: &'a Utf8Path,
+    /// The video to write.
+    pub output: &'a Utf8Path,
+    /// Fail on requests outside the composition.
+    pub strict: bool,
+    /// Self-test fault: milliseconds the sound is made late by; 0 normally.
+    pub audio_delay_ms: u64,
+}
+
 /// Checks `records` (one per chunk of the plan, in plan order, each with whether it was
 /// reused) and writes the joined video with its `frames.json` and run record.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site per path, all values distinct"
-)]
 pub fn assemble_records(
     bundle: &Bundle,
     fingerprints: &Fingerprints,
     records: Vec<(ContentHash, ChunkRecord, bool)>,
     store: &Store,
-    ffmpeg: &Utf8Path,
-    work: &Utf8Path,
-    output: &Utf8Path,
-    strict: bool,
+    joining: Joining<'_>,
 ) -> Result<FramesRecord, Error> {
+    let Joining {
+        ffmpeg,
+        work,
+        output,
+        strict,
+        audio_delay_ms,
+    } = joining;
     let plan = &bundle.plan.chunk_plan;
     let mut files = Vec::with_capacity(records.len());
     for ((index, range), (_, record, _)) in plan.chunks().iter().enumerate().zip(&records) {
@@ -150,7 +169,13 @@ pub fn assemble_records(
     let capture = records
         .first()
         .map_or(CaptureMode::BeginFrame, |(_, r, _)| r.capture_mode);
-    let (video, video_blake3) = join(ffmpeg, work, &files, bundle.audio_mix().as_deref())?;
+    let mix = bundle.audio_mix();
+    let audio = mix.as_deref().map(|mix| AudioTrack {
+        mix,
+        samples: bundle.audio_samples(),
+        delay_ms: audio_delay_ms,
+    });
+    let (video, video_blake3) = join(ffmpeg, work, &files, audio)?;
     let mut record = FramesRecord {
         format_version: FRAMES_FORMAT_VERSION,
         composition: bundle.plan.name.clone(),

@@ -7,7 +7,7 @@ mod worker;
 
 use camino::Utf8PathBuf;
 
-pub use assemble::{AssembleRequest, assemble, assemble_records};
+pub use assemble::{AssembleRequest, Joining, assemble, assemble_records};
 pub use pool::{DistributedRequest, render_distributed};
 pub use worker::{ChunkOutcome, ChunkRequest, render_chunk};
 
@@ -40,6 +40,9 @@ pub enum Fault {
     /// The worker's videos show source frames this many frames away from the media time's
     /// (video-seek-offset drift).
     VideoOffset(i64),
+    /// The distributed render's sound is made this many milliseconds late when the chunks
+    /// are joined (audio-lag drift).
+    AudioDelay(u64),
     /// The in-process render lets the real clock through to `Date.now()` and
     /// `performance.now()` while it prepares this chunk's frames (nondeterminism: the second
     /// in-process render disagrees with it).
@@ -47,9 +50,10 @@ pub enum Fault {
 }
 
 impl Injection {
-    /// Whether the fault is put into the worker of its chunk (else into the in-process render).
+    /// Whether the fault is put into the worker of its chunk (else into the in-process render
+    /// or the join).
     pub fn in_worker(&self) -> bool {
-        !matches!(self.fault, Fault::WallClock)
+        !matches!(self.fault, Fault::WallClock | Fault::AudioDelay(_))
     }
 
     /// The `render-chunk` arguments that put this fault into a worker.
@@ -59,7 +63,7 @@ impl Injection {
             Fault::NoReseed => vec!["--inject-no-reseed".into()],
             Fault::EncoderQp(q) => vec![format!("--inject-encoder-qp={q}")],
             Fault::VideoOffset(k) => vec![format!("--inject-video-offset={k}")],
-            Fault::WallClock => Vec::new(),
+            Fault::WallClock | Fault::AudioDelay(_) => Vec::new(),
         }
     }
 }

@@ -16,9 +16,10 @@ use camino::{Utf8Path, Utf8PathBuf};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
+use super::assemble::Joining;
 use super::assemble::assemble_records;
 use super::worker::ChunkOutcome;
-use super::{DistributedError, Injection};
+use super::{DistributedError, Fault, Injection};
 use crate::browser::{CaptureMode, SandboxPolicy};
 use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
@@ -221,10 +222,16 @@ pub async fn render_distributed(
         &prepared.fingerprints(),
         records,
         &request.store,
-        &request.toolchain.ffmpeg.real,
-        &work,
-        &request.output,
-        request.strict,
+        Joining {
+            ffmpeg: &request.toolchain.ffmpeg.real,
+            work: &work,
+            output: &request.output,
+            strict: request.strict,
+            audio_delay_ms: match request.inject.map(|i| i.fault) {
+                Some(Fault::AudioDelay(ms)) => ms,
+                _ => 0,
+            },
+        },
     )?;
     report_finished(reporter, &request.output, &record, started);
     Ok(record)

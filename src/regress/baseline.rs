@@ -53,6 +53,23 @@ pub struct BaselineEntry {
     pub chunk_size: u64,
     /// blake3 of each encoded chunk.
     pub chunk_hashes: Vec<String>,
+    /// The sound's RMS envelope, one value per 10 ms in ten-thousandths of full scale (absent
+    /// when the composition has no sound).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audio_envelope: Vec<u16>,
+}
+
+/// An envelope as stored in a baseline.
+pub fn quantize_envelope(envelope: &[f64]) -> Vec<u16> {
+    envelope
+        .iter()
+        .map(|v| (v.clamp(0.0, 1.0) * 10_000.0).round() as u16)
+        .collect()
+}
+
+/// A stored envelope back on the 0–1 scale.
+pub fn expand_envelope(stored: &[u16]) -> Vec<f64> {
+    stored.iter().map(|v| f64::from(*v) / 10_000.0).collect()
 }
 
 /// `baseline.json`.
@@ -144,12 +161,16 @@ impl Baseline {
                     .filter(|(a, b)| a != b)
                     .count()
                     + old.frame_hashes.len().abs_diff(entry.frame_hashes.len());
+                let pair = format!(
+                    "toolchain {} / settings {}",
+                    short(&entry.toolchain),
+                    short(&entry.render_settings)
+                );
                 if frames > 0 || old.chunk_hashes != entry.chunk_hashes {
-                    changes.push(format!(
-                        "toolchain {} / settings {}: {frames} frame(s) changed",
-                        short(&entry.toolchain),
-                        short(&entry.render_settings)
-                    ));
+                    changes.push(format!("{pair}: {frames} frame(s) changed"));
+                }
+                if old.audio_envelope != entry.audio_envelope {
+                    changes.push(format!("{pair}: the sound changed"));
                 }
                 *old = entry;
             }
@@ -188,6 +209,7 @@ mod tests {
             frame_hashes: frames.iter().map(|s| s.to_string()).collect(),
             chunk_size: 2,
             chunk_hashes: vec!["c0".into()],
+            audio_envelope: Vec::new(),
         }
     }
 

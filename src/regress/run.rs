@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
-use super::baseline::{Baseline, BaselineEntry};
+use super::baseline::{Baseline, BaselineEntry, expand_envelope, quantize_envelope};
 use super::fixture::{Fixture, Thresholds, discover};
 use crate::browser::{CaptureMode, PageEvent, PageEventKind, SandboxPolicy};
-use crate::compare::{IDENTICAL_PSNR, compare_videos};
+use crate::compare::{
+    ENVELOPE_RATE, ENVELOPE_WINDOW, IDENTICAL_PSNR, audio_envelope, compare_videos,
+};
 use crate::composition::{Composition, Overrides};
-use crate::distributed::{DistributedRequest, Injection, render_distributed};
-use crate::drift::{ChunkPair, Evidence, FindingKind, classify_chunk};
+use crate::distributed::{DistributedRequest, Fault, Injection, render_distributed};
+use crate::drift::{ChunkPair, Evidence, FindingKind, classify_audio, classify_chunk};
 use crate::error::Error;
 use crate::media::VideoMode;
 use crate::render::{Fingerprints, FramesRecord, RenderRequest, render};
@@ -305,7 +307,11 @@ async fn run_fixture(
         let path = request.baselines.join(&fixture.name).join("baseline.json");
         let mut baseline = Baseline::load(&path)?
             .unwrap_or_else(|| Baseline::new(&fixture.name, &first.bundle_hash.to_string()));
-        let changes = baseline.bless(&first.bundle_hash.to_string(), entry_of(&first, chunk_size));
+        let envelope = envelope_of(request, &first, &out_dir.join("in-process.mp4"))?;
+        let changes = baseline.bless(
+            &first.bundle_hash.to_string(),
+            entry_of(&first, chunk_size, envelope.as_deref()),
+        );
         baseline.save(&path)?;
         std::fs::copy(
             out_dir.join("in-process.mp4"),
@@ -326,10 +332,14 @@ async fn run_fixture(
 
     // The wall-clock fault goes into this render, the reference of every comparison.
     let reference = RenderRequest {
-        leak_wall_clock: request.inject.filter(|i| !i.in_worker()).map(|i| i.chunk),
+        leak_wall_clock: request
+            .inject
+            .filter(|i| i.fault == Fault::WallClock)
+            .map(|i| i.chunk),
         ..in_process("in-process.mp4", true)
     };
     let reference = render(&reference, reporter).await?;
+    let reference_sound = envelope_of(request, &reference, &out_dir.join("in-process.mp4"))?;
     result.bundle_hash = Some(reference.bundle_hash.to_string());
     result.console_errors = reference
         .page_events
@@ -365,9 +375,29 @@ async fn run_fixture(
         )
         .await?;
         compare_chunks(&reference, &distributed, &in_process, &mut result, reporter).await?;
+        // Workers and the in-process render mux the same mix: any difference is drift.
+        let worker_sound = envelope_of(request, &distributed, &out_dir.join("distributed.mp4"))?;
+        if let Some((finding, _)) = audio_finding(
+            reference_sound.as_deref(),
+            worker_sound.as_deref(),
+            &Thresholds {
+                max_audio_lag_windows: 0,
+                ..fixture.thresholds
+            },
+            ("in-process render", "worker render"),
+        ) {
+            result.findings.push(finding);
+        }
         judge_expected(fixture, &mut result);
     }
     let baseline_frame = compare_baseline(request, fixture, &reference, &out_dir, &mut result)?;
+    compare_baseline_sound(
+        request,
+        fixture,
+        &reference.fingerprints,
+        reference_sound.as_deref(),
+        &mut result,
+    )?;
     if result.status == Status::Failed {
         result.images = failure_images(
             request,
@@ -444,7 +474,7 @@ fn failure_images(
     Ok(images)
 }
 
-fn entry_of(record: &FramesRecord, chunk_size: u64) -> BaselineEntry {
+fn entry_of(record: &FramesRecord, chunk_size: u64, envelope: Option<&[f64]>) -> BaselineEntry {
     BaselineEntry {
         toolchain: record.fingerprints.toolchain.clone(),
         render_settings: record.fingerprints.render_settings.clone(),
@@ -453,6 +483,67 @@ fn entry_of(record: &FramesRecord, chunk_size: u64) -> BaselineEntry {
         frame_hashes: record.frame_hashes.clone(),
         chunk_size,
         chunk_hashes: record.chunk_hashes.iter().map(|h| h.to_string()).collect(),
+        audio_envelope: envelope.map(quantize_envelope).unwrap_or_default(),
+    }
+}
+
+/// Windows either side searched for the best audio lag: half a second.
+const AUDIO_LAG_SEARCH: usize = 50;
+
+/// The sound envelope of a render's video; `None` without sound.
+fn envelope_of(
+    request: &RegressRequest,
+    record: &FramesRecord,
+    video: &Utf8Path,
+) -> Result<Option<Vec<f64>>, Error> {
+    let seconds = record.total_frames as f64 * record.fps.den() as f64 / record.fps.num() as f64;
+    Ok(audio_envelope(
+        &request.toolchain.ffmpeg.real,
+        video,
+        seconds,
+    )?)
+}
+
+/// An audio finding from two envelopes, or one for sound present in only one of them.
+fn audio_finding(
+    reference: Option<&[f64]>,
+    candidate: Option<&[f64]>,
+    thresholds: &Thresholds,
+    (reference_name, candidate_name): (&str, &str),
+) -> Option<(Finding, bool)> {
+    let what = format!("{candidate_name} against {reference_name}");
+    let finding = |evidence: String| Finding {
+        kind: FindingKind::AudioLag,
+        chunk: None,
+        first_frame: None,
+        evidence,
+    };
+    match (reference, candidate) {
+        (None, None) => None,
+        (Some(_), None) => Some((
+            finding(format!("{what}: the {candidate_name} has no sound")),
+            true,
+        )),
+        (None, Some(_)) => Some((
+            finding(format!("{what}: the {reference_name} has no sound")),
+            true,
+        )),
+        (Some(a), Some(b)) => {
+            let (lag, correlation) =
+                classify_audio(a, b, thresholds.min_audio_correlation, AUDIO_LAG_SEARCH)?;
+            let window_ms = (ENVELOPE_WINDOW as u64 * 1000 / ENVELOPE_RATE) as i64;
+            let failing = lag.unsigned_abs() > thresholds.max_audio_lag_windows
+                || correlation < thresholds.min_audio_correlation;
+            Some((
+                finding(format!(
+                    "{what}: sound peaks at lag {:+} ms (correlation {correlation:.3}; allowed {} ms, {})",
+                    lag * window_ms,
+                    thresholds.max_audio_lag_windows as i64 * window_ms,
+                    thresholds.min_audio_correlation
+                )),
+                failing,
+            ))
+        }
     }
 }
 
@@ -721,6 +812,41 @@ fn compare_baseline(
         fixture.name
     ));
     Ok(None)
+}
+
+/// The in-process render's sound against the blessed envelope of its pair (else the first
+/// entry's): correlation and lag within the fixture's thresholds.
+fn compare_baseline_sound(
+    request: &RegressRequest,
+    fixture: &Fixture,
+    fp: &Fingerprints,
+    sound: Option<&[f64]>,
+    result: &mut FixtureResult,
+) -> Result<(), Error> {
+    let path = request.baselines.join(&fixture.name).join("baseline.json");
+    let Some(baseline) = Baseline::load(&path)? else {
+        return Ok(());
+    };
+    let Some(entry) = baseline
+        .entry(&fp.toolchain, &fp.render_settings)
+        .or(baseline.entries.first())
+    else {
+        return Ok(());
+    };
+    let blessed =
+        (!entry.audio_envelope.is_empty()).then(|| expand_envelope(&entry.audio_envelope));
+    if let Some((finding, failing)) = audio_finding(
+        blessed.as_deref(),
+        sound,
+        &fixture.thresholds,
+        ("baseline", "render"),
+    ) {
+        if failing {
+            fail(result, format!("sound: {}", finding.evidence));
+        }
+        result.findings.push(finding);
+    }
+    Ok(())
 }
 
 /// Says what keeps a render from every blessed entry: its toolchain, or (on a blessed

@@ -14,7 +14,7 @@ use super::settings::{RenderSettings, fingerprint_toolchain, record_fingerprints
 use crate::browser::{CaptureMode, PageEvent, PageFault, SandboxPolicy};
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, plan};
 use crate::composition::{Composition, DurationSpec};
-use crate::encode::EncoderSettings;
+use crate::encode::{AudioTrack, EncoderSettings};
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::media::{VideoFrames, VideoMode};
@@ -301,7 +301,11 @@ pub async fn render(
         &request.toolchain.ffmpeg.real,
         &work,
         &chunk_files,
-        bundle.audio_mix().as_deref(),
+        bundle.audio_mix().as_deref().map(|mix| AudioTrack {
+            mix,
+            samples: bundle.audio_samples(),
+            delay_ms: 0,
+        }),
     )?;
     let mut record = FramesRecord {
         format_version: FRAMES_FORMAT_VERSION,

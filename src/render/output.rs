@@ -6,7 +6,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::engine::RenderError;
 use super::record::{FramesRecord, frames_record_path};
 use crate::browser::PageEventKind;
-use crate::encode::concat;
+use crate::encode::{AudioTrack, concat};
 use crate::error::Error;
 use crate::hash::BundleHash;
 use crate::hash::ContentHash;
@@ -142,7 +142,7 @@ pub fn join(
     ffmpeg: &Utf8Path,
     work: &Utf8Path,
     chunk_files: &[Utf8PathBuf],
-    audio: Option<&Utf8Path>,
+    audio: Option<AudioTrack<'_>>,
 ) -> Result<(Utf8PathBuf, ContentHash), Error> {
     let video = work.join("output.mp4");
     concat(ffmpeg, chunk_files, audio, &video)?;

@@ -465,3 +465,27 @@ fn video_offsets_are_named_with_their_k() {
         );
     }
 }
+
+/// Sound the distributed render carries late is named audio-lag with its size in ms; the
+/// blessed envelope is kept in baseline.json.
+#[test]
+fn audio_delays_are_named_with_their_size() {
+    let (sandbox, fixtures, baselines) = blessed_copy("media-cuts");
+    let baseline: Value = serde_json::from_str(
+        &std::fs::read_to_string(baselines.join("media-cuts/baseline.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        baseline["entries"][0]["audio_envelope"]
+            .as_array()
+            .unwrap()
+            .len(),
+        300,
+        "one value per 10 ms of 3 s"
+    );
+    let findings = injected(&sandbox, &fixtures, &baselines, "audio-delay:120");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["kind"], "audio-lag");
+    let evidence = findings[0]["evidence"].as_str().unwrap();
+    assert!(evidence.contains("lag +120 ms"), "{evidence}");
+}
