@@ -168,6 +168,16 @@ pub fn audio_envelope(
     video: &Utf8Path,
     seconds: f64,
 ) -> Result<Option<Vec<f64>>, EncodeError> {
+    let has_sound = crate::media::probe(ffmpeg, video)
+        .map_err(|reason| EncodeError::Failed {
+            command: format!("ffprobe {video}"),
+            status: "unreadable".into(),
+            stderr: reason,
+        })?
+        .audio;
+    if !has_sound {
+        return Ok(None);
+    }
     let rate = ENVELOPE_RATE.to_string();
     let args = [
         "-hide_banner",
@@ -176,7 +186,7 @@ pub fn audio_envelope(
         "-i",
         video.as_str(),
         "-map",
-        "0:a:0?",
+        "0:a:0",
         "-ac",
         "1",
         "-ar",

@@ -125,8 +125,20 @@ pub enum DurationSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// MP4 with H.264.
+    /// MP4 with H.264 (and AAC).
     Mp4,
+    /// WebM with VP9 (and Opus).
+    Webm,
+}
+
+impl Format {
+    /// The video codec it is encoded with.
+    pub fn codec(self) -> crate::encode::Codec {
+        match self {
+            Format::Mp4 => crate::encode::Codec::H264,
+            Format::Webm => crate::encode::Codec::Vp9,
+        }
+    }
 }
 
 /// The `renderConfig` keys framelock reads; the rest are kept in `extra` and ignored, so
@@ -345,7 +357,8 @@ impl Composition {
         let format = match &rc.format {
             None => Format::Mp4,
             Some(Value::String(s)) if s == "mp4" => Format::Mp4,
-            Some(v) => return Err(field("renderConfig.format", "\"mp4\"", v)),
+            Some(Value::String(s)) if s == "webm" => Format::Webm,
+            Some(v) => return Err(field("renderConfig.format", "\"mp4\" or \"webm\"", v)),
         };
         let unsupported = match &meta.unsupported {
             None | Some(Value::Null) => None,

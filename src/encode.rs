@@ -24,17 +24,67 @@ use crate::toolchain::tail;
 /// would give the same video. Lossless costs about four times the bytes at 320×180.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EncoderSettings {
-    /// x264 preset.
+    /// Codec, and with it the container.
+    pub codec: Codec,
+    /// x264 preset (H.264 only).
     pub preset: String,
-    /// Constant quantiser.
+    /// Constant quantiser (H.264) or quality (VP9 `-crf`).
     pub qp: u8,
 }
 
 impl Default for EncoderSettings {
     fn default() -> Self {
+        EncoderSettings::for_codec(Codec::H264)
+    }
+}
+
+impl EncoderSettings {
+    /// The pinned settings of a codec: lossless H.264; VP9 at quality 10.
+    pub fn for_codec(codec: Codec) -> EncoderSettings {
         EncoderSettings {
+            codec,
             preset: "veryfast".into(),
-            qp: 0,
+            qp: match codec {
+                Codec::H264 => 0,
+                Codec::Vp9 => 10,
+            },
+        }
+    }
+}
+
+/// The video codec of a render, which decides its container and its sound codec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    /// H.264 (libx264) in MP4, sound in AAC.
+    H264,
+    /// VP9 (libvpx-vp9) in WebM, sound in Opus.
+    Vp9,
+}
+
+impl Codec {
+    /// The ffmpeg encoder's name, as `meta/encoder.json` records it.
+    pub fn encoder(self) -> &'static str {
+        match self {
+            Codec::H264 => "libx264",
+            Codec::Vp9 => "libvpx-vp9",
+        }
+    }
+
+    /// The codec an encoder name stands for.
+    pub fn from_encoder(name: &str) -> Option<Codec> {
+        match name {
+            "libx264" => Some(Codec::H264),
+            "libvpx-vp9" => Some(Codec::Vp9),
+            _ => None,
+        }
+    }
+
+    /// The file extension and ffmpeg muxer of its container.
+    pub fn container(self) -> &'static str {
+        match self {
+            Codec::H264 => "mp4",
+            Codec::Vp9 => "webm",
         }
     }
 }
@@ -121,29 +171,56 @@ pub fn chunk_args(
     args.push("-framerate".into());
     args.push(format!("{}/{}", fps.num(), fps.den()));
     args.extend(["-i", "-"].map(String::from));
+    args.extend(["-sws_flags", "accurate_rnd+bitexact+full_chroma_int"].map(String::from));
+    match settings.codec {
+        Codec::H264 => {
+            args.extend(["-c:v", "libx264", "-preset"].map(String::from));
+            args.push(settings.preset.clone());
+            args.extend(["-threads", "1", "-qp"].map(String::from));
+            args.push(settings.qp.to_string());
+            args.push("-g".into());
+            args.push(gop.to_string());
+            args.extend(
+                [
+                    "-sc_threshold",
+                    "0",
+                    "-bf",
+                    "0",
+                    "-x264-params",
+                    "open-gop=0:scenecut=0:rc-lookahead=0:mbtree=0",
+                ]
+                .map(String::from),
+            );
+        }
+        // One thread, no row threading, no alternate reference or lookahead: libvpx then
+        // encodes byte-identically run to run (DESIGN.md, "Encoding recipe").
+        Codec::Vp9 => {
+            args.extend(
+                [
+                    "-c:v",
+                    "libvpx-vp9",
+                    "-threads",
+                    "1",
+                    "-row-mt",
+                    "0",
+                    "-deadline",
+                    "good",
+                    "-cpu-used",
+                    "4",
+                    "-b:v",
+                    "0",
+                    "-crf",
+                ]
+                .map(String::from),
+            );
+            args.push(settings.qp.to_string());
+            args.push("-g".into());
+            args.push(gop.to_string());
+            args.extend(["-auto-alt-ref", "0", "-lag-in-frames", "0"].map(String::from));
+        }
+    }
     args.extend(
         [
-            "-sws_flags",
-            "accurate_rnd+bitexact+full_chroma_int",
-            "-c:v",
-            "libx264",
-            "-preset",
-        ]
-        .map(String::from),
-    );
-    args.push(settings.preset.clone());
-    args.extend(["-threads", "1", "-qp"].map(String::from));
-    args.push(settings.qp.to_string());
-    args.push("-g".into());
-    args.push(gop.to_string());
-    args.extend(
-        [
-            "-sc_threshold",
-            "0",
-            "-bf",
-            "0",
-            "-x264-params",
-            "open-gop=0:scenecut=0:rc-lookahead=0:mbtree=0",
             "-pix_fmt",
             "yuv420p",
             "-colorspace",
@@ -172,7 +249,7 @@ pub fn args_template(settings: &EncoderSettings) -> String {
         .replace("0x0", "WxH")
         .replace("-framerate 1/1", "-framerate FPS")
         .replace("-g 0", "-g GOP");
-    format!("{video} | audio {}", AUDIO_ARGS.join(" "))
+    format!("{video} | audio {}", audio_args(settings.codec).join(" "))
 }
 
 /// The sound a joined video carries.
@@ -187,9 +264,16 @@ pub struct AudioTrack<'a> {
     pub delay_ms: u64,
 }
 
-/// How the mixed sound is encoded when the chunks are joined: AAC at a pinned rate, from the
-/// bundle's 48 kHz stereo mix, which is already exactly as long as the video.
-pub const AUDIO_ARGS: [&str; 8] = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"];
+/// How the mixed sound is encoded when the chunks are joined: AAC (MP4) or Opus (WebM) at a
+/// pinned rate, from the bundle's 48 kHz stereo mix, which is already exactly as long as the
+/// video.
+pub fn audio_args(codec: Codec) -> [&'static str; 8] {
+    let encoder = match codec {
+        Codec::H264 => "aac",
+        Codec::Vp9 => "libopus",
+    };
+    ["-c:a", encoder, "-b:a", "128k", "-ar", "48000", "-ac", "2"]
+}
 
 /// A running encoder for one chunk.
 pub struct ChunkEncoder {
@@ -311,6 +395,7 @@ impl Drop for ChunkEncoder {
 /// re-encoding.
 pub fn concat(
     ffmpeg: &Utf8Path,
+    codec: Codec,
     chunks: &[Utf8PathBuf],
     audio: Option<AudioTrack<'_>>,
     output: &Utf8Path,
@@ -366,14 +451,16 @@ pub fn concat(
                     ),
                 ]);
             }
-            args.extend(AUDIO_ARGS.map(String::from));
-            // Edit lists count in the movie's timescale (1 ms by default): in samples, the
-            // sound keeps its exact length.
-            args.extend(["-movie_timescale", "48000"].map(String::from));
+            args.extend(audio_args(codec).map(String::from));
+            if codec == Codec::H264 {
+                // Edit lists count in the movie's timescale (1 ms by default): in samples, the
+                // sound keeps its exact length.
+                args.extend(["-movie_timescale", "48000"].map(String::from));
+            }
         }
     }
     args.extend(BITEXACT_OUTPUT.map(String::from));
-    args.extend(["-f", "mp4", "-y", output.as_str()].map(String::from));
+    args.extend(["-f", codec.container(), "-y", output.as_str()].map(String::from));
     let command = format!("{ffmpeg} {}", args.join(" "));
     let out = Command::new(ffmpeg)
         .args(&args)

@@ -14,7 +14,7 @@ pub use plan::{Chunking, PlanInput, SKIP, plan};
 pub use refs::{Reference, local_file, percent_decode, references};
 
 use crate::composition::{Composition, DurationSource, DurationSpec, Format};
-use crate::encode::EncoderSettings;
+use crate::encode::{Codec, EncoderSettings};
 use crate::error::exit_code;
 use crate::hash::BundleHash;
 use crate::media::{AUDIO_MIX, MediaError, PageMedia, VideoMeta};
@@ -27,6 +27,14 @@ pub const PLAN_SCHEMA_VERSION: u32 = 1;
 /// Why a bundle cannot be made, read or trusted.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    /// `meta/encoder.json` names an encoder this framelock does not have.
+    #[error("{path}: codec {codec:?} is not one framelock encodes with (libx264, libvpx-vp9)")]
+    UnknownEncoder {
+        /// The file.
+        path: Utf8PathBuf,
+        /// The codec named.
+        codec: String,
+    },
     /// The composition's video or audio cannot be prepared.
     #[error(transparent)]
     Media(#[from] MediaError),
@@ -185,7 +193,7 @@ pub struct EncoderMeta {
 impl From<&EncoderSettings> for EncoderMeta {
     fn from(s: &EncoderSettings) -> EncoderMeta {
         EncoderMeta {
-            codec: "libx264".into(),
+            codec: s.codec.encoder().into(),
             preset: s.preset.clone(),
             qp: s.qp,
             pix_fmt: "yuv420p".into(),
@@ -289,6 +297,12 @@ impl Bundle {
             },
             plan,
         };
+        if Codec::from_encoder(&bundle.encoder.codec).is_none() {
+            return Err(BundleError::UnknownEncoder {
+                path: dir.join("meta/encoder.json"),
+                codec: bundle.encoder.codec.clone(),
+            });
+        }
         // plan.json is outside the hash: its chunk plan must cover exactly the hashed frames.
         let mut next = 0;
         for range in bundle.plan.chunk_plan.chunks() {
@@ -371,6 +385,8 @@ impl Bundle {
     /// The encoder settings to use.
     pub fn encoder_settings(&self) -> EncoderSettings {
         EncoderSettings {
+            // Bundle::open refuses an encoder it does not know.
+            codec: Codec::from_encoder(&self.encoder.codec).unwrap_or(Codec::H264),
             preset: self.encoder.preset.clone(),
             qp: self.encoder.qp,
         }

@@ -242,7 +242,7 @@ pub struct RenderOpts {
     #[arg(value_name = "COMPOSITION")]
     pub composition: Utf8PathBuf,
     /// The video to write. Nothing is written there unless the whole render succeeds.
-    #[arg(short, long, value_name = "OUT.mp4")]
+    #[arg(short, long, value_name = "OUT.mp4|OUT.webm")]
     pub output: Utf8PathBuf,
     #[command(flatten)]
     /// Overrides.
@@ -298,13 +298,15 @@ pub struct RenderOpts {
 impl RenderOpts {
     /// Combinations clap cannot express.
     pub fn validate(&self) -> Result<(), String> {
-        let mp4 = self
+        // The container follows renderConfig.format, checked once the composition is read;
+        // only names no format writes are refused here.
+        let known = self
             .output
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("mp4"));
-        if !mp4 {
+            .is_some_and(|e| e == "mp4" || e == "webm");
+        if !known {
             return Err(format!(
-                "--output {}: the video is H.264 in MP4; give a name ending in .mp4",
+                "--output {}: give a name ending in .mp4 (H.264) or .webm (VP9), as the composition's renderConfig.format says",
                 self.output
             ));
         }
@@ -516,7 +518,7 @@ pub struct AssembleOpts {
     #[arg(value_name = "BUNDLE")]
     pub bundle: Utf8PathBuf,
     /// The video to write.
-    #[arg(short, long, value_name = "OUT.mp4")]
+    #[arg(short, long, value_name = "OUT.mp4|OUT.webm")]
     pub output: Utf8PathBuf,
     #[command(flatten)]
     /// Store.

@@ -216,7 +216,7 @@ async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {
     let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
     let reporter = TerminalReporter::default();
     let fingerprint = fingerprint_toolchain(&toolchain, None).await?;
-    let encoder = EncoderSettings::default();
+    let encoder = EncoderSettings::for_codec(composition.format.codec());
     let page_duration = match composition.duration {
         DurationSpec::FromPage => {
             let run = BrowserRun {

@@ -15,8 +15,8 @@ use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
     ChunkCache, FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, RenderError, RenderSettings,
-    check_hermetic, fingerprint_toolchain, join, publish, record_fingerprints, report_finished,
-    store_run, work_dir,
+    check_container, check_hermetic, fingerprint_toolchain, join, publish, record_fingerprints,
+    report_finished, store_run, work_dir,
 };
 use crate::report::Reporter;
 use crate::store::{ChunkRecord, Execution, Store};
@@ -52,6 +52,7 @@ pub async fn assemble(
     let started = Instant::now();
     let (_work_guard, work) = work_dir(&request.output)?;
     let bundle = Bundle::open(&request.bundle)?;
+    check_container(&request.output, bundle.encoder_settings().codec)?;
     bundle.verify()?;
     let fingerprint = fingerprint_toolchain(&request.toolchain, Some(&request.store)).await?;
     let settings = RenderSettings {
@@ -175,7 +176,7 @@ pub fn assemble_records(
         samples: bundle.audio_samples(),
         delay_ms: audio_delay_ms,
     });
-    let (video, video_blake3) = join(ffmpeg, work, &files, audio)?;
+    let (video, video_blake3) = join(ffmpeg, bundle.encoder_settings().codec, work, &files, audio)?;
     let mut record = FramesRecord {
         format_version: FRAMES_FORMAT_VERSION,
         composition: bundle.plan.name.clone(),

@@ -27,7 +27,8 @@ use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
 use crate::media::VideoMode;
 use crate::render::{
-    BrowserRun, ChunkCache, FramesRecord, RenderError, prepare, report_finished, work_dir,
+    BrowserRun, ChunkCache, FramesRecord, RenderError, check_container, prepare, report_finished,
+    work_dir,
 };
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{ChunkRecord, Execution, Store};
@@ -74,6 +75,7 @@ pub async fn render_distributed(
     reporter: &dyn Reporter,
 ) -> Result<FramesRecord, Error> {
     let started = Instant::now();
+    check_container(&request.output, request.composition.format.codec())?;
     let (_work_guard, work) = work_dir(&request.output)?;
     let run = BrowserRun {
         composition: request.composition.clone(),
@@ -85,7 +87,7 @@ pub async fn render_distributed(
         media: None,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
-        encoder: EncoderSettings::default(),
+        encoder: EncoderSettings::for_codec(request.composition.format.codec()),
     };
     let default_chunking = Chunking::Count(request.workers.max(1) as u64);
     let chunking = request

@@ -20,7 +20,7 @@ pub use audio::{AUDIO_CHANNELS, AUDIO_RATE, mix_audio, samples_in};
 pub use elements::{MediaElement, MediaKind, media_elements};
 pub use extract::{extract_frames, frame_file};
 pub use prepare::{MediaPlan, prepare_media};
-pub use probe::{MediaInfo, ffprobe_beside, probe};
+pub use probe::{MediaInfo, VideoStream, ffprobe_beside, probe};
 
 use crate::error::exit_code;
 use crate::timing::Fps;

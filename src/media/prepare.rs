@@ -62,9 +62,12 @@ pub fn prepare_media(
         }
         let mut length = info.duration;
         if element.kind == MediaKind::Video {
-            let (source_fps, width, height) = info
+            let stream = info
                 .video
                 .ok_or_else(|| unusable("it has no video stream".into()))?;
+            // A variable rate has no one frame for a time; such sources are refused.
+            let source_fps = stream.constant_rate().map_err(unusable)?;
+            let (width, height) = (stream.width, stream.height);
             // Two elements with one id still get a folder each.
             let mut key = element.key();
             if !keys.insert(key.clone()) {

@@ -11,12 +11,41 @@ use crate::toolchain::tail;
 /// A media file's first video stream and whether it has sound.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MediaInfo {
-    /// The video stream: its constant frame rate and size; `None` for sound only.
-    pub video: Option<(Fps, u32, u32)>,
+    /// The video stream; `None` for sound only.
+    pub video: Option<VideoStream>,
     /// Whether there is an audio stream.
     pub audio: bool,
     /// Seconds, as the container says.
     pub duration: f64,
+}
+
+/// A video stream's rates (as ffprobe reads them) and size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoStream {
+    /// `r_frame_rate`: the rate every frame is timed at, when the stream is constant.
+    pub nominal: Option<Fps>,
+    /// `avg_frame_rate`: frames over duration.
+    pub average: Option<Fps>,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl VideoStream {
+    /// The constant frame rate, or why there is none: a stream whose average rate strays more
+    /// than 1% from its nominal one has frames of different lengths. (A muxer's last-frame
+    /// rounding moves the average of a constant stream by far less.)
+    pub fn constant_rate(&self) -> Result<Fps, String> {
+        let nominal = self.nominal.ok_or("its video stream has no frame rate")?;
+        let rate = |f: Fps| f.num() as f64 / f.den() as f64;
+        match self.average {
+            Some(avg) if (rate(avg) - rate(nominal)).abs() > 0.01 * rate(nominal) => Err(format!(
+                "its video has a variable frame rate ({nominal} nominal, {avg} average): re-encode it at a constant rate"
+            )),
+            _ => Ok(nominal),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -75,22 +104,17 @@ pub fn probe(ffmpeg: &Utf8Path, file: &Utf8Path) -> Result<MediaInfo, String> {
         .and_then(|d| d.parse::<f64>().ok())
         .filter(|d| d.is_finite() && *d > 0.0)
         .ok_or("it has no duration")?;
-    let video = match probe.streams.iter().find(|s| s.codec_type == "video") {
-        None => None,
-        Some(s) => {
-            let rate = |r: &Option<String>| r.as_deref().and_then(|r| r.parse::<Fps>().ok());
-            let fps = rate(&s.r_frame_rate).ok_or("its video stream has no frame rate")?;
-            // A variable rate has no one frame for a time; such sources are refused.
-            if rate(&s.avg_frame_rate).is_some_and(|avg| avg != fps) {
-                return Err(format!(
-                    "its video has a variable frame rate ({} nominal, {} average): re-encode it at a constant rate",
-                    s.r_frame_rate.as_deref().unwrap_or("?"),
-                    s.avg_frame_rate.as_deref().unwrap_or("?")
-                ));
-            }
-            Some((fps, s.width.unwrap_or(0), s.height.unwrap_or(0)))
-        }
-    };
+    let rate = |r: &Option<String>| r.as_deref().and_then(|r| r.parse::<Fps>().ok());
+    let video = probe
+        .streams
+        .iter()
+        .find(|s| s.codec_type == "video")
+        .map(|s| VideoStream {
+            nominal: rate(&s.r_frame_rate),
+            average: rate(&s.avg_frame_rate),
+            width: s.width.unwrap_or(0),
+            height: s.height.unwrap_or(0),
+        });
     Ok(MediaInfo {
         video,
         audio: probe.streams.iter().any(|s| s.codec_type == "audio"),

@@ -277,9 +277,14 @@ async fn run_fixture(
         path: out_dir.clone(),
         source,
     })?;
-    let in_process = |name: &str, cached: bool| RenderRequest {
+    let videos = FixtureVideos::new(
+        &out_dir,
+        &request.baselines.join(&fixture.name),
+        composition.format.codec().container(),
+    );
+    let in_process = |output: &Utf8Path, cached: bool| RenderRequest {
         composition: composition.clone(),
-        output: out_dir.join(name),
+        output: output.to_owned(),
         frames: None,
         chunk_size: Some(chunk_size),
         png_dir: None,
@@ -295,8 +300,8 @@ async fn run_fixture(
     };
 
     if request.update {
-        let first = render(&in_process("in-process.mp4", false), reporter).await?;
-        let second = render(&in_process("in-process-again.mp4", false), reporter).await?;
+        let first = render(&in_process(&videos.in_process, false), reporter).await?;
+        let second = render(&in_process(&videos.again, false), reporter).await?;
         if first.frame_hashes != second.frame_hashes {
             result.status = Status::Failed;
             result.reason = Some(
@@ -307,19 +312,17 @@ async fn run_fixture(
         let path = request.baselines.join(&fixture.name).join("baseline.json");
         let mut baseline = Baseline::load(&path)?
             .unwrap_or_else(|| Baseline::new(&fixture.name, &first.bundle_hash.to_string()));
-        let envelope = envelope_of(request, &first, &out_dir.join("in-process.mp4"))?;
+        let envelope = envelope_of(request, &first, &videos.in_process.clone())?;
         let changes = baseline.bless(
             &first.bundle_hash.to_string(),
             entry_of(&first, chunk_size, envelope.as_deref()),
         );
         baseline.save(&path)?;
-        std::fs::copy(
-            out_dir.join("in-process.mp4"),
-            request.baselines.join(&fixture.name).join("baseline.mp4"),
-        )
-        .map_err(|source| crate::render::RenderError::Write {
-            path: request.baselines.join(&fixture.name).join("baseline.mp4"),
-            source,
+        std::fs::copy(videos.in_process.clone(), videos.baseline.clone()).map_err(|source| {
+            crate::render::RenderError::Write {
+                path: videos.baseline.clone(),
+                source,
+            }
         })?;
         result.bundle_hash = Some(first.bundle_hash.to_string());
         result.reason = Some(if changes.is_empty() {
@@ -336,10 +339,10 @@ async fn run_fixture(
             .inject
             .filter(|i| i.fault == Fault::WallClock)
             .map(|i| i.chunk),
-        ..in_process("in-process.mp4", true)
+        ..in_process(&videos.in_process, true)
     };
     let reference = render(&reference, reporter).await?;
-    let reference_sound = envelope_of(request, &reference, &out_dir.join("in-process.mp4"))?;
+    let reference_sound = envelope_of(request, &reference, &videos.in_process.clone())?;
     result.bundle_hash = Some(reference.bundle_hash.to_string());
     result.console_errors = reference
         .page_events
@@ -356,7 +359,7 @@ async fn run_fixture(
         let distributed = render_distributed(
             &DistributedRequest {
                 composition: composition.clone(),
-                output: out_dir.join("distributed.mp4"),
+                output: videos.distributed.clone(),
                 chunk_size: Some(chunk_size),
                 workers: request.workers,
                 capture: CaptureMode::BeginFrame,
@@ -374,9 +377,16 @@ async fn run_fixture(
             reporter,
         )
         .await?;
-        compare_chunks(&reference, &distributed, &in_process, &mut result, reporter).await?;
+        compare_chunks(
+            &reference,
+            &distributed,
+            &|cached| in_process(&videos.again, cached),
+            &mut result,
+            reporter,
+        )
+        .await?;
         // Workers and the in-process render mux the same mix: any difference is drift.
-        let worker_sound = envelope_of(request, &distributed, &out_dir.join("distributed.mp4"))?;
+        let worker_sound = envelope_of(request, &distributed, &videos.distributed.clone())?;
         if let Some((finding, _)) = audio_finding(
             reference_sound.as_deref(),
             worker_sound.as_deref(),
@@ -390,7 +400,7 @@ async fn run_fixture(
         }
         judge_expected(fixture, &mut result);
     }
-    let baseline_frame = compare_baseline(request, fixture, &reference, &out_dir, &mut result)?;
+    let baseline_frame = compare_baseline(request, fixture, &reference, &videos, &mut result)?;
     compare_baseline_sound(
         request,
         fixture,
@@ -401,7 +411,7 @@ async fn run_fixture(
     if result.status == Status::Failed {
         result.images = failure_images(
             request,
-            fixture,
+            &videos,
             &out_dir,
             baseline_frame,
             &result.findings,
@@ -411,6 +421,26 @@ async fn run_fixture(
     Ok(result)
 }
 
+/// Where one fixture's videos are: its renders in the report folder and its baseline, each
+/// `<name>.<container of the fixture's format>`.
+struct FixtureVideos {
+    in_process: Utf8PathBuf,
+    again: Utf8PathBuf,
+    distributed: Utf8PathBuf,
+    baseline: Utf8PathBuf,
+}
+
+impl FixtureVideos {
+    fn new(out_dir: &Utf8Path, baseline_dir: &Utf8Path, ext: &str) -> FixtureVideos {
+        FixtureVideos {
+            in_process: out_dir.join(format!("in-process.{ext}")),
+            again: out_dir.join(format!("in-process-again.{ext}")),
+            distributed: out_dir.join(format!("distributed.{ext}")),
+            baseline: baseline_dir.join(format!("baseline.{ext}")),
+        }
+    }
+}
+
 /// The most pictures one fixture's failure gets.
 const MAX_FAILURE_IMAGES: usize = 4;
 
@@ -418,17 +448,17 @@ const MAX_FAILURE_IMAGES: usize = 4;
 /// chunk finding (worker against in-process; for nondeterminism, the two in-process renders).
 fn failure_images(
     request: &RegressRequest,
-    fixture: &Fixture,
+    videos: &FixtureVideos,
     out_dir: &Utf8Path,
     baseline_frame: Option<u64>,
     findings: &[Finding],
     size: (u32, u32),
 ) -> Result<Vec<FailureImages>, Error> {
-    let baseline_mp4 = request.baselines.join(&fixture.name).join("baseline.mp4");
+    let baseline_mp4 = videos.baseline.clone();
     let (in_process, again, worker) = (
-        out_dir.join("in-process.mp4"),
-        out_dir.join("in-process-again.mp4"),
-        out_dir.join("distributed.mp4"),
+        videos.in_process.clone(),
+        videos.again.clone(),
+        videos.distributed.clone(),
     );
     let side = |label, video| Side { label, video };
     let mut wanted = Vec::new();
@@ -581,7 +611,7 @@ fn hermeticity(record: &FramesRecord, strict: bool, result: &mut FixtureResult) 
 async fn compare_chunks(
     reference: &FramesRecord,
     candidate: &FramesRecord,
-    in_process: &dyn Fn(&str, bool) -> RenderRequest,
+    rerender_request: &dyn Fn(bool) -> RenderRequest,
     result: &mut FixtureResult,
     reporter: &dyn Reporter,
 ) -> Result<(), Error> {
@@ -603,7 +633,7 @@ async fn compare_chunks(
             continue;
         }
         if rerender.is_none() {
-            let again = render(&in_process("in-process-again.mp4", false), reporter).await?;
+            let again = render(&rerender_request(false), reporter).await?;
             rerender = Some(again.frame_hashes);
         }
         pair.rerender = rerender.as_deref().map(|r| &r[s..e]);
@@ -680,7 +710,7 @@ fn compare_baseline(
     request: &RegressRequest,
     fixture: &Fixture,
     reference: &FramesRecord,
-    out_dir: &Utf8Path,
+    videos: &FixtureVideos,
     result: &mut FixtureResult,
 ) -> Result<Option<u64>, Error> {
     let dir = request.baselines.join(&fixture.name);
@@ -701,8 +731,8 @@ fn compare_baseline(
             reference.bundle_hash.0.short()
         ));
     }
-    let video = out_dir.join("in-process.mp4");
-    let mp4 = dir.join("baseline.mp4");
+    let video = videos.in_process.clone();
+    let mp4 = videos.baseline.clone();
     let psnr = |result: &mut FixtureResult| -> Result<Option<Vec<f64>>, Error> {
         if !mp4.is_file() {
             return Ok(None);
@@ -727,7 +757,7 @@ fn compare_baseline(
                     "lowest PSNR {:.2} dB",
                     p.iter().copied().fold(f64::INFINITY, f64::min)
                 ),
-                None => "no baseline.mp4 to measure PSNR".into(),
+                None => format!("no {} to measure PSNR", videos.baseline),
             };
             fail(
                 result,
@@ -800,7 +830,8 @@ fn compare_baseline(
         fail(
             result,
             format!(
-                "PSNR against baseline.mp4: {} frame(s) below {min_psnr} dB (allowed {max_frame_failures}), first at frame {first} ({:.2} dB)",
+                "PSNR against {}: {} frame(s) below {min_psnr} dB (allowed {max_frame_failures}), first at frame {first} ({:.2} dB)",
+                videos.baseline.file_name().unwrap_or_default(),
                 below.len(),
                 frames[first]
             ),
@@ -808,7 +839,8 @@ fn compare_baseline(
         return Ok(Some(first as u64));
     }
     result.warnings.push(format!(
-        "passed by PSNR against baseline.mp4, not hash for hash: bless this pair with `framelock regress --update --fixture {}` once it is trusted",
+        "passed by PSNR against {}, not hash for hash: bless this pair with `framelock regress --update --fixture {}` once it is trusted",
+        videos.baseline.file_name().unwrap_or_default(),
         fixture.name
     ));
     Ok(None)

@@ -164,6 +164,16 @@ pub enum RenderError {
         /// Its range.
         range: FrameRange,
     },
+    /// The output's extension is not the container the composition's format writes.
+    #[error(
+        "{path}: this composition renders to .{expected} (renderConfig.format); name the output with that extension"
+    )]
+    WrongContainer {
+        /// The output given.
+        path: Utf8PathBuf,
+        /// The extension it should have.
+        expected: &'static str,
+    },
     /// `--inject` names a chunk the plan does not have.
     #[error("--inject: chunk {chunk} does not exist: the plan has chunks 0 to {}", count.saturating_sub(1))]
     InjectionOutside {
@@ -281,7 +291,11 @@ pub async fn render_chunks(
         let started = Instant::now();
         sink.start_chunk(
             chunk.range,
-            work.join(format!("chunk_{:06}.mp4", chunk.index)),
+            work.join(format!(
+                "chunk_{:06}.{}",
+                chunk.index,
+                run.encoder.codec.container()
+            )),
         )?;
         let mut videos = Vec::new();
         for frame in chunk.range.frames() {

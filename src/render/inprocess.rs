@@ -7,7 +7,8 @@ use camino::Utf8PathBuf;
 
 use super::engine::{BrowserRun, ChunkWork, RenderError, probe_duration, render_chunks};
 use super::output::{
-    ChunkCache, check_hermetic, join, publish, report_finished, store_run, work_dir,
+    ChunkCache, check_container, check_hermetic, join, publish, report_finished, store_run,
+    work_dir,
 };
 use super::record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord};
 use super::settings::{RenderSettings, fingerprint_toolchain, record_fingerprints};
@@ -134,6 +135,7 @@ pub async fn render(
     request: &RenderRequest,
     reporter: &dyn Reporter,
 ) -> Result<FramesRecord, Error> {
+    check_container(&request.output, request.composition.format.codec())?;
     let (_work_guard, work) = work_dir(&request.output)?;
     let source_run = BrowserRun {
         composition: request.composition.clone(),
@@ -145,7 +147,7 @@ pub async fn render(
         media: None,
         frame_timeout: request.frame_timeout,
         toolchain: request.toolchain.clone(),
-        encoder: EncoderSettings::default(),
+        encoder: EncoderSettings::for_codec(request.composition.format.codec()),
     };
     let prepared = prepare(
         &request.composition,
@@ -299,6 +301,7 @@ pub async fn render(
         .collect::<Result<Vec<_>, _>>()?;
     let (video, video_blake3) = join(
         &request.toolchain.ffmpeg.real,
+        run.encoder.codec,
         &work,
         &chunk_files,
         bundle.audio_mix().as_deref().map(|mix| AudioTrack {

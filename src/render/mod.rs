@@ -13,7 +13,10 @@ pub use engine::{
 };
 pub(crate) use inprocess::prepare;
 pub use inprocess::{RenderRequest, render};
-pub use output::{ChunkCache, check_hermetic, join, publish, report_finished, store_run, work_dir};
+pub use output::{
+    ChunkCache, check_container, check_hermetic, join, publish, report_finished, store_run,
+    work_dir,
+};
 pub use record::{FRAMES_FORMAT_VERSION, Fingerprints, FramesRecord, frames_record_path};
 pub use settings::{
     RenderSettings, fingerprint_toolchain, record_fingerprints, render_settings_fingerprint,

@@ -6,7 +6,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::engine::RenderError;
 use super::record::{FramesRecord, frames_record_path};
 use crate::browser::PageEventKind;
-use crate::encode::{AudioTrack, concat};
+use crate::encode::{AudioTrack, Codec, concat};
 use crate::error::Error;
 use crate::hash::BundleHash;
 use crate::hash::ContentHash;
@@ -58,6 +58,20 @@ impl ChunkCache<'_> {
             }
         }
     }
+}
+
+/// The output's extension must name the container the codec writes, so a player is never
+/// handed WebM called `.mp4`.
+pub fn check_container(output: &Utf8Path, codec: Codec) -> Result<(), Error> {
+    let expected = codec.container();
+    if output.extension() != Some(expected) {
+        return Err(RenderError::WrongContainer {
+            path: output.to_owned(),
+            expected,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// A temporary folder beside the output, so the final rename stays on one filesystem. Creating
@@ -137,15 +151,17 @@ pub fn check_hermetic(record: &FramesRecord) -> Result<(), Error> {
     }
 }
 
-/// Joins the encoded chunks, in order, into `work/output.mp4`; returns its path and blake3.
+/// Joins the encoded chunks, in order, into `work/output.<container>`; returns its path and
+/// blake3.
 pub fn join(
     ffmpeg: &Utf8Path,
+    codec: Codec,
     work: &Utf8Path,
     chunk_files: &[Utf8PathBuf],
     audio: Option<AudioTrack<'_>>,
 ) -> Result<(Utf8PathBuf, ContentHash), Error> {
-    let video = work.join("output.mp4");
-    concat(ffmpeg, chunk_files, audio, &video)?;
+    let video = work.join(format!("output.{}", codec.container()));
+    concat(ffmpeg, codec, chunk_files, audio, &video)?;
     let hash = ContentHash::of_file(&video).map_err(|source| RenderError::Write {
         path: video.clone(),
         source,

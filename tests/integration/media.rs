@@ -57,6 +57,94 @@ fn every_frame_shows_the_source_frame_the_media_time_formula_gives() {
     }
 }
 
+/// The WebM fixture: VP9 and Opus, every frame showing what the formula gives (index.html),
+/// workers and the in-process path byte-identical, and the sound exactly 2 s of samples.
+#[test]
+fn webm_renders_vp9_and_opus_exactly() {
+    let sandbox = Sandbox::new();
+    let png = sandbox.path().join("png");
+    let dir = sandbox.path();
+    let webm = |name: &str| dir.join(format!("{name}.webm"));
+    let run = |name: &str, extra: &[&str]| {
+        let out = webm(name);
+        let mut args = vec![
+            "render".to_string(),
+            fixture("media-webm").to_str().unwrap().to_string(),
+            "-o".into(),
+            out.to_str().unwrap().to_string(),
+            "--no-cache".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = sandbox.run(&args);
+        assert!(result.status.success(), "{name}: {}", stderr(&result));
+        let record = dir.join(format!("{name}.webm.frames.json"));
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(record).unwrap())
+            .unwrap()
+    };
+    let in_process = run(
+        "in",
+        &["--png-dir", png.to_str().unwrap(), "--chunk-size", "7"],
+    );
+    let workers = run(
+        "workers",
+        &[
+            "--chunk-size",
+            "7",
+            "--mode",
+            "distributed-simulated",
+            "--workers",
+            "2",
+        ],
+    );
+    assert_eq!(hashes(&in_process), hashes(&workers));
+    assert_eq!(in_process["video_blake3"], workers["video_blake3"]);
+    for i in 0..48u32 {
+        let image = frame_png(&png, u64::from(i));
+        if i <= 41 {
+            assert_eq!(
+                clip_code(&image, 0, 40),
+                (120 + 25 * i) / 24,
+                "frame {i}, left"
+            );
+        }
+        if i >= 12 {
+            assert_eq!(
+                clip_code(&image, 160, 40),
+                5 * (i - 12) / 4 % 90,
+                "frame {i}, right"
+            );
+        }
+    }
+    let probe = |entries: &str| {
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", entries, "-of", "csv=p=0"])
+            .arg(webm("in"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(probe("stream=codec_name"), "vp9\nopus");
+    // Opus's pre-skip and padding are removed on decoding: exactly 2 s at 48 kHz.
+    let pcm = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(webm("in"))
+        .args([
+            "-map", "0:a:0", "-ac", "1", "-ar", "48000", "-f", "s16le", "-",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(pcm.stdout.len() / 2, 96_000);
+    // A name the format does not write is refused before anything renders.
+    let out = sandbox.render(&fixture("media-webm"), "wrong", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("renders to .webm"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// Workers render every media frame as the in-process path does, at chunk size 7 and at chunk
 /// size 1 (a short range: every worker starts mid-clip), and the joined videos (sound included)
 /// are byte-identical.
