@@ -752,10 +752,12 @@ fn compare_baseline(
         let first = (0..entry.frame_hashes.len().max(reference.frame_hashes.len()))
             .find(|&i| entry.frame_hashes.get(i) != reference.frame_hashes.get(i));
         if let Some(first) = first {
-            let evidence = match psnr(result)? {
+            let measured = psnr(result)?;
+            let evidence = match &measured {
                 Some(p) => format!(
-                    "lowest PSNR {:.2} dB",
-                    p.iter().copied().fold(f64::INFINITY, f64::min)
+                    "lowest PSNR {:.2} dB at frame {}",
+                    p.iter().copied().fold(f64::INFINITY, f64::min),
+                    worst_frame(p)
                 ),
                 None => format!("no {} to measure PSNR", videos.baseline),
             };
@@ -763,7 +765,8 @@ fn compare_baseline(
                 result,
                 format!("differs from its blessed baseline from frame {first} on ({evidence})"),
             );
-            return Ok(Some(first as u64));
+            // The picture shows the worst frame: the first may differ invisibly.
+            return Ok(Some(measured.map_or(first, |p| worst_frame(&p)) as u64));
         }
         // Equal frames from the same toolchain and settings must encode to the same bytes.
         let chunks = reference.chunk_hashes.iter().map(|h| h.as_str());
@@ -836,7 +839,7 @@ fn compare_baseline(
                 frames[first]
             ),
         );
-        return Ok(Some(first as u64));
+        return Ok(Some(worst_frame(&frames) as u64));
     }
     result.warnings.push(format!(
         "passed by PSNR against {}, not hash for hash: bless this pair with `framelock regress --update --fixture {}` once it is trusted",
@@ -879,6 +882,13 @@ fn compare_baseline_sound(
         result.findings.push(finding);
     }
     Ok(())
+}
+
+/// The frame with the lowest PSNR (the first of equals).
+fn worst_frame(psnr: &[f64]) -> usize {
+    (0..psnr.len())
+        .min_by(|&a, &b| psnr[a].total_cmp(&psnr[b]).then(a.cmp(&b)))
+        .unwrap_or(0)
 }
 
 /// Says what keeps a render from every blessed entry: its toolchain, or (on a blessed

@@ -7,6 +7,7 @@ use base64::Engine;
 use camino::Utf8Path;
 
 use super::escape;
+use super::terminal::fixture_detail;
 use crate::regress::{FixtureResult, RegressReport, Status};
 
 /// Size of a PSNR plot and its margins, in SVG units.
@@ -60,7 +61,7 @@ pub fn report_html(report: &RegressReport, report_dir: &Utf8Path) -> String {
             page,
             "<tr><td><a href=\"#fixture-{name}\">{name}</a></td><td>{}</td><td>{}</td></tr>",
             status_badge(f.status),
-            escape(f.reason.as_deref().unwrap_or("")),
+            escape(&fixture_detail(f)),
             name = escape(&f.name),
         );
     }

@@ -7,7 +7,7 @@ use camino::Utf8Path;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{RenderEvent, Reporter};
-use crate::regress::{RegressReport, Status};
+use crate::regress::{FixtureResult, RegressReport, Status};
 
 /// What a progress bar counts.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -202,20 +202,26 @@ impl Reporter for TerminalReporter {
     }
 }
 
+/// One line on a fixture: its reason, findings and warnings (the summary table's and the HTML
+/// report's detail column).
+pub fn fixture_detail(f: &FixtureResult) -> String {
+    let mut details: Vec<String> = f.reason.iter().cloned().collect();
+    details.extend(f.findings.iter().map(ToString::to_string));
+    details.extend(f.warnings.iter().map(|w| format!("warning: {w}")));
+    details.join("; ")
+}
+
 /// The table `regress` prints at the end: one row per fixture with its findings and warnings,
 /// then the counts and where the reports are.
 pub fn summary_table(report: &RegressReport, report_dir: &Utf8Path) -> String {
     let mut out = format!("\n{:<20} {:<8} detail\n", "fixture", "status");
     for f in &report.fixtures {
         let status = serde_json::to_value(f.status).expect("a status serialises");
-        let mut details: Vec<String> = f.reason.iter().cloned().collect();
-        details.extend(f.findings.iter().map(ToString::to_string));
-        details.extend(f.warnings.iter().map(|w| format!("warning: {w}")));
         out.push_str(&format!(
             "{:<20} {:<8} {}\n",
             f.name,
             status.as_str().unwrap_or(""),
-            details.join("; ")
+            fixture_detail(f)
         ));
     }
     let count = |s: Status| report.fixtures.iter().filter(|f| f.status == s).count();

@@ -58,7 +58,8 @@ fn every_frame_shows_the_source_frame_the_media_time_formula_gives() {
 }
 
 /// The WebM fixture: VP9 and Opus, every frame showing what the formula gives (index.html),
-/// workers and the in-process path byte-identical, and the sound exactly 2 s of samples.
+/// workers and the in-process path byte-identical at chunk size 7 and at chunk size 1 on a
+/// short range, and the sound exactly 2 s of samples.
 #[test]
 fn webm_renders_vp9_and_opus_exactly() {
     let sandbox = Sandbox::new();
@@ -99,6 +100,14 @@ fn webm_renders_vp9_and_opus_exactly() {
     );
     assert_eq!(hashes(&in_process), hashes(&workers));
     assert_eq!(in_process["video_blake3"], workers["video_blake3"]);
+    // One frame a chunk on a short range: every worker starts mid-clip.
+    let short = ["--chunk-size", "1", "--frame-count", "6"];
+    let one_in = run("one-in", &short);
+    let mut distributed = short.to_vec();
+    distributed.extend(["--mode", "distributed-simulated", "--workers", "2"]);
+    let one_workers = run("one-workers", &distributed);
+    assert_eq!(hashes(&one_in), hashes(&one_workers));
+    assert_eq!(one_in["video_blake3"], one_workers["video_blake3"]);
     for i in 0..48u32 {
         let image = frame_png(&png, u64::from(i));
         if i <= 41 {

@@ -93,8 +93,20 @@ fn an_edited_animation_fails_with_psnr_and_frame_and_update_reblesses_it() {
         "{warnings}"
     );
 
+    // The pictures show the frame of lowest PSNR.
+    let psnr: Vec<f64> = report["fixtures"][0]["psnr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_f64().unwrap())
+        .collect();
+    let lowest = psnr.iter().copied().fold(f64::INFINITY, f64::min);
+    let worst = psnr.iter().position(|p| *p == lowest).unwrap();
+    assert!(lowest < 40.0, "{psnr:?}");
+    assert_eq!(report["fixtures"][0]["images"][0]["frame"], worst);
+
     // report.html, opened in the browser: the plot has a point per frame, and the baseline
-    // frame, the new frame and the heat map of frame 1 load as pictures of the render's size.
+    // frame, the new frame and the heat map of that frame load as pictures of the render's size.
     let page = load_report(&sandbox.path().join("report/report.html"));
     assert_eq!(
         page["plots"],
@@ -104,9 +116,9 @@ fn an_edited_animation_fails_with_psnr_and_frame_and_update_reblesses_it() {
     assert_eq!(
         page["images"],
         serde_json::json!([
-            ["baseline frame 1", 320, 180],
-            ["new frame 1", 320, 180],
-            ["difference frame 1", 320, 180]
+            [format!("baseline frame {worst}"), 320, 180],
+            [format!("new frame {worst}"), 320, 180],
+            [format!("difference frame {worst}"), 320, 180]
         ]),
         "{page}"
     );
