@@ -78,8 +78,8 @@ impl RuntimeConfig {
             "videoMode": self.video_mode,
             "videos": self.videos.iter().map(|v| json!({
                 "key": v.key,
-                "id": v.id,
-                "index": v.index,
+                "id": v.clip.id,
+                "index": v.clip.index,
                 "frames": v.frames,
                 "fpsNum": v.fps.num(),
                 "fpsDen": v.fps.den(),

@@ -42,28 +42,32 @@ pub fn mix_audio(
         .to_vec();
     let mut graph = String::new();
     for (i, (element, file)) in sounds.iter().enumerate() {
-        if element.looped {
+        if element.clip.looped {
             args.extend(["-stream_loop".into(), "-1".into()]);
         }
         args.extend(["-i".into(), file.to_string()]);
         // Source seconds it plays: its duration at its rate, else (looping) to the end of the
         // composition, else to the end of the source.
         let plays = element
+            .clip
             .duration
-            .or(element.looped.then(|| (total - element.start).max(0.0)))
-            .map(|d| d * element.playback_rate);
-        let delay = (element.start * AUDIO_RATE as f64).round() as u64;
+            .or(element
+                .clip
+                .looped
+                .then(|| (total - element.clip.start).max(0.0)))
+            .map(|d| d * element.clip.playback_rate);
+        let delay = (element.clip.start * AUDIO_RATE as f64).round() as u64;
         let _ = write!(
             graph,
             "[{i}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=start={:.6}",
-            element.media_start
+            element.clip.media_start
         );
         if let Some(plays) = plays {
             let _ = write!(graph, ":duration={plays:.6}");
         }
         graph.push_str(",asetpts=PTS-STARTPTS");
-        if element.playback_rate != 1.0 {
-            let _ = write!(graph, ",atempo={}", element.playback_rate);
+        if element.clip.playback_rate != 1.0 {
+            let _ = write!(graph, ",atempo={}", element.clip.playback_rate);
         }
         let _ = write!(
             graph,

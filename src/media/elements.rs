@@ -25,11 +25,9 @@ pub enum MediaKind {
     Audio,
 }
 
-/// One media element as the page declares it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MediaElement {
-    /// Video or audio.
-    pub kind: MediaKind,
+/// Where and how a media element plays: the timing its frames and its sound both follow.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Clip {
     /// Its `id`, if it has one.
     pub id: Option<String>,
     /// Its place among the page's elements of its kind, from 0.
@@ -44,10 +42,19 @@ pub struct MediaElement {
     pub media_start: f64,
     /// `data-playback-rate`.
     pub playback_rate: f64,
-    /// `data-volume`.
-    pub volume: f64,
     /// The `loop` attribute.
     pub looped: bool,
+}
+
+/// One media element as the page declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaElement {
+    /// Video or audio.
+    pub kind: MediaKind,
+    /// Its timing.
+    pub clip: Clip,
+    /// `data-volume`.
+    pub volume: f64,
     /// Whether its sound is mixed: always for `<audio>`, `data-has-audio="true"` for `<video>`.
     pub has_audio: bool,
 }
@@ -59,15 +66,15 @@ impl MediaElement {
             MediaKind::Video => "video",
             MediaKind::Audio => "audio",
         };
-        match &self.id {
+        match &self.clip.id {
             Some(id) => format!("<{tag} id=\"{id}\">"),
-            None => format!("<{tag}> #{}", self.index + 1),
+            None => format!("<{tag}> #{}", self.clip.index + 1),
         }
     }
 
     /// A name for its folder of frames: the id when it is a plain name, else `video-<n>`.
     pub fn key(&self) -> String {
-        match &self.id {
+        match &self.clip.id {
             Some(id)
                 if !id.is_empty()
                     && id
@@ -76,7 +83,7 @@ impl MediaElement {
             {
                 id.clone()
             }
-            _ => format!("video-{}", self.index),
+            _ => format!("video-{}", self.clip.index),
         }
     }
 }
@@ -131,15 +138,17 @@ pub fn media_elements(page: &Utf8Path, html: &str) -> Result<Vec<MediaElement>, 
         let index = &mut counts[kind as usize];
         let mut element = MediaElement {
             kind,
-            id: attrs.get("id").cloned(),
-            index: *index,
-            source: Utf8PathBuf::new(),
-            start: timing.start(&attrs, 0),
-            duration: timing.duration(&attrs),
-            media_start: 0.0,
-            playback_rate: 1.0,
+            clip: Clip {
+                id: attrs.get("id").cloned(),
+                index: *index,
+                source: Utf8PathBuf::new(),
+                start: timing.start(&attrs, 0),
+                duration: timing.duration(&attrs),
+                media_start: 0.0,
+                playback_rate: 1.0,
+                looped: attrs.contains_key("loop"),
+            },
             volume: 1.0,
-            looped: attrs.contains_key("loop"),
             has_audio: kind == MediaKind::Audio
                 || attrs.get("data-has-audio").is_some_and(|v| v == "true"),
         };
@@ -159,13 +168,13 @@ pub fn media_elements(page: &Utf8Path, html: &str) -> Result<Vec<MediaElement>, 
                     }),
                 },
             };
-        element.media_start = number(
+        element.clip.media_start = number(
             "data-media-start",
             0.0,
             |v| v >= 0.0,
             "seconds into the source, 0 or more",
         )?;
-        element.playback_rate = number(
+        element.clip.playback_rate = number(
             "data-playback-rate",
             1.0,
             |v| (0.5..=4.0).contains(&v),
@@ -179,13 +188,13 @@ pub fn media_elements(page: &Utf8Path, html: &str) -> Result<Vec<MediaElement>, 
                 |v| v > 0.0,
                 "a positive number of seconds",
             )?;
-            element.duration = d.trim().parse().ok();
+            element.clip.duration = d.trim().parse().ok();
         }
         let written = source.ok_or_else(|| MediaError::NoSource {
             page: page.to_owned(),
             element: element.describe(),
         })?;
-        element.source = local_file(page, &written).ok_or_else(|| MediaError::NotLocal {
+        element.clip.source = local_file(page, &written).ok_or_else(|| MediaError::NotLocal {
             page: page.to_owned(),
             element: element.describe(),
             src: written.clone(),
@@ -285,27 +294,32 @@ mod tests {
         assert_eq!(media.len(), 3);
         let a = &media[0];
         assert_eq!(
-            (a.kind, a.key(), a.source.as_str()),
+            (a.kind, a.key(), a.clip.source.as_str()),
             (MediaKind::Video, "a".into(), "clips/a.mp4")
         );
         assert_eq!(
-            (a.start, a.duration, a.media_start, a.playback_rate),
+            (
+                a.clip.start,
+                a.clip.duration,
+                a.clip.media_start,
+                a.clip.playback_rate
+            ),
             (2.0, Some(2.0), 1.5, 2.0)
         );
-        assert!(!a.looped && !a.has_audio);
+        assert!(!a.clip.looped && !a.has_audio);
         let b = &media[1];
         assert_eq!(
             (b.key(), b.describe()),
             ("video-1".into(), "<video> #2".into())
         );
         assert_eq!(
-            (b.source.as_str(), b.start, b.duration),
+            (b.clip.source.as_str(), b.clip.start, b.clip.duration),
             ("clips/b.webm", 4.0, None)
         );
-        assert_eq!((b.looped, b.has_audio, b.volume), (true, true, 0.5));
+        assert_eq!((b.clip.looped, b.has_audio, b.volume), (true, true, 0.5));
         let music = &media[2];
         assert_eq!(
-            (music.kind, music.start, music.duration),
+            (music.kind, music.clip.start, music.clip.duration),
             (MediaKind::Audio, 1.25, Some(3.75))
         );
         assert!(music.has_audio);

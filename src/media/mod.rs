@@ -17,7 +17,7 @@ use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use audio::{AUDIO_CHANNELS, AUDIO_RATE, mix_audio, samples_in};
-pub use elements::{MediaElement, MediaKind, media_elements};
+pub use elements::{Clip, MediaElement, MediaKind, media_elements};
 pub use extract::{extract_frames, frame_file};
 pub use prepare::{MediaPlan, prepare_media};
 pub use probe::{MediaInfo, VideoStream, ffprobe_beside, probe};
@@ -61,22 +61,9 @@ pub struct PageMedia {
 pub struct VideoMeta {
     /// The folder of its frames below `video-frames/`.
     pub key: String,
-    /// Its `id` in the page.
-    pub id: Option<String>,
-    /// Its place among the page's `<video>` elements, from 0.
-    pub index: usize,
-    /// The source, relative to `compiled/`.
-    pub source: Utf8PathBuf,
-    /// `data-start`, resolved, in seconds.
-    pub start: f64,
-    /// Seconds it is shown (`None`: to the end of the source).
-    pub duration: Option<f64>,
-    /// `data-media-start`.
-    pub media_start: f64,
-    /// `data-playback-rate`.
-    pub playback_rate: f64,
-    /// Whether it loops.
-    pub looped: bool,
+    /// Its timing in the page.
+    #[serde(flatten)]
+    pub clip: Clip,
     /// The source's frame rate.
     pub fps: Fps,
     /// Frames extracted (`frame_000000.png` ..).
@@ -93,14 +80,17 @@ impl VideoMeta {
     /// looping (wrapping τ first would let a float remainder land just below a whole frame),
     /// else clamped to the last.
     pub fn frame_at(&self, t: f64) -> Option<u64> {
-        let end = self.duration.map_or(f64::INFINITY, |d| self.start + d);
-        if t < self.start || t >= end || self.frames == 0 {
+        let end = self
+            .clip
+            .duration
+            .map_or(f64::INFINITY, |d| self.clip.start + d);
+        if t < self.clip.start || t >= end || self.frames == 0 {
             return None;
         }
         let fps = self.fps.num() as f64 / self.fps.den() as f64;
-        let tau = self.media_start + (t - self.start) * self.playback_rate;
+        let tau = self.clip.media_start + (t - self.clip.start) * self.clip.playback_rate;
         let k = (tau * fps + 1e-9).floor().max(0.0) as u64;
-        Some(if self.looped {
+        Some(if self.clip.looped {
             k % self.frames
         } else {
             k.min(self.frames - 1)
@@ -219,14 +209,16 @@ mod tests {
     fn video(start: f64, duration: Option<f64>, m: f64, r: f64, looped: bool) -> VideoMeta {
         VideoMeta {
             key: "v".into(),
-            id: None,
-            index: 0,
-            source: "v.mp4".into(),
-            start,
-            duration,
-            media_start: m,
-            playback_rate: r,
-            looped,
+            clip: Clip {
+                id: None,
+                index: 0,
+                source: "v.mp4".into(),
+                start,
+                duration,
+                media_start: m,
+                playback_rate: r,
+                looped,
+            },
             fps: "25".parse().unwrap(),
             frames: 50,
             width: 64,

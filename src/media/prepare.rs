@@ -39,18 +39,18 @@ pub fn prepare_media(
     let mut keys = BTreeSet::new();
     let mut sounds: Vec<(&MediaElement, camino::Utf8PathBuf)> = Vec::new();
     for element in &elements {
-        let file = compiled.join(&element.source);
+        let file = compiled.join(&element.clip.source);
         let unusable = |reason: String| MediaError::Unusable {
             page: page.to_owned(),
             element: element.describe(),
-            file: element.source.clone(),
+            file: element.clip.source.clone(),
             reason,
         };
         if !file.is_file() {
             return Err(MediaError::Missing {
                 page: page.to_owned(),
                 element: element.describe(),
-                file: element.source.clone(),
+                file: element.clip.source.clone(),
             });
         }
         let info = probe(ffmpeg, &file).map_err(unusable)?;
@@ -71,7 +71,7 @@ pub fn prepare_media(
             // Two elements with one id still get a folder each.
             let mut key = element.key();
             if !keys.insert(key.clone()) {
-                key = format!("{key}-{}", element.index);
+                key = format!("{key}-{}", element.clip.index);
                 keys.insert(key.clone());
             }
             let count = extract_frames(
@@ -86,30 +86,23 @@ pub fn prepare_media(
             length = count as f64 * source_fps.den() as f64 / source_fps.num() as f64;
             plan.videos.push(VideoMeta {
                 key,
-                id: element.id.clone(),
-                index: element.index,
-                source: element.source.clone(),
-                start: element.start,
-                duration: element.duration,
-                media_start: element.media_start,
-                playback_rate: element.playback_rate,
-                looped: element.looped,
+                clip: element.clip.clone(),
                 fps: source_fps,
                 frames: count,
                 width,
                 height,
             });
         }
-        if let Some(duration) = element.duration.filter(|_| !element.looped) {
-            let needed = duration * element.playback_rate;
-            let available = length - element.media_start;
+        if let Some(duration) = element.clip.duration.filter(|_| !element.clip.looped) {
+            let needed = duration * element.clip.playback_rate;
+            let available = length - element.clip.media_start;
             // Half a frame of slack: a clip cut at a frame time is long enough.
             let slack = 0.5 * fps.den() as f64 / fps.num() as f64;
             if needed > available + slack {
                 return Err(MediaError::TooShort {
                     page: page.to_owned(),
                     element: element.describe(),
-                    file: element.source.clone(),
+                    file: element.clip.source.clone(),
                     needed,
                     available: available.max(0.0),
                 });
