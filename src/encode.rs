@@ -275,6 +275,31 @@ pub fn audio_args(codec: Codec) -> [&'static str; 8] {
     ["-c:a", encoder, "-b:a", "128k", "-ar", "48000", "-ac", "2"]
 }
 
+/// Starts ffmpeg with `args` and stderr piped; returns it with its command line, which errors
+/// quote.
+fn spawn_ffmpeg<S: AsRef<str>>(
+    ffmpeg: &Utf8Path,
+    args: &[S],
+    stdin: Stdio,
+    stdout: Stdio,
+) -> Result<(Child, String), EncodeError> {
+    let command = format!(
+        "{ffmpeg} {}",
+        args.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ")
+    );
+    let child = Command::new(ffmpeg)
+        .args(args.iter().map(AsRef::as_ref))
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| EncodeError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+    Ok((child, command))
+}
+
 /// A running encoder for one chunk.
 pub struct ChunkEncoder {
     child: Child,
@@ -296,17 +321,7 @@ impl ChunkEncoder {
         output: &Utf8Path,
     ) -> Result<ChunkEncoder, EncodeError> {
         let args = chunk_args(settings, width, height, fps, gop, output);
-        let command = format!("{ffmpeg} {}", args.join(" "));
-        let mut child = Command::new(ffmpeg)
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| EncodeError::Spawn {
-                command: command.clone(),
-                source,
-            })?;
+        let (mut child, command) = spawn_ffmpeg(ffmpeg, &args, Stdio::piped(), Stdio::null())?;
         let stdin = child.stdin.take();
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut pipe = child.stderr.take().expect("stderr was piped above");
@@ -513,17 +528,7 @@ impl FrameReader {
             pix_fmt,
             "-",
         ];
-        let command = format!("{ffmpeg} {}", args.join(" "));
-        let mut child = Command::new(ffmpeg)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| EncodeError::Spawn {
-                command: command.clone(),
-                source,
-            })?;
+        let (mut child, command) = spawn_ffmpeg(ffmpeg, &args, Stdio::null(), Stdio::piped())?;
         let stdout = child.stdout.take().expect("stdout was piped above");
         Ok(FrameReader {
             child,
