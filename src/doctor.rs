@@ -58,6 +58,8 @@ pub struct DoctorReport {
     pub fonts: Vec<Utf8PathBuf>,
     /// Toolchain fingerprint.
     pub toolchain_fingerprint: String,
+    /// The pinned toolchain this is (the Nix flake's wrapper says so), or `None`.
+    pub pinned_toolchain: Option<String>,
     /// Number of files hashed into it.
     pub toolchain_files: usize,
     /// Render-settings fingerprint (for the given capture mode).
@@ -139,6 +141,7 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
         },
         fonts: toolchain.fonts.files()?,
         toolchain_fingerprint: fingerprint.hash.clone(),
+        pinned_toolchain: toolchain.pinned.clone(),
         toolchain_files: fingerprint.files.len(),
         render_settings_fingerprint: render_settings_fingerprint(&settings),
         flags: launch_flags(options.capture, &sandbox),

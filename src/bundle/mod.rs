@@ -212,6 +212,9 @@ pub struct ToolchainRecord {
     pub chrome_version: String,
     /// ffmpeg version.
     pub ffmpeg_version: String,
+    /// The pinned toolchain it is, when a pinning wrapper said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<String>,
 }
 
 impl From<&ToolchainFingerprint> for ToolchainRecord {
@@ -220,6 +223,7 @@ impl From<&ToolchainFingerprint> for ToolchainRecord {
             fingerprint: f.hash.clone(),
             chrome_version: f.chrome_version.clone(),
             ffmpeg_version: f.ffmpeg_version.clone(),
+            pinned: f.pinned.clone(),
         }
     }
 }

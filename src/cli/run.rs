@@ -480,6 +480,10 @@ fn human(r: &DoctorReport) -> String {
         "fingerprints  toolchain {} ({} files hashed)\n",
         r.toolchain_fingerprint, r.toolchain_files
     ));
+    s.push_str(&match &r.pinned_toolchain {
+        Some(pin) => format!("              pinned: {pin}\n"),
+        None => "              not the Nix flake's pinned toolchain (this machine's packages): hashes may differ from baselines blessed on it\n".into(),
+    });
     s.push_str(&format!(
         "              render settings {}\n",
         r.render_settings_fingerprint

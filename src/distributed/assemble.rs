@@ -86,13 +86,7 @@ pub async fn assemble(
         }
         .into());
     }
-    let shown = Fingerprints {
-        toolchain: fingerprints.toolchain,
-        render_settings: fingerprints.render_settings,
-        build_id: fingerprints.build_id,
-        chrome_version: fingerprint.chrome_version,
-        ffmpeg_version: fingerprint.ffmpeg_version,
-    };
+    let shown = Fingerprints::shown(fingerprints, &fingerprint);
     let record = assemble_records(
         &bundle,
         &shown,

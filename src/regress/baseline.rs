@@ -47,6 +47,10 @@ pub struct BaselineEntry {
     pub chrome_version: String,
     /// ffmpeg version, for people.
     pub ffmpeg_version: String,
+    /// The pinned toolchain it was blessed on (the Nix flake's), absent for a machine's own
+    /// packages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_toolchain: Option<String>,
     /// blake3 of each frame's raw RGBA pixels.
     pub frame_hashes: Vec<String>,
     /// Frames per chunk the chunk hashes are for.
@@ -206,6 +210,7 @@ mod tests {
             render_settings: "settings".into(),
             chrome_version: "Chromium 156".into(),
             ffmpeg_version: "ffmpeg 5.1".into(),
+            pinned_toolchain: None,
             frame_hashes: frames.iter().map(|s| s.to_string()).collect(),
             chunk_size: 2,
             chunk_hashes: vec!["c0".into()],

@@ -510,6 +510,7 @@ fn entry_of(record: &FramesRecord, chunk_size: u64, envelope: Option<&[f64]>) ->
         render_settings: record.fingerprints.render_settings.clone(),
         chrome_version: record.fingerprints.chrome_version.clone(),
         ffmpeg_version: record.fingerprints.ffmpeg_version.clone(),
+        pinned_toolchain: record.fingerprints.pinned_toolchain.clone(),
         frame_hashes: record.frame_hashes.clone(),
         chunk_size,
         chunk_hashes: record.chunk_hashes.iter().map(|h| h.to_string()).collect(),
@@ -901,17 +902,20 @@ fn unblessed(baseline: &Baseline, fp: &Fingerprints) -> String {
         .filter(|e| e.toolchain == fp.toolchain)
         .map(|e| short(&e.render_settings))
         .collect();
+    // Where a toolchain came from: the Nix flake's pin, or a machine's own packages.
+    let source = |pin: &Option<String>| pin.clone().unwrap_or_else(|| "own packages".into());
     if same_toolchain.is_empty() {
-        let blessed: BTreeSet<&str> = baseline
+        let blessed: BTreeSet<String> = baseline
             .entries
             .iter()
-            .map(|e| e.chrome_version.as_str())
+            .map(|e| format!("{}, {}", e.chrome_version, source(&e.pinned_toolchain)))
             .collect();
         format!(
-            "toolchain {} ({}) is not blessed (blessed: {})",
+            "toolchain {} ({}, {}) is not blessed (blessed: {}): a toolchain difference, not a failure of the composition",
             short(&fp.toolchain),
             fp.chrome_version,
-            blessed.into_iter().collect::<Vec<_>>().join(", ")
+            source(&fp.pinned_toolchain),
+            blessed.into_iter().collect::<Vec<_>>().join("; ")
         )
     } else {
         format!(

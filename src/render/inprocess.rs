@@ -74,14 +74,7 @@ impl Prepared {
 
     /// The fingerprints shown in `frames.json`.
     pub(crate) fn fingerprints(&self) -> Fingerprints {
-        let r = self.record_fingerprints();
-        Fingerprints {
-            toolchain: r.toolchain,
-            render_settings: r.render_settings,
-            build_id: r.build_id,
-            chrome_version: self.fingerprint.chrome_version.clone(),
-            ffmpeg_version: self.fingerprint.ffmpeg_version.clone(),
-        }
+        Fingerprints::shown(self.record_fingerprints(), &self.fingerprint)
     }
 }
 

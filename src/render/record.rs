@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::browser::{CaptureMode, PageEvent};
 use crate::composition::DurationSource;
 use crate::hash::{BundleHash, ContentHash};
-use crate::store::Execution;
+use crate::store::{Execution, RecordFingerprints};
 use crate::timing::{ChunkPlan, Fps, FrameRange};
+use crate::toolchain::ToolchainFingerprint;
 
 /// Version of the `frames.json` format; bumped on any incompatible change.
 pub const FRAMES_FORMAT_VERSION: u32 = 3;
@@ -77,6 +78,23 @@ pub struct Fingerprints {
     pub chrome_version: String,
     /// ffmpeg's version line.
     pub ffmpeg_version: String,
+    /// The pinned toolchain it is, when a pinning wrapper (the Nix flake's) said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_toolchain: Option<String>,
+}
+
+impl Fingerprints {
+    /// What `frames.json` shows: a record's fingerprints and the toolchain's versions.
+    pub fn shown(record: RecordFingerprints, toolchain: &ToolchainFingerprint) -> Fingerprints {
+        Fingerprints {
+            toolchain: record.toolchain,
+            render_settings: record.render_settings,
+            build_id: record.build_id,
+            chrome_version: toolchain.chrome_version.clone(),
+            ffmpeg_version: toolchain.ffmpeg_version.clone(),
+            pinned_toolchain: toolchain.pinned.clone(),
+        }
+    }
 }
 
 /// `<output>.frames.json`.

@@ -59,6 +59,8 @@ pub struct ToolchainFingerprint {
     pub chrome_version: String,
     /// The first line of `ffmpeg -version`.
     pub ffmpeg_version: String,
+    /// The pinned toolchain this is, if a pinning wrapper says so.
+    pub pinned: Option<String>,
     /// Every file that went in.
     pub files: Vec<HashedFile>,
 }
@@ -123,6 +125,7 @@ impl ToolchainFingerprint {
             hash: hasher.finalize().to_hex().to_string(),
             chrome_version,
             ffmpeg_version,
+            pinned: toolchain.pinned.clone(),
             files,
         })
     }

@@ -132,7 +132,14 @@ pub struct Toolchain {
     pub ffmpeg: Tool,
     /// The fonts.
     pub fonts: Fonts,
+    /// Which pinned toolchain this is, when a pinning wrapper (the Nix flake's) says so
+    /// through [`PINNED_TOOLCHAIN_ENV`]; `None` for tools found on this machine.
+    pub pinned: Option<String>,
 }
+
+/// Set by the Nix flake's wrapper to the toolchain it pins (`nix flake, nixpkgs <rev>`), so
+/// fingerprints, `doctor` and baselines can say whether a run used it.
+pub const PINNED_TOOLCHAIN_ENV: &str = "FRAMELOCK_PINNED_TOOLCHAIN";
 
 impl Toolchain {
     /// Finds every tool, flags first.
@@ -144,6 +151,16 @@ impl Toolchain {
             chrome: locate_chrome(chrome)?,
             ffmpeg: locate_ffmpeg(ffmpeg)?,
             fonts: Fonts::locate()?,
+            pinned: std::env::var(PINNED_TOOLCHAIN_ENV)
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
         })
+    }
+
+    /// How reports name where the tools came from.
+    pub fn source(&self) -> String {
+        self.pinned
+            .clone()
+            .unwrap_or_else(|| "this machine's packages".into())
     }
 }

@@ -28,6 +28,57 @@ fn doctor_reports_software_gpu_and_fingerprints() {
     );
 }
 
+/// A run inside the pinned toolchain (the Nix flake's wrapper sets FRAMELOCK_PINNED_TOOLCHAIN)
+/// says so in doctor and in every render's frames.json; a run on a machine's own packages says
+/// that too.
+#[test]
+fn the_pinned_toolchain_is_reported_and_recorded() {
+    let sandbox = Sandbox::new();
+    let pin = "nix flake, nixpkgs 0123456789abcdef0123456789abcdef01234567";
+    let doctor = |pinned: Option<&str>| {
+        let mut cmd = sandbox.command(&["doctor", "--json"]);
+        match pinned {
+            Some(p) => cmd.env(framelock::toolchain::PINNED_TOOLCHAIN_ENV, p),
+            None => cmd.env_remove(framelock::toolchain::PINNED_TOOLCHAIN_ENV),
+        };
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(doctor(Some(pin))["pinned_toolchain"], pin);
+    assert_eq!(doctor(None)["pinned_toolchain"], serde_json::Value::Null);
+    let out = sandbox
+        .command(&["doctor"])
+        .env_remove(framelock::toolchain::PINNED_TOOLCHAIN_ENV)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("not the Nix flake's pinned toolchain"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let output = sandbox.path().join("pinned.mp4");
+    let out = sandbox
+        .command(&[
+            "render",
+            crate::harness::fixture("css-keyframes").to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+            "--frame-count",
+            "3",
+        ])
+        .env(framelock::toolchain::PINNED_TOOLCHAIN_ENV, pin)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.path().join("pinned.mp4.frames.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["fingerprints"]["pinned_toolchain"], pin);
+}
+
 /// With no browser (or no ffmpeg) to be found, doctor and render exit 3 and print the command
 /// that installs it.
 #[test]
