@@ -47,8 +47,17 @@ framelock_setup() {
   else
     missing+=(ffmpeg)
   fi
-  if [ "$for_tests" = tests ] && ! command -v ffprobe >/dev/null 2>&1; then
+  # ffprobe (in Debian's ffmpeg package) reads the media of compositions with video or sound.
+  if [ -z "${FRAMELOCK_FFMPEG:-}" ] && ! command -v ffprobe >/dev/null 2>&1; then
     missing+=(ffmpeg)
+  fi
+  # The tests parse and evaluate the Nix flake offline (scripts/check-nix.sh).
+  if [ "$for_tests" = tests ]; then
+    if command -v nix-instantiate >/dev/null 2>&1; then
+      using+=("nix $(nix --version 2>/dev/null | awk '{print $NF}')")
+    else
+      missing+=(nix-bin)
+    fi
   fi
   if [ -n "${FONTCONFIG_FILE:-}" ]; then
     using+=("fonts from \$FONTCONFIG_FILE=$FONTCONFIG_FILE")

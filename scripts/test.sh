@@ -14,3 +14,5 @@ framelock_say "cargo clippy --all-targets -- -D warnings (compiles everything th
 cargo clippy --quiet --all-targets -- -D warnings
 framelock_say "cargo test: unit tests, then integration tests against chrome-headless-shell and ffmpeg"
 cargo test --all-targets
+framelock_say "Nix flake: every .nix file parses and the outputs evaluate offline (scripts/check-nix.sh)"
+scripts/check-nix.sh
