@@ -31,7 +31,8 @@ in
   tests = framelock.overrideAttrs (old: toolchain.env // {
     pname = "framelock-tests";
     doCheck = true;
-    nativeCheckInputs = [ toolchain.ffmpeg ];
+    # The tests call ffmpeg and ffprobe themselves; the fingerprint calls ldd.
+    nativeCheckInputs = [ toolchain.ffmpeg toolchain.ldd ];
     preCheck = sandboxEnv;
   });
 

@@ -15,7 +15,7 @@ pkgs.rustPlatform.buildRustPackage {
   # The test suite needs the browser; it runs as its own check (checks.tests).
   doCheck = false;
   postInstall = ''
-    wrapProgram $out/bin/framelock ${wrapArgs}
+    wrapProgram $out/bin/framelock ${wrapArgs} --prefix PATH : ${toolchain.ldd}/bin
   '';
   passthru.wrapperEnv = toolchain.env;
   meta.mainProgram = "framelock";

@@ -16,6 +16,9 @@ rec {
   ffmpeg = pkgs.ffmpeg-headless;
   # A fontconfig file that lists only the pinned fonts (fontconfig/make-fonts-conf.nix).
   fonts = pkgs.makeFontsConf { fontDirectories = [ pkgs.dejavu_fonts ]; };
+  # `ldd`, which the toolchain fingerprint uses to find the libraries the browser and ffmpeg
+  # load; not on PATH in the build sandbox or on every NixOS.
+  ldd = pkgs.glibc.bin;
   # What framelock records as the toolchain it ran on.
   label = "nix flake, nixpkgs ${nixpkgs.rev or "(unlocked)"}";
   # The environment the wrapper, the dev shell and the checks give framelock.

@@ -47,6 +47,7 @@ check "checks" "build clippy regress rustfmt tests" ".#checks.$system" --apply "
 check "devShells" "default" ".#devShells.$system" --apply "$names"
 check "formatter" "nixfmt" ".#formatter.$system.name"
 check "package" "/nix/store/*-framelock-*.drv" ".#packages.$system.default.drvPath"
+check "wrapper" "*wrapProgram \$out/bin/framelock *--set TZ 'UTC'*--prefix PATH : /nix/store/*-glibc-bin/bin*" ".#packages.$system.default.postInstall"
 
 # The wrapper's environment, from the evaluated derivation.
 wrapper=".#packages.$system.default.wrapperEnv"

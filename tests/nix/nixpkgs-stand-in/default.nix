@@ -41,6 +41,10 @@ in
   };
   # pkgs/development/libraries/ffmpeg/default.nix: ffmpeg-headless = ffmpeg_7-headless.
   ffmpeg-headless = pkg "ffmpeg-headless";
+  # pkgs/development/libraries/glibc/default.nix (its `bin` output has ldd).
+  glibc = {
+    bin = pkg "glibc-bin";
+  };
   # pkgs/data/fonts/dejavu-fonts/default.nix.
   dejavu_fonts = pkg "dejavu-fonts";
   # pkgs/development/libraries/fontconfig/make-fonts-conf.nix.
