@@ -162,7 +162,8 @@ pub enum VideoOpt {
     /// extracted: no browser seeks a video decoder.
     Inject,
     /// The browser's own decoder, seeked to the media time at each frame: for comparison only
-    /// (headless seeking lands on neighbouring frames).
+    /// (chrome-headless-shell 156 does not repaint a seeked video: BeginFrame capture gets no
+    /// frame, screenshot capture shows its first frame).
     Native,
 }
 

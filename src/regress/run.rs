@@ -11,7 +11,7 @@ use super::baseline::{Baseline, BaselineEntry, expand_envelope, quantize_envelop
 use super::fixture::{Fixture, Thresholds, discover};
 use crate::browser::{CaptureMode, PageEvent, PageEventKind, SandboxPolicy};
 use crate::compare::{
-    ENVELOPE_RATE, ENVELOPE_WINDOW, IDENTICAL_PSNR, audio_envelope, compare_videos,
+    ENVELOPE_RATE, ENVELOPE_WINDOW, IDENTICAL_PSNR, audio_envelope, compare_videos, envelope_lag,
 };
 use crate::composition::{Composition, Overrides};
 use crate::distributed::{DistributedRequest, Fault, Injection, render_distributed};
@@ -392,6 +392,7 @@ async fn run_fixture(
             worker_sound.as_deref(),
             &Thresholds {
                 max_audio_lag_windows: 0,
+                min_audio_correlation: 1.0,
                 ..fixture.thresholds
             },
             ("in-process render", "worker render"),
@@ -560,8 +561,11 @@ fn audio_finding(
             true,
         )),
         (Some(a), Some(b)) => {
+            // Exact: any difference is named, with where the sound lines up best.
+            let exact = thresholds.min_audio_correlation >= 1.0;
             let (lag, correlation) =
-                classify_audio(a, b, thresholds.min_audio_correlation, AUDIO_LAG_SEARCH)?;
+                classify_audio(a, b, thresholds.min_audio_correlation, AUDIO_LAG_SEARCH)
+                    .or_else(|| (exact && a != b).then(|| envelope_lag(a, b, AUDIO_LAG_SEARCH)))?;
             let window_ms = (ENVELOPE_WINDOW as u64 * 1000 / ENVELOPE_RATE) as i64;
             let failing = lag.unsigned_abs() > thresholds.max_audio_lag_windows
                 || correlation < thresholds.min_audio_correlation;
