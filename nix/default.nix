@@ -35,6 +35,7 @@ in
         pkgs.clippy
         pkgs.rustfmt
         (per pkgs).toolchain.ffmpeg
+        (per pkgs).toolchain.ldd
       ];
     });
   });
