@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bisect;
 pub mod browser;
 pub mod bundle;
 pub mod cli;

@@ -90,6 +90,13 @@ pub enum Command {
     ///
     /// Exits 0 when it is intact, 2 naming each file that differs.
     Verify(VerifyOpts),
+    /// Show what differs between two bundles (folders or .tar.zst): files added, removed and
+    /// changed with their sizes and hashes, a unified diff of small text files, and changed
+    /// encoder settings.
+    ///
+    /// Exits 0 when the bundle hashes are equal (nothing that is rendered differs), 1 when they
+    /// differ, 2 when a side is not a bundle or fails verification.
+    Diff(DiffOpts),
     /// Look after the store: list, verify or garbage-collect cached chunk records.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -574,6 +581,17 @@ pub struct VerifyOpts {
     pub bundle: Utf8PathBuf,
 }
 
+/// `framelock diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffOpts {
+    /// The first bundle: a folder, or a packed bundle (.tar.zst).
+    #[arg(value_name = "A")]
+    pub a: Utf8PathBuf,
+    /// The second bundle.
+    #[arg(value_name = "B")]
+    pub b: Utf8PathBuf,
+}
+
 /// `framelock cache` subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum CacheCommand {
@@ -689,6 +707,7 @@ mod tests {
             "pack",
             "unpack",
             "verify",
+            "diff",
             "doctor",
         ] {
             let sub = cli.find_subcommand_mut(name).expect("subcommand exists");

@@ -6,11 +6,12 @@ use camino::Utf8PathBuf;
 use clap::{CommandFactory, Parser};
 
 use super::args::{
-    AssembleOpts, CacheCommand, Cli, Command, DoctorOpts, EventsOpt, ModeOpt, PackOpts, PlanOpts,
-    RegressOpts, RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
+    AssembleOpts, CacheCommand, Cli, Command, DiffOpts, DoctorOpts, EventsOpt, ModeOpt, PackOpts,
+    PlanOpts, RegressOpts, RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
 };
+use crate::bisect::{diff_bundles, open_side, scratch_dir};
 use crate::browser::PageFault;
-use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack, unpack_bundle};
+use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack_bundle};
 use crate::composition::{Composition, DurationSpec};
 use crate::distributed::{
     AssembleRequest, ChunkRequest, DistributedRequest, assemble, render_chunk, render_distributed,
@@ -81,6 +82,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Pack(opts) => pack_command(&opts),
         Command::Unpack(opts) => unpack_command(&opts),
         Command::Verify(opts) => verify_command(&opts),
+        Command::Diff(opts) => diff_command(&opts),
         Command::Cache(command) => cache_command(command),
         Command::Doctor(opts) => doctor_command(opts).await,
     }
@@ -326,21 +328,8 @@ fn unpack_command(opts: &UnpackOpts) -> Result<i32, Error> {
 }
 
 fn verify_command(opts: &VerifyOpts) -> Result<i32, Error> {
-    let is_archive = opts.bundle.is_file();
-    let temp;
-    let dir = if is_archive {
-        temp = tempfile::tempdir().map_err(|source| crate::bundle::BundleError::Io {
-            path: opts.bundle.clone(),
-            source,
-        })?;
-        let target = Utf8PathBuf::from_path_buf(temp.path().join("bundle"))
-            .expect("temp folders have UTF-8 paths");
-        unpack(&opts.bundle, &target, crate::bundle::DEFAULT_UNPACK_LIMIT)?;
-        target
-    } else {
-        opts.bundle.clone()
-    };
-    let bundle = Bundle::open(&dir)?;
+    let (_scratch, scratch) = scratch()?;
+    let bundle = open_side(&opts.bundle, &scratch)?;
     let manifest = bundle.verify()?;
     println!(
         "{}  {} files verified, bundle hash matches plan.json",
@@ -348,6 +337,29 @@ fn verify_command(opts: &VerifyOpts) -> Result<i32, Error> {
         manifest.0.len()
     );
     Ok(exit_code::SUCCESS)
+}
+
+fn diff_command(opts: &DiffOpts) -> Result<i32, Error> {
+    let (_scratch, scratch) = scratch()?;
+    let a = open_side(&opts.a, &scratch.join("a"))?;
+    let b = open_side(&opts.b, &scratch.join("b"))?;
+    let diff = diff_bundles(&a, &b)?;
+    print!("{}", diff.text());
+    Ok(if diff.is_same() {
+        exit_code::SUCCESS
+    } else {
+        exit_code::REGRESSION
+    })
+}
+
+/// A temporary folder for packed bundles opened by a command.
+fn scratch() -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
+    Ok(
+        scratch_dir().map_err(|source| crate::bundle::BundleError::Io {
+            path: std::env::temp_dir().to_string_lossy().into_owned().into(),
+            source,
+        })?,
+    )
 }
 
 fn cache_command(command: CacheCommand) -> Result<i32, Error> {

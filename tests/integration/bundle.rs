@@ -235,3 +235,61 @@ fn a_tampered_bundle_is_named_and_refused() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("BUNDLE_HASH_MISMATCH"), "{err}");
 }
+
+/// `diff` on two bundles that differ by one byte of one asset names that file and nothing else
+/// (exit 1), shows a unified diff for a changed text file, and finds nothing between a bundle
+/// and its own packed copy (exit 0).
+#[test]
+fn diff_names_exactly_the_changed_file() {
+    let sandbox = Sandbox::new();
+    let (a_src, b_src) = (sandbox.path().join("a"), sandbox.path().join("b"));
+    copy_dir(&fixture("css-keyframes"), &a_src);
+    copy_dir(&fixture("css-keyframes"), &b_src);
+    let font = b_src.join("DejaVuSans.ttf");
+    let mut bytes = std::fs::read(&font).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&font, bytes).unwrap();
+    let (a, b) = (
+        sandbox.path().join("bundle-a"),
+        sandbox.path().join("bundle-b"),
+    );
+    plan(&sandbox, &a_src, &a, &[]);
+    plan(&sandbox, &b_src, &b, &[]);
+    let packed = sandbox.path().join("b.tar.zst");
+    let out = sandbox.run(&["pack", b.to_str().unwrap(), "-o", packed.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let diff =
+        |x: &Path, y: &Path| sandbox.run(&["diff", x.to_str().unwrap(), y.to_str().unwrap()]);
+    let out = diff(&a, &packed);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("bundle ")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        lines[0].starts_with("changed  compiled/DejaVuSans.ttf ("),
+        "{text}"
+    );
+
+    let out = diff(&b, &packed);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("same bundle "));
+
+    // A text change shows as a unified diff.
+    let index = b_src.join("index.html");
+    let html = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, html.replace("translateX(90px)", "translateX(92px)")).unwrap();
+    let c = sandbox.path().join("bundle-c");
+    plan(&sandbox, &b_src, &c, &[]);
+    let out = diff(&b, &c);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("--- a/compiled/index.html"), "{text}");
+    assert!(
+        text.contains("-") && text.contains("+") && text.contains("translateX(92px)"),
+        "{text}"
+    );
+    let out = sandbox.run(&["diff", a.to_str().unwrap(), "no-such-bundle"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
