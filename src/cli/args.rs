@@ -97,6 +97,12 @@ pub enum Command {
     /// Exits 0 when the bundle hashes are equal (nothing that is rendered differs), 1 when they
     /// differ, 2 when a side is not a bundle or fails verification.
     Diff(DiffOpts),
+    /// Compare two renders (videos framelock wrote, with their frames.json) frame by frame: the
+    /// first divergent frame and its chunk, the PSNR of the frames that differ, the drift the
+    /// first divergent chunk shows (A is the reference), and the worst frame as PNGs in --out.
+    ///
+    /// Exits 0 when every frame is equal, 1 when frames differ, 2 when a side is not a render.
+    DiffRuns(DiffRunsOpts),
     /// Look after the store: list, verify or garbage-collect cached chunk records.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -581,6 +587,23 @@ pub struct VerifyOpts {
     pub bundle: Utf8PathBuf,
 }
 
+/// `framelock diff-runs`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffRunsOpts {
+    /// The reference render (a video framelock wrote).
+    #[arg(value_name = "A")]
+    pub a: Utf8PathBuf,
+    /// The render compared with it.
+    #[arg(value_name = "B")]
+    pub b: Utf8PathBuf,
+    /// Where the pictures of the worst frame go.
+    #[arg(long, value_name = "DIR", default_value = "framelock-diff")]
+    pub out: Utf8PathBuf,
+    #[command(flatten)]
+    /// Tools.
+    pub tools: ToolOpts,
+}
+
 /// `framelock diff`.
 #[derive(Debug, Clone, Args)]
 pub struct DiffOpts {
@@ -708,6 +731,7 @@ mod tests {
             "unpack",
             "verify",
             "diff",
+            "diff-runs",
             "doctor",
         ] {
             let sub = cli.find_subcommand_mut(name).expect("subcommand exists");

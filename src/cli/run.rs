@@ -6,10 +6,11 @@ use camino::Utf8PathBuf;
 use clap::{CommandFactory, Parser};
 
 use super::args::{
-    AssembleOpts, CacheCommand, Cli, Command, DiffOpts, DoctorOpts, EventsOpt, ModeOpt, PackOpts,
-    PlanOpts, RegressOpts, RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
+    AssembleOpts, CacheCommand, Cli, Command, DiffOpts, DiffRunsOpts, DoctorOpts, EventsOpt,
+    ModeOpt, PackOpts, PlanOpts, RegressOpts, RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts,
+    VerifyOpts, seconds,
 };
-use crate::bisect::{diff_bundles, open_side, scratch_dir};
+use crate::bisect::{diff_bundles, diff_runs, open_side, scratch_dir};
 use crate::browser::PageFault;
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack_bundle};
 use crate::composition::{Composition, DurationSpec};
@@ -83,6 +84,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Unpack(opts) => unpack_command(&opts),
         Command::Verify(opts) => verify_command(&opts),
         Command::Diff(opts) => diff_command(&opts),
+        Command::DiffRuns(opts) => diff_runs_command(&opts),
         Command::Cache(command) => cache_command(command),
         Command::Doctor(opts) => doctor_command(opts).await,
     }
@@ -344,6 +346,17 @@ fn diff_command(opts: &DiffOpts) -> Result<i32, Error> {
     let a = open_side(&opts.a, &scratch.join("a"))?;
     let b = open_side(&opts.b, &scratch.join("b"))?;
     let diff = diff_bundles(&a, &b)?;
+    print!("{}", diff.text());
+    Ok(if diff.is_same() {
+        exit_code::SUCCESS
+    } else {
+        exit_code::REGRESSION
+    })
+}
+
+fn diff_runs_command(opts: &DiffRunsOpts) -> Result<i32, Error> {
+    let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
+    let diff = diff_runs(&toolchain.ffmpeg.real, &opts.a, &opts.b, &opts.out)?;
     print!("{}", diff.text());
     Ok(if diff.is_same() {
         exit_code::SUCCESS

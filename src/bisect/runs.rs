@@ -1,0 +1,179 @@
+//! `framelock diff-runs A B`: two renders (videos framelock wrote, each with its frames.json)
+//! compared: the first divergent frame and its chunk, the PSNR of the frames that differ, the
+//! drift the first divergent chunk shows (A taken as the reference), and the worst frame
+//! pictured as PNGs.
+
+use std::fmt::Write;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::compare::compare_videos;
+use crate::drift::{ChunkFinding, ChunkPair, classify_chunk};
+use crate::error::Error;
+use crate::render::{FramesRecord, RenderError, frames_record_path};
+use crate::report::{FailureImages, Side, write_failure_images};
+
+/// What differs between two renders.
+#[derive(Debug, Clone)]
+pub struct RunsDiff {
+    /// Frames compared (the shorter render's count).
+    pub frames: usize,
+    /// Frames whose pixel hashes differ.
+    pub differing: usize,
+    /// The first of them.
+    pub first_frame: Option<u64>,
+    /// The chunk of B's plan it falls in.
+    pub first_chunk: Option<usize>,
+    /// Lowest per-frame PSNR and the sequence PSNR, when frames differ.
+    pub psnr: Option<(f64, f64)>,
+    /// The drift the first divergent chunk shows (renders of one bundle only: between two
+    /// bundles the difference is their inputs).
+    pub finding: Option<ChunkFinding>,
+    /// The worst frame, pictured, and the folder the pictures are in.
+    pub images: Option<(FailureImages, Utf8PathBuf)>,
+    /// Whether the two renders were of one bundle.
+    pub same_bundle: bool,
+}
+
+impl RunsDiff {
+    /// Whether every frame is equal.
+    pub fn is_same(&self) -> bool {
+        self.differing == 0
+    }
+
+    /// The report `framelock diff-runs` prints.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        if !self.same_bundle {
+            out.push_str("note: the renders are of different bundles (see `framelock diff`)\n");
+        }
+        let (Some(first), Some((lowest, sequence))) = (self.first_frame, self.psnr) else {
+            let _ = writeln!(out, "all {} frames are equal", self.frames);
+            return out;
+        };
+        let _ = writeln!(
+            out,
+            "{} of {} frames differ, the first at frame {first} (chunk {})",
+            self.differing,
+            self.frames,
+            self.first_chunk.map_or("-".into(), |c| c.to_string())
+        );
+        let _ = writeln!(
+            out,
+            "PSNR: lowest {lowest:.2} dB, sequence {sequence:.2} dB"
+        );
+        if let Some(f) = &self.finding {
+            let _ = writeln!(out, "drift: {} from frame {}", f.kind, f.first_frame);
+        }
+        if let Some((images, dir)) = &self.images {
+            let _ = writeln!(
+                out,
+                "frame {} (lowest PSNR): {} {} {}",
+                images.frame,
+                dir.join(&images.reference),
+                dir.join(&images.candidate),
+                dir.join(&images.diff)
+            );
+        }
+        out
+    }
+}
+
+/// Compares render `b` with render `a`, writing the pictures of the worst frame into `out`.
+pub fn diff_runs(
+    ffmpeg: &Utf8Path,
+    a: &Utf8Path,
+    b: &Utf8Path,
+    out: &Utf8Path,
+) -> Result<RunsDiff, Error> {
+    let (ra, rb) = (load(a)?, load(b)?);
+    let frames = ra.frame_hashes.len().min(rb.frame_hashes.len());
+    let differing: Vec<usize> = (0..frames)
+        .filter(|&i| ra.frame_hashes[i] != rb.frame_hashes[i])
+        .collect();
+    let mut diff = RunsDiff {
+        frames,
+        differing: differing.len(),
+        first_frame: differing.first().map(|&i| ra.range.start().0 + i as u64),
+        first_chunk: None,
+        psnr: None,
+        finding: None,
+        images: None,
+        same_bundle: ra.bundle_hash == rb.bundle_hash,
+    };
+    let Some(&first) = differing.first() else {
+        return Ok(diff);
+    };
+    let first_frame = rb.range.start().0 + first as u64;
+    if let Some((index, range)) = rb
+        .chunk_plan
+        .chunks()
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.start().0 <= first_frame && first_frame < r.end().0)
+    {
+        diff.first_chunk = Some(index);
+        let (s, e) = (range.start().0 as usize, range.end().0 as usize);
+        if diff.same_bundle && e <= rb.frame_hashes.len() && e <= ra.frame_hashes.len() {
+            let blob = |r: &FramesRecord| r.chunk_hashes.get(index).map(|h| h.to_string());
+            let (ba, bb) = (blob(&ra).unwrap_or_default(), blob(&rb).unwrap_or_default());
+            diff.finding = classify_chunk(&ChunkPair {
+                index,
+                range: *range,
+                reference: &ra.frame_hashes,
+                candidate: &rb.frame_hashes[s..e],
+                reference_blob: &ba,
+                candidate_blob: &bb,
+                rerender: None,
+                reference_videos: &ra.video_frames,
+                candidate_videos: rb.video_frames.get(s..e).unwrap_or_default(),
+            });
+        }
+    }
+    let cmp = compare_videos(ffmpeg, a, b, ra.width, ra.height)?;
+    let worst = (0..cmp.frame_psnr.len())
+        .min_by(|&x, &y| cmp.frame_psnr[x].total_cmp(&cmp.frame_psnr[y]))
+        .unwrap_or(first);
+    diff.psnr = Some((cmp.frame_psnr[worst], cmp.sequence_psnr));
+    std::fs::create_dir_all(out).map_err(|source| RenderError::Output {
+        path: out.to_owned(),
+        source,
+    })?;
+    diff.images = write_failure_images(
+        ffmpeg,
+        "diff",
+        worst as u64,
+        (ra.width, ra.height),
+        Side {
+            label: "a",
+            video: a,
+        },
+        Side {
+            label: "b",
+            video: b,
+        },
+        out,
+        out,
+    )?
+    .map(|images| (images, out.to_owned()));
+    Ok(diff)
+}
+
+/// The frames.json beside a video framelock rendered.
+fn load(video: &Utf8Path) -> Result<FramesRecord, Error> {
+    let path = frames_record_path(video);
+    let text = std::fs::read_to_string(&path).map_err(|source| RenderError::Write {
+        path: path.clone(),
+        source: std::io::Error::new(
+            source.kind(),
+            format!("{source}: give a video framelock rendered (it writes <video>.frames.json beside it)"),
+        ),
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        RenderError::Write {
+            path,
+            source: std::io::Error::other(format!("not a frames.json framelock wrote: {e}")),
+        }
+        .into()
+    })
+}
