@@ -10,7 +10,7 @@ use camino::Utf8Path;
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::encode::{EncodeError, FrameReader};
+use crate::encode::{EncodeError, FrameReader, run_ffmpeg};
 
 /// PSNR reported for identical frames.
 pub const IDENTICAL_PSNR: f64 = 100.0;
@@ -195,28 +195,12 @@ pub fn audio_envelope(
         "s16le",
         "-",
     ];
-    let command = format!("{ffmpeg} {}", args.join(" "));
-    let out = std::process::Command::new(ffmpeg)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|source| EncodeError::Spawn {
-            command: command.clone(),
-            source,
-        })?;
-    if !out.status.success() {
-        return Err(EncodeError::Failed {
-            command,
-            status: out.status.to_string(),
-            stderr: crate::toolchain::tail(&String::from_utf8_lossy(&out.stderr)),
-        });
-    }
-    if out.stdout.is_empty() {
+    let pcm = run_ffmpeg(ffmpeg, &args)?;
+    if pcm.is_empty() {
         return Ok(None);
     }
     let wanted = (seconds * ENVELOPE_RATE as f64).round() as usize;
-    let mut samples: Vec<f64> = out
-        .stdout
+    let mut samples: Vec<f64> = pcm
         .chunks_exact(2)
         .map(|b| f64::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
         .collect();

@@ -253,10 +253,10 @@ pub fn args_template(settings: &EncoderSettings) -> String {
 }
 
 /// The sound a joined video carries.
-#[derive(Debug, Clone, Copy)]
-pub struct AudioTrack<'a> {
+#[derive(Debug, Clone)]
+pub struct AudioTrack {
     /// The bundle's mix.
-    pub mix: &'a Utf8Path,
+    pub mix: Utf8PathBuf,
     /// Its samples (exactly the video's length).
     pub samples: u64,
     /// Self-test fault: milliseconds the sound is made late by (`regress --inject
@@ -412,7 +412,7 @@ pub fn concat(
     ffmpeg: &Utf8Path,
     codec: Codec,
     chunks: &[Utf8PathBuf],
-    audio: Option<AudioTrack<'_>>,
+    audio: Option<&AudioTrack>,
     output: &Utf8Path,
 ) -> Result<(), EncodeError> {
     let list = output.with_extension("concat.txt");
@@ -476,16 +476,24 @@ pub fn concat(
     }
     args.extend(BITEXACT_OUTPUT.map(String::from));
     args.extend(["-f", codec.container(), "-y", output.as_str()].map(String::from));
-    let command = format!("{ffmpeg} {}", args.join(" "));
-    let out = Command::new(ffmpeg)
-        .args(&args)
-        .stdin(Stdio::null())
-        .output()
+    let joined = run_ffmpeg(ffmpeg, &args);
+    let _ = std::fs::remove_file(&list);
+    joined.map(|_| ())
+}
+
+/// Runs ffmpeg to the end and returns its stdout; a failure quotes the command and the end of
+/// what it printed.
+pub(crate) fn run_ffmpeg<S: AsRef<str>>(
+    ffmpeg: &Utf8Path,
+    args: &[S],
+) -> Result<Vec<u8>, EncodeError> {
+    let (child, command) = spawn_ffmpeg(ffmpeg, args, Stdio::null(), Stdio::piped())?;
+    let out = child
+        .wait_with_output()
         .map_err(|source| EncodeError::Spawn {
             command: command.clone(),
             source,
         })?;
-    let _ = std::fs::remove_file(&list);
     if !out.status.success() {
         return Err(EncodeError::Failed {
             command,
@@ -493,7 +501,7 @@ pub fn concat(
             stderr: tail(&String::from_utf8_lossy(&out.stderr)),
         });
     }
-    Ok(())
+    Ok(out.stdout)
 }
 
 /// A decoding ffmpeg process yielding raw frames (`yuv420p` or `rgb24`) one at a time.

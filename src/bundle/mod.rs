@@ -14,7 +14,7 @@ pub use plan::{Chunking, PlanInput, SKIP, plan};
 pub use refs::{Reference, local_file, percent_decode, references};
 
 use crate::composition::{Composition, DurationSource, DurationSpec, Format};
-use crate::encode::{Codec, EncoderSettings};
+use crate::encode::{AudioTrack, Codec, EncoderSettings};
 use crate::error::exit_code;
 use crate::hash::BundleHash;
 use crate::media::{AUDIO_MIX, MediaError, PageMedia, VideoMeta};
@@ -354,14 +354,16 @@ impl Bundle {
         })
     }
 
-    /// The mixed sound, when the composition has any.
-    pub fn audio_mix(&self) -> Option<Utf8PathBuf> {
-        Some(self.dir.join(AUDIO_MIX)).filter(|p| p.is_file())
-    }
-
-    /// The samples of the mix: exactly the video's length.
-    pub fn audio_samples(&self) -> u64 {
-        crate::media::samples_in(self.meta.frames, self.meta.fps)
+    /// The sound a render of this bundle carries, when the composition has any: the mix,
+    /// exactly the video's length, made `delay_ms` late only by the self-test fault.
+    pub fn audio_track(&self, delay_ms: u64) -> Option<AudioTrack> {
+        Some(self.dir.join(AUDIO_MIX))
+            .filter(|p| p.is_file())
+            .map(|mix| AudioTrack {
+                mix,
+                samples: crate::media::samples_in(self.meta.frames, self.meta.fps),
+                delay_ms,
+            })
     }
 
     /// The bundle hash recorded in `plan.json`.

@@ -10,7 +10,6 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::browser::CaptureMode;
 use crate::bundle::Bundle;
-use crate::encode::AudioTrack;
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::render::{
@@ -164,13 +163,14 @@ pub fn assemble_records(
     let capture = records
         .first()
         .map_or(CaptureMode::BeginFrame, |(_, r, _)| r.capture_mode);
-    let mix = bundle.audio_mix();
-    let audio = mix.as_deref().map(|mix| AudioTrack {
-        mix,
-        samples: bundle.audio_samples(),
-        delay_ms: audio_delay_ms,
-    });
-    let (video, video_blake3) = join(ffmpeg, bundle.encoder_settings().codec, work, &files, audio)?;
+    let audio = bundle.audio_track(audio_delay_ms);
+    let (video, video_blake3) = join(
+        ffmpeg,
+        bundle.encoder_settings().codec,
+        work,
+        &files,
+        audio.as_ref(),
+    )?;
     let mut record = FramesRecord {
         format_version: FRAMES_FORMAT_VERSION,
         composition: bundle.plan.name.clone(),

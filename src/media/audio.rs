@@ -6,13 +6,12 @@
 //! depends on its inputs and nothing else.
 
 use std::fmt::Write;
-use std::process::Command;
 
 use camino::Utf8Path;
 
 use super::{MediaElement, MediaError};
+use crate::encode::run_ffmpeg;
 use crate::timing::Fps;
-use crate::toolchain::tail;
 
 /// Samples per second of the mix.
 pub const AUDIO_RATE: u64 = 48_000;
@@ -114,20 +113,7 @@ pub fn mix_audio(
         ]
         .map(String::from),
     );
-    let command = format!("{ffmpeg} {}", args.join(" "));
-    let output = Command::new(ffmpeg)
-        .args(&args)
-        .output()
-        .map_err(|e| MediaError::Tool {
-            command: command.clone(),
-            detail: e.to_string(),
-        })?;
-    if !output.status.success() {
-        return Err(MediaError::Tool {
-            command,
-            detail: tail(&String::from_utf8_lossy(&output.stderr)),
-        });
-    }
+    run_ffmpeg(ffmpeg, &args)?;
     Ok(())
 }
 

@@ -25,14 +25,10 @@ pub fn extract_frames(
 ) -> Result<u64, MediaError> {
     let io = |path: Utf8PathBuf| move |source| MediaError::Io { path, source };
     std::fs::create_dir_all(dir).map_err(io(dir.to_owned()))?;
-    let tool = |e: crate::encode::EncodeError| MediaError::Tool {
-        command: format!("{ffmpeg} -i {video}"),
-        detail: e.to_string(),
-    };
-    let mut reader = FrameReader::start(ffmpeg, video, "rgb24").map_err(tool)?;
+    let mut reader = FrameReader::start(ffmpeg, video, "rgb24")?;
     let mut buf = vec![0u8; width as usize * height as usize * 3];
     let mut n = 0;
-    while reader.next(&mut buf).map_err(tool)? {
+    while reader.next(&mut buf)? {
         let picture = RgbImage::from_raw(width, height, buf.clone())
             .expect("the buffer has the frame's size");
         let path = dir.join(frame_file(n));
@@ -43,6 +39,6 @@ pub fn extract_frames(
         std::fs::write(&path, bytes.get_ref()).map_err(io(path))?;
         n += 1;
     }
-    reader.finish().map_err(tool)?;
+    reader.finish()?;
     Ok(n)
 }

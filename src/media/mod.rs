@@ -173,14 +173,9 @@ pub enum MediaError {
         /// Source seconds the file has from its media start.
         available: f64,
     },
-    /// ffmpeg or ffprobe could not be run or failed on a file it had accepted.
-    #[error("`{command}` failed: {detail}")]
-    Tool {
-        /// The command line.
-        command: String,
-        /// What it said.
-        detail: String,
-    },
+    /// ffmpeg could not be run, or failed on a file ffprobe had accepted.
+    #[error(transparent)]
+    Tool(#[from] crate::encode::EncodeError),
     /// A file could not be written.
     #[error("{path}: {source}")]
     Io {
@@ -196,7 +191,7 @@ impl MediaError {
     /// Problems with the composition's media exit 2; a tool that fails exits 3.
     pub fn exit_code(&self) -> i32 {
         match self {
-            MediaError::Tool { .. } => exit_code::ENVIRONMENT,
+            MediaError::Tool(e) => e.exit_code(),
             _ => exit_code::INPUT,
         }
     }

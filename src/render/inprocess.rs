@@ -15,7 +15,7 @@ use super::settings::{RenderSettings, fingerprint_toolchain, record_fingerprints
 use crate::browser::{CaptureMode, PageEvent, PageFault, SandboxPolicy};
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, plan};
 use crate::composition::{Composition, DurationSpec};
-use crate::encode::{AudioTrack, EncoderSettings};
+use crate::encode::EncoderSettings;
 use crate::error::Error;
 use crate::hash::ContentHash;
 use crate::media::{VideoFrames, VideoMode};
@@ -297,11 +297,7 @@ pub async fn render(
         run.encoder.codec,
         &work,
         &chunk_files,
-        bundle.audio_mix().as_deref().map(|mix| AudioTrack {
-            mix,
-            samples: bundle.audio_samples(),
-            delay_ms: 0,
-        }),
+        bundle.audio_track(0).as_ref(),
     )?;
     let mut record = FramesRecord {
         format_version: FRAMES_FORMAT_VERSION,

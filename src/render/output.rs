@@ -158,7 +158,7 @@ pub fn join(
     codec: Codec,
     work: &Utf8Path,
     chunk_files: &[Utf8PathBuf],
-    audio: Option<AudioTrack<'_>>,
+    audio: Option<&AudioTrack>,
 ) -> Result<(Utf8PathBuf, ContentHash), Error> {
     let video = work.join(format!("output.{}", codec.container()));
     concat(ffmpeg, codec, chunk_files, audio, &video)?;
