@@ -401,14 +401,22 @@ async fn run_fixture(
         }
         judge_expected(fixture, &mut result);
     }
-    let baseline_frame = compare_baseline(request, fixture, &reference, &videos, &mut result)?;
-    compare_baseline_sound(
+    let baseline = Baseline::load(&request.baselines.join(&fixture.name).join("baseline.json"))?;
+    let baseline_frame = compare_baseline(
         request,
         fixture,
+        baseline.as_ref(),
+        &reference,
+        &videos,
+        &mut result,
+    )?;
+    compare_baseline_sound(
+        fixture,
+        baseline.as_ref(),
         &reference.fingerprints,
         reference_sound.as_deref(),
         &mut result,
-    )?;
+    );
     if result.status == Status::Failed {
         result.images = failure_images(
             request,
@@ -714,12 +722,13 @@ fn judge_expected(fixture: &Fixture, result: &mut FixtureResult) {
 fn compare_baseline(
     request: &RegressRequest,
     fixture: &Fixture,
+    baseline: Option<&Baseline>,
     reference: &FramesRecord,
     videos: &FixtureVideos,
     result: &mut FixtureResult,
 ) -> Result<Option<u64>, Error> {
     let dir = request.baselines.join(&fixture.name);
-    let Some(baseline) = Baseline::load(&dir.join("baseline.json"))? else {
+    let Some(baseline) = baseline else {
         fail(
             result,
             format!(
@@ -828,7 +837,7 @@ fn compare_baseline(
         first_frame: below.first().map(|&i| i as u64),
         evidence: format!(
             "{}; lowest PSNR {:.2} dB, {} frame(s) below {min_psnr} dB",
-            unblessed(&baseline, fp),
+            unblessed(baseline, fp),
             frames.iter().copied().fold(f64::INFINITY, f64::min),
             below.len()
         ),
@@ -857,21 +866,20 @@ fn compare_baseline(
 /// The in-process render's sound against the blessed envelope of its pair (else the first
 /// entry's): correlation and lag within the fixture's thresholds.
 fn compare_baseline_sound(
-    request: &RegressRequest,
     fixture: &Fixture,
+    baseline: Option<&Baseline>,
     fp: &Fingerprints,
     sound: Option<&[f64]>,
     result: &mut FixtureResult,
-) -> Result<(), Error> {
-    let path = request.baselines.join(&fixture.name).join("baseline.json");
-    let Some(baseline) = Baseline::load(&path)? else {
-        return Ok(());
+) {
+    let Some(baseline) = baseline else {
+        return;
     };
     let Some(entry) = baseline
         .entry(&fp.toolchain, &fp.render_settings)
         .or(baseline.entries.first())
     else {
-        return Ok(());
+        return;
     };
     let blessed =
         (!entry.audio_envelope.is_empty()).then(|| expand_envelope(&entry.audio_envelope));
@@ -886,7 +894,6 @@ fn compare_baseline_sound(
         }
         result.findings.push(finding);
     }
-    Ok(())
 }
 
 /// The frame with the lowest PSNR (the first of equals).
