@@ -13,6 +13,33 @@ use crate::compare::envelope_lag;
 use crate::media::VideoFrames;
 use crate::timing::FrameRange;
 
+/// A named drift: what kind, where it starts, and what it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// The chunk, when it concerns one.
+    pub chunk: Option<usize>,
+    /// The first frame concerned.
+    pub first_frame: Option<u64>,
+    /// What it rests on, in words.
+    pub evidence: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let place = |n: Option<u64>| n.map_or("-".into(), |n| n.to_string());
+        write!(
+            f,
+            "{} (chunk {}, frame {}): {}",
+            self.kind,
+            place(self.chunk.map(|c| c as u64)),
+            place(self.first_frame),
+            self.evidence
+        )
+    }
+}
+
 /// The kinds of drift framelock names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -24,6 +24,11 @@ pub mod exit_code {
     pub const INPUT: i32 = 2;
     /// Environment error: a missing, unusable or mismatched toolchain.
     pub const ENVIRONMENT: i32 = 3;
+    /// `bisect-step`: this revision cannot be judged (`git bisect run` skips it).
+    pub const BISECT_SKIP: i32 = 125;
+    /// `bisect-step`: a usage or environment error (`git bisect run` stops instead of marking
+    /// the revision bad, as it would for 1 to 127 except 125).
+    pub const BISECT_ABORT: i32 = 128;
     /// Interrupted by Ctrl-C (the shell convention, 128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
 }
@@ -58,6 +63,9 @@ pub enum Error {
     /// A worker or the distributed run failed.
     #[error(transparent)]
     Distributed(#[from] DistributedError),
+    /// A bisect could not start or finish.
+    #[error(transparent)]
+    Bisect(#[from] crate::bisect::BisectError),
     /// The user pressed Ctrl-C; everything started was stopped and nothing was written.
     #[error("interrupted: stopped the browser and the encoder, no output was written")]
     Interrupted,
@@ -76,6 +84,7 @@ impl Error {
             Error::Store(e) => e.exit_code(),
             Error::Distributed(e) => e.exit_code(),
             Error::Baseline(_) => exit_code::INPUT,
+            Error::Bisect(e) => e.exit_code(),
             Error::Interrupted => exit_code::INTERRUPTED,
         }
     }
@@ -86,6 +95,7 @@ impl Error {
             Error::Toolchain(e) => e.hint(),
             Error::Browser(e) => e.hint(),
             Error::Distributed(e) => e.hint(),
+            Error::Bisect(e) => e.hint(),
             _ => None,
         }
     }

@@ -2,13 +2,17 @@
 //! file from their manifests, with a unified diff for small text files and the encoder settings
 //! that changed. Equal bundle hashes mean nothing that is rendered differs.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use similar::TextDiff;
 
+use super::walk::{BisectError, open_kept};
 use crate::bundle::{Bundle, BundleError, DEFAULT_UNPACK_LIMIT, ManifestEntry, unpack_bundle};
+use crate::error::Error;
 use crate::hash::BundleHash;
+use crate::store::{ChunkRecord, Index, Store, StoreError, list};
 
 /// Text files larger than this are compared by hash only.
 const TEXT_DIFF_LIMIT: u64 = 64 * 1024;
@@ -180,6 +184,114 @@ fn text_diff(a: &Utf8Path, b: &Utf8Path, path: &str, size: u64) -> Option<String
             .header(&format!("a/{path}"), &format!("b/{path}"))
             .to_string(),
     )
+}
+
+/// How the renders of two bundles were made: the planning machines' toolchains (plan.json)
+/// and the fingerprints of the chunk records the store holds for each bundle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FingerprintDiff {
+    /// Per fingerprint (`planned on`, `toolchain`, `render settings`, `build`), A's values
+    /// and B's.
+    pub rows: Vec<(&'static str, BTreeSet<String>, BTreeSet<String>)>,
+}
+
+impl FingerprintDiff {
+    /// Compares what `store` knows of the renders of `a` and `b`.
+    pub fn of(store: &Store, a: &Bundle, b: &Bundle) -> Result<FingerprintDiff, StoreError> {
+        let records = list(store)?;
+        let side = |bundle: &Bundle| {
+            let mut sets: [BTreeSet<String>; 4] = Default::default();
+            sets[0].insert(bundle.plan.toolchain.fingerprint.clone());
+            for entry in &records {
+                let Some(record) = entry.record.as_ref() else {
+                    continue;
+                };
+                if entry.chunk.as_ref().map(|c| &c.bundle_hash) != Some(&bundle.hash().to_string())
+                {
+                    continue;
+                }
+                if let Ok(r) = ChunkRecord::load(store, record) {
+                    sets[1].insert(r.fingerprints.toolchain);
+                    sets[2].insert(r.fingerprints.render_settings);
+                    sets[3].insert(r.fingerprints.build_id);
+                }
+            }
+            sets
+        };
+        let (sa, sb) = (side(a), side(b));
+        let names = ["planned on", "toolchain", "render settings", "build"];
+        Ok(FingerprintDiff {
+            rows: names
+                .into_iter()
+                .zip(sa.into_iter().zip(sb))
+                .map(|(name, (a, b))| (name, a, b))
+                .collect(),
+        })
+    }
+
+    /// The lines `diff --runs` adds.
+    pub fn text(&self) -> String {
+        let shown = |set: &BTreeSet<String>| {
+            if set.is_empty() {
+                "(no render stored)".to_string()
+            } else {
+                set.iter()
+                    .map(|h| &h[..h.len().min(12)])
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+        };
+        let mut out =
+            String::from("fingerprints (plan.json, and the chunk records in the store):\n");
+        for (name, a, b) in &self.rows {
+            let verdict = if a == b { "same" } else { "changed" };
+            let _ = writeln!(
+                out,
+                "  {name:<16} {verdict:<8} {} -> {}",
+                shown(a),
+                shown(b)
+            );
+        }
+        out
+    }
+}
+
+/// Opens a side of `diff`: a bundle folder, a packed bundle, or — when no such file exists —
+/// the hash (or a prefix of at least 8 characters) of a bundle kept in the store.
+pub fn open_diff_side(
+    arg: &Utf8Path,
+    scratch: &Utf8Path,
+    store: &dyn Fn() -> Result<Store, Error>,
+) -> Result<Bundle, Error> {
+    let text = arg.as_str();
+    let hex = text.len() >= 8 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
+    if arg.exists() || !hex {
+        return Ok(open_side(arg, scratch)?);
+    }
+    let store = store()?;
+    let hash = find_kept(&store, &text.to_ascii_lowercase())?;
+    open_kept(&store, &hash, scratch)
+}
+
+/// The kept bundle whose hash starts with `prefix`.
+fn find_kept(store: &Store, prefix: &str) -> Result<BundleHash, BisectError> {
+    let found: Vec<_> = store
+        .keys(Index::Bundles)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k.as_str().starts_with(prefix))
+        .collect();
+    match found.as_slice() {
+        [(hash, _)] => Ok(BundleHash(hash.clone())),
+        [] => Err(BisectError::NotKept {
+            hash: prefix.into(),
+            store: store.root().to_owned(),
+        }),
+        more => Err(BisectError::Ambiguous {
+            prefix: prefix.into(),
+            count: more.len(),
+        }),
+    }
 }
 
 /// Where a diff's scratch folder for packed bundles goes.

@@ -1,9 +1,20 @@
-//! Finding what changed between two renders: `diff` compares two bundles file by file,
-//! `diff-runs` two rendered videos frame by frame. The bisect walk over a history that uses
-//! them comes with the rest of the `[bisect]` issue.
+//! Finding a determinism regression and its cause: `diff` compares two bundles file by file,
+//! `diff-runs` two rendered videos frame by frame, and `bisect` walks a git history judging
+//! each commit's fixtures, reusing stored verdicts by bundle hash instead of rendering again.
 
 mod diff;
+mod git;
+mod judge;
 mod runs;
+mod walk;
 
-pub use diff::{BundleDiff, ChangedFile, diff_bundles, open_side, scratch_dir};
+pub use diff::{
+    BundleDiff, ChangedFile, FingerprintDiff, diff_bundles, open_diff_side, open_side, scratch_dir,
+};
+pub use git::{Commit, GitError, Repo, Worktree};
+pub use judge::{
+    Bad, CheckoutJudgement, FixtureVerdict, JudgeSettings, Verdict, judge_checkout, keep_bundle,
+    reference_frames,
+};
 pub use runs::{RunsDiff, diff_runs};
+pub use walk::{BisectError, BisectOutcome, BisectRequest, Step, bisect, open_kept};

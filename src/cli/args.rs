@@ -44,6 +44,7 @@ pub enum Command {
     /// Examples:
     ///   framelock render fixtures/css-keyframes -o out.mp4
     ///   framelock render fixtures/css-keyframes -o out.mp4 --mode distributed-simulated --workers 2 --chunk-size 20
+    #[command(verbatim_doc_comment)]
     Render(RenderOpts),
     /// Render every fixture, compare with workers and baselines, and name any drift.
     ///
@@ -90,9 +91,10 @@ pub enum Command {
     ///
     /// Exits 0 when it is intact, 2 naming each file that differs.
     Verify(VerifyOpts),
-    /// Show what differs between two bundles (folders or .tar.zst): files added, removed and
-    /// changed with their sizes and hashes, a unified diff of small text files, and changed
-    /// encoder settings.
+    /// Show what differs between two bundles (folders, .tar.zst, or hashes of bundles kept in
+    /// the store): files added, removed and changed with their sizes and hashes, a unified
+    /// diff of small text files, and changed encoder settings; with --runs, the fingerprints
+    /// of their renders.
     ///
     /// Exits 0 when the bundle hashes are equal (nothing that is rendered differs), 1 when they
     /// differ, 2 when a side is not a bundle or fails verification.
@@ -103,6 +105,40 @@ pub enum Command {
     ///
     /// Exits 0 when every frame is equal, 1 when frames differ, 2 when a side is not a render.
     DiffRuns(DiffRunsOpts),
+    /// Find the commit that introduced a determinism regression, and what it changed.
+    ///
+    /// Walks the first-parent history from --good to --bad by halving. Each step checks the
+    /// commit out into a temporary worktree (your checkout, index and HEAD are never touched),
+    /// plans each fixture into a bundle, and judges it: bad means a determinism failure
+    /// (worker chunks differ from the in-process render, or two in-process renders differ,
+    /// beyond what the fixture's expectedFindings declare); with --against-good, in-process
+    /// frames other than the good revision's. A bundle already judged with the same chunk
+    /// plan, toolchain, render settings, framelock build and bad-definition is not rendered
+    /// again: its stored verdict is reused, whichever commit or earlier bisect judged it. A
+    /// commit whose fixtures cannot be planned is skipped. Both ends are judged first.
+    ///
+    /// Ends with the first bad commit, the drift it shows, and the `diff` of each changed
+    /// bundle against the last good commit's; renders are kept in --out, a folder per commit.
+    /// Exits 0 when the first bad commit is found, 1 when skipped commits leave several
+    /// candidates, 2 for revisions that are not as described (--good is bad, --bad is good,
+    /// not an ancestor), 3 environment.
+    ///
+    /// Example: framelock bisect --good v1.2 --bad HEAD --fixture spinner
+    Bisect(BisectOpts),
+    /// Judge the current checkout for `git bisect run`: exit 0 good, 1 bad, 125 skip.
+    ///
+    /// Judges the fixtures of the checkout in --repo as one step of `bisect` does (verdicts
+    /// are reused by bundle hash from the store). A checkout whose fixtures cannot be planned
+    /// exits 125, which `git bisect run` skips. Usage and environment errors (a missing
+    /// browser, an unusable store) exit 128, which makes `git bisect run` stop instead of
+    /// marking the commit bad; Ctrl-C exits 130. Renders go to a temporary folder unless --out
+    /// is given, so the checkout stays clean.
+    ///
+    /// Example:
+    ///   git bisect start BAD GOOD
+    ///   git bisect run framelock bisect-step --fixture spinner
+    #[command(verbatim_doc_comment)]
+    BisectStep(BisectStepOpts),
     /// Look after the store: list, verify or garbage-collect cached chunk records.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -604,15 +640,88 @@ pub struct DiffRunsOpts {
     pub tools: ToolOpts,
 }
 
+/// How fixtures are judged, shared by `bisect` and `bisect-step`.
+#[derive(Debug, Clone, Args)]
+pub struct JudgeOpts {
+    /// Only this fixture (repeatable). Default: every fixture of each commit.
+    #[arg(long = "fixture", value_name = "NAME")]
+    pub fixtures_only: Vec<String>,
+    /// The fixtures folder, relative to the top of the checkout.
+    #[arg(long, value_name = "DIR", default_value = "fixtures")]
+    pub fixtures: Utf8PathBuf,
+    /// Worker processes at once. Default: the number of CPUs.
+    #[arg(long, value_name = "W", value_parser = positive_count)]
+    pub workers: Option<u64>,
+    /// How <video> elements are shown.
+    #[arg(long, value_enum, default_value_t = VideoOpt::Inject, value_name = "MODE")]
+    pub video: VideoOpt,
+    /// Seconds one seek or one capture may take before a render fails naming the frame.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
+    pub frame_timeout: f64,
+    #[command(flatten)]
+    /// Store.
+    pub store: StoreOpts,
+    #[command(flatten)]
+    /// Tools.
+    pub tools: ToolOpts,
+}
+
+/// `framelock bisect`.
+#[derive(Debug, Clone, Args)]
+pub struct BisectOpts {
+    /// A revision whose fixtures are good.
+    #[arg(long, value_name = "REV")]
+    pub good: String,
+    /// A revision whose fixtures are bad, descended from --good.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub bad: String,
+    /// A folder in the git repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: Utf8PathBuf,
+    /// Bad means in-process frames other than the good revision's (to hunt a visual change),
+    /// instead of a determinism failure.
+    #[arg(long)]
+    pub against_good: bool,
+    /// Where each judged commit's renders go, a folder per commit.
+    #[arg(long, value_name = "DIR", default_value = "framelock-bisect")]
+    pub out: Utf8PathBuf,
+    #[command(flatten)]
+    /// Judging.
+    pub judge: JudgeOpts,
+}
+
+/// `framelock bisect-step`.
+#[derive(Debug, Clone, Args)]
+pub struct BisectStepOpts {
+    /// The checkout to judge.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: Utf8PathBuf,
+    /// Keep the renders here instead of in a temporary folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    /// Judging.
+    pub judge: JudgeOpts,
+}
+
 /// `framelock diff`.
 #[derive(Debug, Clone, Args)]
 pub struct DiffOpts {
-    /// The first bundle: a folder, or a packed bundle (.tar.zst).
+    /// The first bundle: a folder, a packed bundle (.tar.zst), or the hash (8 or more leading
+    /// characters) of a bundle kept in the store by `bisect`.
     #[arg(value_name = "A")]
     pub a: Utf8PathBuf,
     /// The second bundle.
     #[arg(value_name = "B")]
     pub b: Utf8PathBuf,
+    /// Also compare how each bundle's renders were made: the planning toolchain in plan.json
+    /// and the toolchain, render-settings and build fingerprints of its chunk records in the
+    /// store.
+    #[arg(long)]
+    pub runs: bool,
+    #[command(flatten)]
+    /// Store.
+    pub store: StoreOpts,
 }
 
 /// `framelock cache` subcommands.
@@ -732,6 +841,8 @@ mod tests {
             "verify",
             "diff",
             "diff-runs",
+            "bisect",
+            "bisect-step",
             "doctor",
         ] {
             let sub = cli.find_subcommand_mut(name).expect("subcommand exists");
@@ -759,6 +870,9 @@ mod tests {
             "framelock regress --mode distributed-simulated --inject audio-delay:120",
             "framelock render-chunk b --chunk 1 --inject-video-offset -2",
             "framelock render-chunk b --chunk 1 --inject-no-reseed",
+            "framelock bisect --good v1 --fixture a --fixture b --repo r --against-good",
+            "framelock bisect --good v1 --bad main --workers 2 --out o --store s",
+            "framelock bisect-step --fixture a --fixtures f --out o",
         ];
         for line in ok {
             let args: Vec<&str> = line.split(' ').collect();
@@ -784,6 +898,8 @@ mod tests {
             "framelock regress --mode distributed-simulated --inject no-reseed:1:2",
             "framelock regress --mode distributed-simulated --inject wall-clock",
             "framelock render-chunk b --chunk 1 --inject-no-reseed --inject-clock-shift 2",
+            "framelock bisect --bad HEAD",
+            "framelock bisect --good v1 --workers 0",
         ];
         for line in bad {
             let args: Vec<&str> = line.split(' ').collect();

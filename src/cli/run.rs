@@ -6,11 +6,14 @@ use camino::Utf8PathBuf;
 use clap::{CommandFactory, Parser};
 
 use super::args::{
-    AssembleOpts, CacheCommand, Cli, Command, DiffOpts, DiffRunsOpts, DoctorOpts, EventsOpt,
-    ModeOpt, PackOpts, PlanOpts, RegressOpts, RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts,
-    VerifyOpts, seconds,
+    AssembleOpts, BisectOpts, BisectStepOpts, CacheCommand, Cli, Command, DiffOpts, DiffRunsOpts,
+    DoctorOpts, EventsOpt, JudgeOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts, RenderChunkOpts,
+    RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
 };
-use crate::bisect::{diff_bundles, diff_runs, open_side, scratch_dir};
+use crate::bisect::{
+    Bad, BisectRequest, FingerprintDiff, JudgeSettings, Verdict, bisect, diff_bundles, diff_runs,
+    judge_checkout, open_diff_side, open_side, scratch_dir,
+};
 use crate::browser::PageFault;
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack_bundle};
 use crate::composition::{Composition, DurationSpec};
@@ -23,12 +26,23 @@ use crate::error::{Error, exit_code};
 use crate::regress::{RegressMode, RegressRequest, regress};
 use crate::render::{BrowserRun, RenderRequest, fingerprint_toolchain, probe_duration, render};
 use crate::report::{JsonLinesReporter, Tee, TerminalReporter, junit_xml, summary_table};
-use crate::store::{Store, default_store_root};
+use crate::store::{Index, Store, default_store_root};
 use crate::toolchain::Toolchain;
 
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // `git bisect run` reads exit 2 as "bad": bisect-step turns every usage error into 128.
+    let bisect_step = std::env::args().nth(1).as_deref() == Some("bisect-step");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.use_stderr() {
+                true if bisect_step => exit_code::BISECT_ABORT,
+                _ => e.exit_code(),
+            };
+        }
+    };
     let invalid = match &cli.command {
         Command::Render(opts) => opts.validate().err().map(|m| ("render", m)),
         Command::Regress(opts) => opts.validate().err().map(|m| ("regress", m)),
@@ -68,7 +82,11 @@ pub fn main() -> i32 {
             if let Some(hint) = err.hint() {
                 eprintln!("hint: {hint}");
             }
-            err.exit_code()
+            match err {
+                Error::Interrupted => exit_code::INTERRUPTED,
+                _ if bisect_step => exit_code::BISECT_ABORT,
+                _ => err.exit_code(),
+            }
         }
     }
 }
@@ -85,6 +103,8 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Verify(opts) => verify_command(&opts),
         Command::Diff(opts) => diff_command(&opts),
         Command::DiffRuns(opts) => diff_runs_command(&opts),
+        Command::Bisect(opts) => bisect_command(opts).await,
+        Command::BisectStep(opts) => bisect_step_command(opts).await,
         Command::Cache(command) => cache_command(command),
         Command::Doctor(opts) => doctor_command(opts).await,
     }
@@ -343,10 +363,14 @@ fn verify_command(opts: &VerifyOpts) -> Result<i32, Error> {
 
 fn diff_command(opts: &DiffOpts) -> Result<i32, Error> {
     let (_scratch, scratch) = scratch()?;
-    let a = open_side(&opts.a, &scratch.join("a"))?;
-    let b = open_side(&opts.b, &scratch.join("b"))?;
+    let store = || open_store(&opts.store);
+    let a = open_diff_side(&opts.a, &scratch.join("a"), &store)?;
+    let b = open_diff_side(&opts.b, &scratch.join("b"), &store)?;
     let diff = diff_bundles(&a, &b)?;
     print!("{}", diff.text());
+    if opts.runs {
+        print!("{}", FingerprintDiff::of(&store()?, &a, &b)?.text());
+    }
     Ok(if diff.is_same() {
         exit_code::SUCCESS
     } else {
@@ -366,6 +390,60 @@ fn diff_runs_command(opts: &DiffRunsOpts) -> Result<i32, Error> {
 }
 
 /// A temporary folder for packed bundles opened by a command.
+fn judge_settings(opts: &JudgeOpts) -> Result<JudgeSettings, Error> {
+    Ok(JudgeSettings {
+        fixtures: opts.fixtures.clone(),
+        only: opts.fixtures_only.clone(),
+        workers: default_workers(opts.workers),
+        frame_timeout: seconds(opts.frame_timeout),
+        sandbox: opts.tools.chrome_sandbox.into(),
+        toolchain: Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?,
+        store: open_store(&opts.store)?,
+        worker_exe: current_exe(),
+        video_mode: opts.video.into(),
+    })
+}
+
+async fn bisect_command(opts: BisectOpts) -> Result<i32, Error> {
+    let request = BisectRequest {
+        repo: opts.repo.clone(),
+        good: opts.good.clone(),
+        bad: opts.bad.clone(),
+        against_good: opts.against_good,
+        judge: judge_settings(&opts.judge)?,
+        out_dir: opts.out.clone(),
+    };
+    let outcome = bisect(&request, &TerminalReporter::default()).await?;
+    print!("{}", outcome.text());
+    Ok(outcome.exit_code())
+}
+
+async fn bisect_step_command(opts: BisectStepOpts) -> Result<i32, Error> {
+    let settings = judge_settings(&opts.judge)?;
+    let (_temp, out_dir) = match &opts.out {
+        Some(dir) => (None, dir.clone()),
+        None => {
+            let (temp, dir) = scratch()?;
+            (Some(temp), dir)
+        }
+    };
+    let judged = judge_checkout(
+        &opts.repo,
+        &settings,
+        &Bad::Determinism,
+        &out_dir,
+        &TerminalReporter::default(),
+    )
+    .await?;
+    let reason = judged.reason().map_or(String::new(), |r| format!(": {r}"));
+    println!("{}{reason}", judged.verdict);
+    Ok(match judged.verdict {
+        Verdict::Good => exit_code::SUCCESS,
+        Verdict::Bad => exit_code::REGRESSION,
+        Verdict::Skip(_) => exit_code::BISECT_SKIP,
+    })
+}
+
 fn scratch() -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
     Ok(
         scratch_dir().map_err(|source| crate::bundle::BundleError::Io {
@@ -412,8 +490,10 @@ fn cache_command(command: CacheCommand) -> Result<i32, Error> {
             }
             let _ = writeln!(
                 out,
-                "{} cached chunk record(s) in {}",
+                "{} cached chunk record(s), {} bisect verdict(s) and {} kept bundle(s) in {}",
                 entries.len(),
+                store.keys(Index::Verdicts)?.len(),
+                store.keys(Index::Bundles)?.len(),
                 store.root()
             );
             Ok(exit_code::SUCCESS)

@@ -5,9 +5,11 @@ mod baseline;
 mod fixture;
 mod run;
 
+pub use crate::drift::Finding;
 pub use baseline::{BASELINE_FORMAT_VERSION, Baseline, BaselineEntry, BaselineError};
 pub use fixture::{Fixture, FixtureError, Thresholds, discover};
+pub(crate) use run::{DEFAULT_CHUNK_SIZE, judge_fixture};
 pub use run::{
-    Finding, FixtureResult, REPORT_FORMAT_VERSION, RegressMode, RegressReport, RegressRequest,
-    Status, regress,
+    FixtureResult, REPORT_FORMAT_VERSION, RegressMode, RegressReport, RegressRequest, Status,
+    regress,
 };

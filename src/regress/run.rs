@@ -15,7 +15,7 @@ use crate::compare::{
 };
 use crate::composition::{Composition, Overrides};
 use crate::distributed::{DistributedRequest, Fault, Injection, render_distributed};
-use crate::drift::{ChunkPair, Evidence, FindingKind, classify_audio, classify_chunk};
+use crate::drift::{ChunkPair, Evidence, Finding, FindingKind, classify_audio, classify_chunk};
 use crate::error::Error;
 use crate::media::VideoMode;
 use crate::render::{Fingerprints, FramesRecord, RenderRequest, render};
@@ -29,7 +29,7 @@ use crate::toolchain::Toolchain;
 pub const REPORT_FORMAT_VERSION: u32 = 1;
 
 /// Frames per chunk when a fixture's meta.json gives no `renderConfig.chunkSize`.
-const DEFAULT_CHUNK_SIZE: u64 = 20;
+pub(crate) const DEFAULT_CHUNK_SIZE: u64 = 20;
 
 /// PSNR below which a frame fails whatever the thresholds say.
 const PSNR_FLOOR: f64 = 10.0;
@@ -91,33 +91,6 @@ pub enum Status {
     Skipped,
     /// Could not be rendered at all.
     Error,
-}
-
-/// A named drift of one fixture.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    /// What kind.
-    pub kind: FindingKind,
-    /// The chunk, when it concerns one.
-    pub chunk: Option<usize>,
-    /// The first frame concerned.
-    pub first_frame: Option<u64>,
-    /// What it rests on, in words.
-    pub evidence: String,
-}
-
-impl std::fmt::Display for Finding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let place = |n: Option<u64>| n.map_or("-".into(), |n| n.to_string());
-        write!(
-            f,
-            "{} (chunk {}, frame {}): {}",
-            self.kind,
-            place(self.chunk.map(|c| c as u64)),
-            place(self.first_frame),
-            self.evidence
-        )
-    }
 }
 
 /// The result of one fixture.
@@ -270,79 +243,188 @@ async fn run_fixture(
         result.reason = Some(reason.clone());
         return Ok(result);
     }
-    let composition = Composition::load(&fixture.dir, &Overrides::default())?;
-    let chunk_size = composition.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
-    let out_dir = request.report_dir.join(&fixture.name);
-    std::fs::create_dir_all(&out_dir).map_err(|source| crate::render::RenderError::Output {
-        path: out_dir.clone(),
-        source,
-    })?;
-    let videos = FixtureVideos::new(
-        &out_dir,
-        &request.baselines.join(&fixture.name),
-        composition.format.codec().container(),
-    );
-    let in_process = |output: &Utf8Path, cached: bool| RenderRequest {
-        composition: composition.clone(),
-        output: output.to_owned(),
-        frames: None,
-        chunk_size: Some(chunk_size),
-        png_dir: None,
-        capture: CaptureMode::BeginFrame,
-        sandbox: request.sandbox,
-        strict: false,
-        virtual_time: true,
-        frame_timeout: request.frame_timeout,
-        toolchain: request.toolchain.clone(),
-        store: cached.then(|| request.store.clone()),
-        video_mode: request.video_mode,
-        leak_wall_clock: None,
-    };
-
+    let setup = FixtureSetup::new(request, fixture)?;
     if request.update {
-        let first = render(&in_process(&videos.in_process, false), reporter).await?;
-        let second = render(&in_process(&videos.again, false), reporter).await?;
-        if first.frame_hashes != second.frame_hashes {
-            result.status = Status::Failed;
-            result.reason = Some(
-                "two uncached in-process renders differ: not blessed (nondeterministic)".into(),
-            );
-            return Ok(result);
-        }
-        let path = request.baselines.join(&fixture.name).join("baseline.json");
-        let mut baseline = Baseline::load(&path)?
-            .unwrap_or_else(|| Baseline::new(&fixture.name, &first.bundle_hash.to_string()));
-        let envelope = envelope_of(request, &first, &videos.in_process.clone())?;
-        let changes = baseline.bless(
-            &first.bundle_hash.to_string(),
-            entry_of(&first, chunk_size, envelope.as_deref()),
-        );
-        baseline.save(&path)?;
-        std::fs::copy(videos.in_process.clone(), videos.baseline.clone()).map_err(|source| {
-            crate::render::RenderError::Write {
-                path: videos.baseline.clone(),
-                source,
-            }
-        })?;
-        result.bundle_hash = Some(first.bundle_hash.to_string());
-        result.reason = Some(if changes.is_empty() {
-            "blessed: unchanged".into()
-        } else {
-            format!("blessed: {}", changes.join("; "))
-        });
+        bless(request, fixture, &setup, &mut result, reporter).await?;
         return Ok(result);
     }
+    let renders = check_determinism(request, fixture, &setup, &mut result, reporter).await?;
+    let reference = &renders.reference;
+    let videos = &setup.videos;
+    let baseline = Baseline::load(&request.baselines.join(&fixture.name).join("baseline.json"))?;
+    let baseline_frame = compare_baseline(
+        request,
+        fixture,
+        baseline.as_ref(),
+        reference,
+        videos,
+        &mut result,
+    )?;
+    compare_baseline_sound(
+        fixture,
+        baseline.as_ref(),
+        &reference.fingerprints,
+        renders.reference_sound.as_deref(),
+        &mut result,
+    );
+    if result.status == Status::Failed {
+        result.images = failure_images(
+            request,
+            videos,
+            &setup.out_dir,
+            baseline_frame,
+            &result.findings,
+            (reference.width, reference.height),
+        )?;
+    }
+    Ok(result)
+}
 
+/// A fixture's determinism check alone, without its baseline: the in-process render and, in
+/// distributed-simulated mode, the worker render compared with it chunk by chunk. The result
+/// is failed when the drift found is not what the fixture declares.
+pub(crate) async fn judge_fixture(
+    request: &RegressRequest,
+    fixture: &Fixture,
+    reporter: &dyn Reporter,
+) -> Result<(FixtureResult, Renders), Error> {
+    let mut result = FixtureResult::new(fixture);
+    let setup = FixtureSetup::new(request, fixture)?;
+    let renders = check_determinism(request, fixture, &setup, &mut result, reporter).await?;
+    Ok((result, renders))
+}
+
+/// The renders of a determinism check.
+pub(crate) struct Renders {
+    /// The in-process render, the reference of every comparison.
+    pub(crate) reference: FramesRecord,
+    /// Its sound envelope, when it has sound.
+    pub(crate) reference_sound: Option<Vec<f64>>,
+    /// The worker render (distributed-simulated mode).
+    pub(crate) worker: Option<FramesRecord>,
+}
+
+/// A fixture's composition, chunk size and output paths.
+struct FixtureSetup {
+    composition: Composition,
+    chunk_size: u64,
+    out_dir: Utf8PathBuf,
+    videos: FixtureVideos,
+}
+
+impl FixtureSetup {
+    fn new(request: &RegressRequest, fixture: &Fixture) -> Result<FixtureSetup, Error> {
+        let composition = Composition::load(&fixture.dir, &Overrides::default())?;
+        let chunk_size = composition.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
+        let out_dir = request.report_dir.join(&fixture.name);
+        std::fs::create_dir_all(&out_dir).map_err(|source| crate::render::RenderError::Output {
+            path: out_dir.clone(),
+            source,
+        })?;
+        let videos = FixtureVideos::new(
+            &out_dir,
+            &request.baselines.join(&fixture.name),
+            composition.format.codec().container(),
+        );
+        Ok(FixtureSetup {
+            composition,
+            chunk_size,
+            out_dir,
+            videos,
+        })
+    }
+
+    /// An in-process render of the fixture to `output`, cached or not.
+    fn in_process(
+        &self,
+        request: &RegressRequest,
+        output: &Utf8Path,
+        cached: bool,
+    ) -> RenderRequest {
+        RenderRequest {
+            composition: self.composition.clone(),
+            output: output.to_owned(),
+            frames: None,
+            chunk_size: Some(self.chunk_size),
+            png_dir: None,
+            capture: CaptureMode::BeginFrame,
+            sandbox: request.sandbox,
+            strict: false,
+            virtual_time: true,
+            frame_timeout: request.frame_timeout,
+            toolchain: request.toolchain.clone(),
+            store: cached.then(|| request.store.clone()),
+            video_mode: request.video_mode,
+            leak_wall_clock: None,
+        }
+    }
+}
+
+/// `--update`: two uncached in-process renders must agree before the first is blessed.
+async fn bless(
+    request: &RegressRequest,
+    fixture: &Fixture,
+    setup: &FixtureSetup,
+    result: &mut FixtureResult,
+    reporter: &dyn Reporter,
+) -> Result<(), Error> {
+    let videos = &setup.videos;
+    let first = render(
+        &setup.in_process(request, &videos.in_process, false),
+        reporter,
+    )
+    .await?;
+    let second = render(&setup.in_process(request, &videos.again, false), reporter).await?;
+    if first.frame_hashes != second.frame_hashes {
+        result.status = Status::Failed;
+        result.reason =
+            Some("two uncached in-process renders differ: not blessed (nondeterministic)".into());
+        return Ok(());
+    }
+    let path = request.baselines.join(&fixture.name).join("baseline.json");
+    let mut baseline = Baseline::load(&path)?
+        .unwrap_or_else(|| Baseline::new(&fixture.name, &first.bundle_hash.to_string()));
+    let envelope = envelope_of(request, &first, &videos.in_process)?;
+    let changes = baseline.bless(
+        &first.bundle_hash.to_string(),
+        entry_of(&first, setup.chunk_size, envelope.as_deref()),
+    );
+    baseline.save(&path)?;
+    std::fs::copy(&videos.in_process, &videos.baseline).map_err(|source| {
+        crate::render::RenderError::Write {
+            path: videos.baseline.clone(),
+            source,
+        }
+    })?;
+    result.bundle_hash = Some(first.bundle_hash.to_string());
+    result.reason = Some(if changes.is_empty() {
+        "blessed: unchanged".into()
+    } else {
+        format!("blessed: {}", changes.join("; "))
+    });
+    Ok(())
+}
+
+/// The in-process render (the reference), its page events judged for hermeticity, and in
+/// distributed-simulated mode the worker render compared with it exactly, frames and sound.
+async fn check_determinism(
+    request: &RegressRequest,
+    fixture: &Fixture,
+    setup: &FixtureSetup,
+    result: &mut FixtureResult,
+    reporter: &dyn Reporter,
+) -> Result<Renders, Error> {
+    let videos = &setup.videos;
     // The wall-clock fault goes into this render, the reference of every comparison.
     let reference = RenderRequest {
         leak_wall_clock: request
             .inject
             .filter(|i| i.fault == Fault::WallClock)
             .map(|i| i.chunk),
-        ..in_process(&videos.in_process, true)
+        ..setup.in_process(request, &videos.in_process, true)
     };
     let reference = render(&reference, reporter).await?;
-    let reference_sound = envelope_of(request, &reference, &videos.in_process.clone())?;
+    let reference_sound = envelope_of(request, &reference, &videos.in_process)?;
     result.bundle_hash = Some(reference.bundle_hash.to_string());
     result.console_errors = reference
         .page_events
@@ -353,81 +435,63 @@ async fn run_fixture(
         })
         .cloned()
         .collect();
-    hermeticity(&reference, request.strict, &mut result);
-
-    if request.mode == RegressMode::DistributedSimulated {
-        let distributed = render_distributed(
-            &DistributedRequest {
-                composition: composition.clone(),
-                output: videos.distributed.clone(),
-                chunk_size: Some(chunk_size),
-                workers: request.workers,
-                capture: CaptureMode::BeginFrame,
-                sandbox: request.sandbox,
-                strict: false,
-                frame_timeout: request.frame_timeout,
-                toolchain: request.toolchain.clone(),
-                store: request.store.clone(),
-                use_cache: true,
-                worker_exe: request.worker_exe.clone(),
-                max_attempts: 3,
-                inject: request.inject,
-                video_mode: request.video_mode,
-            },
-            reporter,
-        )
-        .await?;
-        compare_chunks(
-            &reference,
-            &distributed,
-            &|cached| in_process(&videos.again, cached),
-            &mut result,
-            reporter,
-        )
-        .await?;
-        // Workers and the in-process render mux the same mix: any difference is drift.
-        let worker_sound = envelope_of(request, &distributed, &videos.distributed.clone())?;
-        if let Some((finding, _)) = audio_finding(
-            reference_sound.as_deref(),
-            worker_sound.as_deref(),
-            &Thresholds {
-                max_audio_lag_windows: 0,
-                min_audio_correlation: 1.0,
-                ..fixture.thresholds
-            },
-            ("in-process render", "worker render"),
-        ) {
-            result.findings.push(finding);
-        }
-        judge_expected(fixture, &mut result);
+    hermeticity(&reference, request.strict, result);
+    if request.mode == RegressMode::InProcess {
+        return Ok(Renders {
+            reference,
+            reference_sound,
+            worker: None,
+        });
     }
-    let baseline = Baseline::load(&request.baselines.join(&fixture.name).join("baseline.json"))?;
-    let baseline_frame = compare_baseline(
-        request,
-        fixture,
-        baseline.as_ref(),
+    let distributed = render_distributed(
+        &DistributedRequest {
+            composition: setup.composition.clone(),
+            output: videos.distributed.clone(),
+            chunk_size: Some(setup.chunk_size),
+            workers: request.workers,
+            capture: CaptureMode::BeginFrame,
+            sandbox: request.sandbox,
+            strict: false,
+            frame_timeout: request.frame_timeout,
+            toolchain: request.toolchain.clone(),
+            store: request.store.clone(),
+            use_cache: true,
+            worker_exe: request.worker_exe.clone(),
+            max_attempts: 3,
+            inject: request.inject,
+            video_mode: request.video_mode,
+        },
+        reporter,
+    )
+    .await?;
+    compare_chunks(
         &reference,
-        &videos,
-        &mut result,
-    )?;
-    compare_baseline_sound(
-        fixture,
-        baseline.as_ref(),
-        &reference.fingerprints,
+        &distributed,
+        &|cached| setup.in_process(request, &videos.again, cached),
+        result,
+        reporter,
+    )
+    .await?;
+    // Workers and the in-process render mux the same mix: any difference is drift.
+    let worker_sound = envelope_of(request, &distributed, &videos.distributed)?;
+    if let Some((finding, _)) = audio_finding(
         reference_sound.as_deref(),
-        &mut result,
-    );
-    if result.status == Status::Failed {
-        result.images = failure_images(
-            request,
-            &videos,
-            &out_dir,
-            baseline_frame,
-            &result.findings,
-            (reference.width, reference.height),
-        )?;
+        worker_sound.as_deref(),
+        &Thresholds {
+            max_audio_lag_windows: 0,
+            min_audio_correlation: 1.0,
+            ..fixture.thresholds
+        },
+        ("in-process render", "worker render"),
+    ) {
+        result.findings.push(finding);
     }
-    Ok(result)
+    judge_expected(fixture, result);
+    Ok(Renders {
+        reference,
+        reference_sound,
+        worker: Some(distributed),
+    })
 }
 
 /// Where one fixture's videos are: its renders in the report folder and its baseline, each

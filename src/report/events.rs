@@ -122,6 +122,45 @@ pub enum RenderEvent {
         /// The exit code the run ends with.
         exit_code: i32,
     },
+    /// Bisect is about to judge a commit.
+    BisectStepStarted {
+        /// Its place in this bisect, from 1.
+        step: usize,
+        /// Why this commit: "good end", "bad end" or "midpoint".
+        role: &'static str,
+        /// The commit.
+        commit: String,
+        /// Its subject line.
+        subject: String,
+    },
+    /// A fixture of the commit being judged has a verdict.
+    FixtureJudged {
+        /// The fixture.
+        fixture: String,
+        /// Its bundle.
+        bundle_hash: String,
+        /// `good` or `bad`.
+        judgement: String,
+        /// Whether the verdict came from the store instead of a render.
+        reused: bool,
+    },
+    /// Bisect judged a commit.
+    BisectStepFinished {
+        /// The commit.
+        commit: String,
+        /// `good`, `bad` or `skip`.
+        verdict: String,
+        /// Why, for a bad or skipped commit.
+        reason: Option<String>,
+    },
+    /// A stored verdict could not be trusted: ignored, its index entry removed, the bundle
+    /// judged again.
+    CorruptVerdict {
+        /// The fixture.
+        fixture: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Receives events; implementations turn them into output.

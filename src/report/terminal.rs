@@ -198,6 +198,47 @@ impl Reporter for TerminalReporter {
                 ));
             }
             RenderEvent::RegressFinished { .. } => {}
+            RenderEvent::BisectStepStarted {
+                step,
+                role,
+                commit,
+                subject,
+            } => self.line(&format!(
+                "framelock: bisect step {step} ({role}): {} {subject}",
+                &commit[..commit.len().min(10)]
+            )),
+            RenderEvent::FixtureJudged {
+                fixture,
+                bundle_hash,
+                judgement,
+                reused,
+            } => {
+                let how = if *reused {
+                    "verdict reused by bundle hash, nothing rendered"
+                } else {
+                    "rendered and judged"
+                };
+                self.line(&format!(
+                    "framelock:   {fixture}: bundle {} {judgement} ({how})",
+                    &bundle_hash[..bundle_hash.len().min(12)]
+                ));
+            }
+            RenderEvent::BisectStepFinished {
+                commit,
+                verdict,
+                reason,
+            } => {
+                let reason = reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(": {r}"));
+                self.line(&format!(
+                    "framelock:   {} is {verdict}{reason}",
+                    &commit[..commit.len().min(10)]
+                ));
+            }
+            RenderEvent::CorruptVerdict { fixture, reason } => self.line(&format!(
+                "framelock:   {fixture}: stored verdict not used: {reason}"
+            )),
         }
     }
 }

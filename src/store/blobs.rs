@@ -1,8 +1,9 @@
 //! Blobs stored by their blake3, written atomically and verified on every read.
 //!
-//! Layout: `blobs/blake3/<hh>/<hash>` for contents, `keys/<hh>/<key>` for the cache index (a
-//! key file holds the hash of a chunk record blob), `lock` for the store lock, `logs/` for
-//! worker logs. A write goes to a temporary file in the target's own folder, is fsynced,
+//! Layout: `blobs/blake3/<hh>/<hash>` for contents; three indexes whose files each hold the hash
+//! of a blob: `keys/<hh>/<key>` (chunk cache keys to chunk records), `verdicts/<hh>/<key>`
+//! (verdict keys to verdict records) and `bundles/<hh>/<bundle hash>` (bundles to their packed
+//! archives); `lock` for the store lock, `logs/` for worker logs. A write goes to a temporary file in the target's own folder, is fsynced,
 //! renamed, and the folder fsynced: a crash leaves either the whole blob or nothing, and two
 //! writers of the same blob both succeed. Writers hold the lock shared; `gc` holds it
 //! exclusively, so it never deletes what a writer is about to reference.
@@ -84,6 +85,40 @@ pub fn default_store_root() -> Utf8PathBuf {
     Utf8PathBuf::from(home).join(".cache/framelock")
 }
 
+/// One of the store's indexes: each maps a key hash to a blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    /// Chunk cache keys to chunk records.
+    Chunks,
+    /// Verdict keys to verdict records (`bisect`).
+    Verdicts,
+    /// Bundle hashes to packed bundles, so `diff` can name a bundle by its hash.
+    Bundles,
+}
+
+impl Index {
+    const ALL: [Index; 3] = [Index::Chunks, Index::Verdicts, Index::Bundles];
+
+    /// Its folder in the store.
+    pub(super) fn dir(self) -> &'static str {
+        match self {
+            Index::Chunks => "keys",
+            Index::Verdicts => "verdicts",
+            Index::Bundles => "bundles",
+        }
+    }
+}
+
+impl std::fmt::Display for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Index::Chunks => "chunk",
+            Index::Verdicts => "verdict",
+            Index::Bundles => "bundle",
+        })
+    }
+}
+
 /// A store on disk.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -99,7 +134,8 @@ pub struct StoreLock {
 impl Store {
     /// Opens (creating if needed) the store at `root`, checking that it is writable.
     pub fn open(root: &Utf8Path) -> Result<Store, StoreError> {
-        for dir in ["blobs/blake3", "keys", "logs"] {
+        let indexes = Index::ALL.map(Index::dir);
+        for dir in ["blobs/blake3", "logs"].iter().chain(&indexes) {
             let path = root.join(dir);
             std::fs::create_dir_all(&path).map_err(|source| StoreError::Io {
                 path: path.clone(),
@@ -133,9 +169,9 @@ impl Store {
             .join(hash.as_str())
     }
 
-    fn key_path(&self, key: &ContentHash) -> Utf8PathBuf {
+    fn key_path(&self, index: Index, key: &ContentHash) -> Utf8PathBuf {
         self.root
-            .join("keys")
+            .join(index.dir())
             .join(&key.as_str()[..2])
             .join(key.as_str())
     }
@@ -185,14 +221,23 @@ impl Store {
         self.get(hash).map(|_| ())
     }
 
-    /// Points the cache key `key` at the blob `value`.
-    pub fn set_key(&self, key: &ContentHash, value: &ContentHash) -> Result<(), StoreError> {
-        write_atomically(&self.key_path(key), value.as_str().as_bytes())
+    /// Points `key` of `index` at the blob `value`.
+    pub fn set_key(
+        &self,
+        index: Index,
+        key: &ContentHash,
+        value: &ContentHash,
+    ) -> Result<(), StoreError> {
+        write_atomically(&self.key_path(index, key), value.as_str().as_bytes())
     }
 
-    /// The blob a cache key points at, if any.
-    pub fn get_key(&self, key: &ContentHash) -> Result<Option<ContentHash>, StoreError> {
-        let path = self.key_path(key);
+    /// The blob `key` of `index` points at, if any.
+    pub fn get_key(
+        &self,
+        index: Index,
+        key: &ContentHash,
+    ) -> Result<Option<ContentHash>, StoreError> {
+        let path = self.key_path(index, key);
         match std::fs::read_to_string(&path) {
             Ok(text) => text
                 .trim()
@@ -204,9 +249,9 @@ impl Store {
         }
     }
 
-    /// Removes a cache key (a corrupted entry, or `gc`).
-    pub fn remove_key(&self, key: &ContentHash) -> Result<(), StoreError> {
-        let path = self.key_path(key);
+    /// Removes a key of `index` (a corrupted entry, or `gc`).
+    pub fn remove_key(&self, index: Index, key: &ContentHash) -> Result<(), StoreError> {
+        let path = self.key_path(index, key);
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -214,9 +259,9 @@ impl Store {
         }
     }
 
-    /// Every cache key with its file's age in seconds.
-    pub fn keys(&self) -> Result<Vec<(ContentHash, u64)>, StoreError> {
-        self.list("keys")
+    /// Every key of `index` with its file's age in seconds.
+    pub fn keys(&self, index: Index) -> Result<Vec<(ContentHash, u64)>, StoreError> {
+        self.list(index.dir())
     }
 
     /// Every blob with its file's age in seconds.
@@ -346,10 +391,15 @@ mod tests {
         std::fs::write(store.blob_path(&h), b"hellO").unwrap();
         assert!(matches!(store.get(&h), Err(StoreError::Corrupt { .. })));
         let k = ContentHash::of_bytes(b"key");
-        assert_eq!(store.get_key(&k).unwrap(), None);
-        store.set_key(&k, &h).unwrap();
-        assert_eq!(store.get_key(&k).unwrap(), Some(h.clone()));
-        assert_eq!(store.keys().unwrap().len(), 1);
+        assert_eq!(store.get_key(Index::Chunks, &k).unwrap(), None);
+        store.set_key(Index::Chunks, &k, &h).unwrap();
+        assert_eq!(store.get_key(Index::Chunks, &k).unwrap(), Some(h.clone()));
+        assert_eq!(store.keys(Index::Chunks).unwrap().len(), 1);
+        assert_eq!(
+            store.get_key(Index::Verdicts, &k).unwrap(),
+            None,
+            "indexes are apart"
+        );
         assert_eq!(store.blobs().unwrap()[0].0, h);
     }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{ChunkRecord, Store, StoreError};
+use super::{ChunkRecord, Index, Store, StoreError, VerdictRecord};
 use crate::hash::ContentHash;
 
 /// One cache entry, as `cache ls` shows it.
@@ -38,8 +38,8 @@ pub struct ChunkSummary {
 /// Every cache entry, oldest last.
 pub fn list(store: &Store) -> Result<Vec<CacheEntry>, StoreError> {
     let mut out = Vec::new();
-    for (key, age) in store.keys()? {
-        let entry = match store.get_key(&key) {
+    for (key, age) in store.keys(Index::Chunks)? {
+        let entry = match store.get_key(Index::Chunks, &key) {
             Ok(Some(record)) => match ChunkRecord::load(store, &record) {
                 Ok(r) => CacheEntry {
                     chunk: Some(ChunkSummary {
@@ -81,7 +81,7 @@ pub fn list(store: &Store) -> Result<Vec<CacheEntry>, StoreError> {
 pub struct VerifyReport {
     /// Blobs read and hashed.
     pub blobs_checked: usize,
-    /// Keys followed.
+    /// Keys followed (chunk keys, verdicts and kept bundles).
     pub keys_checked: usize,
     /// Each problem: what, and why.
     pub problems: Vec<String>,
@@ -104,7 +104,32 @@ pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
                 .push(format!("cache key {}: {problem}", entry.key));
         }
     }
+    for index in [Index::Verdicts, Index::Bundles] {
+        for (key, _) in store.keys(index)? {
+            report.keys_checked += 1;
+            if let Err(problem) = follow(store, index, &key) {
+                report
+                    .problems
+                    .push(format!("{index} key {key}: {problem}"));
+            }
+        }
+    }
     Ok(report)
+}
+
+/// The blob a verdict or bundle key points at, checked: a verdict must read back as one, a
+/// kept bundle must be intact.
+fn follow(store: &Store, index: Index, key: &ContentHash) -> Result<ContentHash, StoreError> {
+    let blob = store
+        .get_key(index, key)?
+        .ok_or_else(|| StoreError::Missing {
+            path: store.root().join(index.dir()).join(key.as_str()),
+        })?;
+    match index {
+        Index::Verdicts => VerdictRecord::load(store, &blob).map(|_| ()),
+        _ => store.verify(&blob),
+    }?;
+    Ok(blob)
 }
 
 /// What `cache gc` removed.
@@ -118,27 +143,40 @@ pub struct GcReport {
     pub bytes_freed: u64,
 }
 
-/// Removes cache keys older than `keep_days`, then blobs no remaining record needs that are
-/// older too. Holds the store lock exclusively, so no writer is between storing a blob and
+/// Removes keys (chunk keys, verdicts, kept bundles) older than `keep_days` or unreadable,
+/// then blobs nothing remaining needs that are older too. Holds the store lock exclusively, so no writer is between storing a blob and
 /// indexing it.
 pub fn gc(store: &Store, keep_days: u64) -> Result<GcReport, StoreError> {
     let _lock = store.lock(true)?;
     let max_age = keep_days * 24 * 3600;
     let mut report = GcReport::default();
     let mut live = BTreeSet::new();
-    for (key, age) in store.keys()? {
-        let record = store.get_key(&key).ok().flatten();
+    for (key, age) in store.keys(Index::Chunks)? {
+        let record = store.get_key(Index::Chunks, &key).ok().flatten();
         let loaded = record
             .as_ref()
             .and_then(|r| ChunkRecord::load(store, r).ok());
         if age >= max_age || loaded.is_none() {
-            store.remove_key(&key)?;
+            store.remove_key(Index::Chunks, &key)?;
             report.keys_removed += 1;
             continue;
         }
         let loaded = loaded.expect("checked above");
         live.insert(record.expect("a loaded record has a hash"));
         live.insert(loaded.encoded_blob);
+    }
+    for index in [Index::Verdicts, Index::Bundles] {
+        for (key, age) in store.keys(index)? {
+            match follow(store, index, &key) {
+                Ok(blob) if age < max_age => {
+                    live.insert(blob);
+                }
+                _ => {
+                    store.remove_key(index, &key)?;
+                    report.keys_removed += 1;
+                }
+            }
+        }
     }
     for (blob, age) in store.blobs()? {
         if !live.contains(&blob) && age >= max_age {

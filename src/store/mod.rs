@@ -1,12 +1,17 @@
-//! The content-addressed store: blobs by blake3, chunk records, and the cache index.
+//! The content-addressed store: blobs by blake3, chunk records, verdicts, kept bundles, and
+//! the indexes that find them.
 
 mod blobs;
 mod maintenance;
 mod records;
+mod verdicts;
 
-pub use blobs::{Store, StoreError, StoreLock, default_store_root};
+pub use blobs::{Index, Store, StoreError, StoreLock, default_store_root};
 pub use maintenance::{CacheEntry, ChunkSummary, GcReport, VerifyReport, gc, list, verify};
 pub use records::{
     CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, RunRecord,
     build_id,
+};
+pub use verdicts::{
+    BadDefinition, Judgement, VerdictKey, VerdictLookup, VerdictRecord, frames_digest,
 };

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError};
+use super::{Index, Store, StoreError};
 use crate::browser::{CaptureMode, PageEvent};
 use crate::hash::{BundleHash, ContentHash};
 use crate::timing::FrameRange;
@@ -119,7 +119,7 @@ impl ChunkRecord {
     /// Stores the record and indexes it under its key.
     pub fn save(&self, store: &Store) -> Result<ContentHash, StoreError> {
         let hash = self.put(store)?;
-        store.set_key(&self.key().hash(), &hash)?;
+        store.set_key(Index::Chunks, &self.key().hash(), &hash)?;
         Ok(hash)
     }
 
@@ -157,7 +157,7 @@ impl Store {
     /// the record must answer exactly this key with every frame captured.
     pub fn lookup(&self, key: &CacheKey) -> Lookup {
         let key_hash = key.hash();
-        let record_hash = match self.get_key(&key_hash) {
+        let record_hash = match self.get_key(Index::Chunks, &key_hash) {
             Ok(Some(h)) => h,
             Ok(None) => return Lookup::Miss,
             Err(e) => return self.forget(&key_hash, e.to_string()),
@@ -179,7 +179,7 @@ impl Store {
     }
 
     fn forget(&self, key: &ContentHash, reason: String) -> Lookup {
-        let _ = self.remove_key(key);
+        let _ = self.remove_key(Index::Chunks, key);
         Lookup::Corrupt(reason)
     }
 }

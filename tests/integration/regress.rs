@@ -71,6 +71,32 @@ fn an_edited_animation_fails_with_psnr_and_frame_and_update_reblesses_it() {
     assert_eq!(report["format_version"], 1);
     assert_eq!(report["fixtures"][0]["status"], "passed");
 
+    // A corrupted chunk record is reported and not trusted: the chunk is rendered again and
+    // the fixture still passes.
+    let frames: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            sandbox
+                .path()
+                .join("report/css-keyframes/in-process.mp4.frames.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let record = sandbox.blob_path(frames["chunk_records"][0].as_str().unwrap());
+    let json = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(
+        &record,
+        json.replacen("\"frames_captured\"", "\"frames_captured \"", 1),
+    )
+    .unwrap();
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("chunk 0: stored record not used") && text.contains("corrupted"),
+        "{text}"
+    );
+    assert_eq!(report["fixtures"][0]["status"], "passed");
+
     // A small change to one animation: the slide ends 2 px further right.
     let index = fixtures.join("css-keyframes/index.html");
     let html = std::fs::read_to_string(&index).unwrap();

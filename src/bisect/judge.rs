@@ -1,0 +1,392 @@
+//! Judging one checkout: plan each fixture into a bundle, and either reuse the stored verdict
+//! for that bundle (same chunk plan, toolchain, render settings, build and bad-definition) or
+//! render, judge, and store the verdict. A revision whose fixtures cannot be planned is
+//! skipped, never called bad; a broken environment stops the whole bisect.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::browser::{CaptureMode, SandboxPolicy};
+use crate::bundle::{Bundle, Chunking, pack};
+use crate::composition::{Composition, Overrides};
+use crate::drift::FindingKind;
+use crate::encode::EncoderSettings;
+use crate::error::Error;
+use crate::hash::{BundleHash, ContentHash};
+use crate::media::VideoMode;
+use crate::regress::{
+    DEFAULT_CHUNK_SIZE, Fixture, RegressMode, RegressRequest, Status, discover, judge_fixture,
+};
+use crate::render::{BrowserRun, prepare};
+use crate::report::{RenderEvent, Reporter};
+use crate::store::{
+    BadDefinition, Index, Judgement, RECORD_FORMAT_VERSION, Store, StoreError, VerdictKey,
+    VerdictLookup, VerdictRecord, frames_digest,
+};
+use crate::toolchain::Toolchain;
+
+/// How every checkout is judged.
+#[derive(Debug, Clone)]
+pub struct JudgeSettings {
+    /// The fixtures folder, relative to the checkout.
+    pub fixtures: Utf8PathBuf,
+    /// Only these fixtures (all when empty).
+    pub only: Vec<String>,
+    /// Workers at once.
+    pub workers: usize,
+    /// Time allowed for one seek or one capture.
+    pub frame_timeout: Duration,
+    /// Chrome's sandbox.
+    pub sandbox: SandboxPolicy,
+    /// The tools.
+    pub toolchain: Toolchain,
+    /// The store: chunk records, verdicts and kept bundles.
+    pub store: Store,
+    /// The framelock binary workers run.
+    pub worker_exe: Utf8PathBuf,
+    /// How videos are shown.
+    pub video_mode: VideoMode,
+}
+
+/// What makes a revision bad, per fixture.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bad {
+    /// A determinism failure: worker ≠ in-process, or two in-process renders differ.
+    Determinism,
+    /// In-process frames other than the good revision's, whose frame digests these are.
+    AgainstGood(BTreeMap<String, ContentHash>),
+}
+
+/// The verdict on one fixture of a checkout.
+#[derive(Debug, Clone)]
+pub struct FixtureVerdict {
+    /// The bundle judged.
+    pub bundle_hash: BundleHash,
+    /// The verdict, with what it rests on.
+    pub record: VerdictRecord,
+    /// Whether it came from the store instead of a render.
+    pub reused: bool,
+}
+
+/// The verdict on a checkout.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Every fixture is good.
+    Good,
+    /// A fixture is bad.
+    Bad,
+    /// It cannot be judged (a fixture cannot be planned, or is missing); the reason.
+    Skip(String),
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Good => "good",
+            Verdict::Bad => "bad",
+            Verdict::Skip(_) => "skip",
+        })
+    }
+}
+
+/// A checkout's verdict and its fixtures' verdicts.
+#[derive(Debug, Clone)]
+pub struct CheckoutJudgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Per fixture, by name.
+    pub fixtures: BTreeMap<String, FixtureVerdict>,
+}
+
+impl CheckoutJudgement {
+    /// Why it is bad or skipped, in one line.
+    pub fn reason(&self) -> Option<String> {
+        match &self.verdict {
+            Verdict::Good => None,
+            Verdict::Skip(reason) => Some(reason.clone()),
+            Verdict::Bad => self
+                .fixtures
+                .iter()
+                .filter(|(_, v)| v.record.judgement == Judgement::Bad)
+                .map(|(name, v)| format!("{name}: {}", v.record.reason.as_deref().unwrap_or("bad")))
+                .next(),
+        }
+    }
+
+    /// Fixtures rendered (not reused).
+    pub fn rendered(&self) -> usize {
+        self.fixtures.values().filter(|v| !v.reused).count()
+    }
+
+    fn skip(reason: String) -> CheckoutJudgement {
+        CheckoutJudgement {
+            verdict: Verdict::Skip(reason),
+            fixtures: BTreeMap::new(),
+        }
+    }
+}
+
+/// Judges the fixtures of `checkout`, writing any renders under `out_dir`.
+pub async fn judge_checkout(
+    checkout: &Utf8Path,
+    settings: &JudgeSettings,
+    bad: &Bad,
+    out_dir: &Utf8Path,
+    reporter: &dyn Reporter,
+) -> Result<CheckoutJudgement, Error> {
+    let fixtures = match select(checkout, settings) {
+        Ok(fixtures) => fixtures,
+        Err(reason) => return Ok(CheckoutJudgement::skip(reason)),
+    };
+    let mut judged = BTreeMap::new();
+    for fixture in &fixtures {
+        let definition = match bad {
+            Bad::Determinism => BadDefinition::Determinism,
+            Bad::AgainstGood(good) => match good.get(&fixture.name) {
+                Some(frames) => BadDefinition::AgainstGood {
+                    frames: frames.clone(),
+                },
+                None => {
+                    return Ok(CheckoutJudgement::skip(format!(
+                        "fixture {} did not exist at the good revision",
+                        fixture.name
+                    )));
+                }
+            },
+        };
+        match judge(checkout, fixture, settings, definition, out_dir, reporter).await {
+            Ok(verdict) => {
+                reporter.report(&RenderEvent::FixtureJudged {
+                    fixture: fixture.name.clone(),
+                    bundle_hash: verdict.bundle_hash.to_string(),
+                    judgement: verdict.record.judgement.to_string(),
+                    reused: verdict.reused,
+                });
+                judged.insert(fixture.name.clone(), verdict);
+            }
+            // A revision whose fixture cannot be planned says nothing about the drift.
+            Err(e @ (Error::Composition(_) | Error::Bundle(_))) => {
+                return Ok(CheckoutJudgement::skip(format!("{}: {e}", fixture.name)));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let bad = judged
+        .values()
+        .any(|v| v.record.judgement == Judgement::Bad);
+    Ok(CheckoutJudgement {
+        verdict: if bad { Verdict::Bad } else { Verdict::Good },
+        fixtures: judged,
+    })
+}
+
+/// The in-process frame digests of the fixtures of `checkout` (the good revision of
+/// `--against-good`), by fixture name. Rendered with the chunk cache, so a bisect run again
+/// reuses them.
+pub async fn reference_frames(
+    checkout: &Utf8Path,
+    settings: &JudgeSettings,
+    out_dir: &Utf8Path,
+    reporter: &dyn Reporter,
+) -> Result<BTreeMap<String, ContentHash>, Error> {
+    let fixtures =
+        select(checkout, settings).map_err(|reason| crate::render::RenderError::Write {
+            path: checkout.join(&settings.fixtures),
+            source: std::io::Error::other(reason),
+        })?;
+    let request = regress_request(checkout, settings, RegressMode::InProcess, out_dir);
+    let mut frames = BTreeMap::new();
+    for fixture in &fixtures {
+        let (_, renders) = judge_fixture(&request, fixture, reporter).await?;
+        frames.insert(
+            fixture.name.clone(),
+            frames_digest(&renders.reference.frame_hashes),
+        );
+    }
+    Ok(frames)
+}
+
+/// The fixtures to judge in `checkout`, or why there are none.
+fn select(checkout: &Utf8Path, settings: &JudgeSettings) -> Result<Vec<Fixture>, String> {
+    let dir = checkout.join(&settings.fixtures);
+    if !dir.is_dir() {
+        return Err(format!("no fixtures folder {}", settings.fixtures));
+    }
+    let found = discover(&dir).map_err(|e| e.to_string())?;
+    if let Some(missing) = settings
+        .only
+        .iter()
+        .find(|name| !found.iter().any(|f| &f.name == *name))
+    {
+        return Err(format!("no fixture {missing} in {}", settings.fixtures));
+    }
+    let selected: Vec<Fixture> = found
+        .into_iter()
+        .filter(|f| settings.only.is_empty() || settings.only.contains(&f.name))
+        .filter(|f| f.unsupported.is_none())
+        .collect();
+    if selected.is_empty() {
+        return Err(format!("no supported fixture in {}", settings.fixtures));
+    }
+    Ok(selected)
+}
+
+fn regress_request(
+    checkout: &Utf8Path,
+    settings: &JudgeSettings,
+    mode: RegressMode,
+    out_dir: &Utf8Path,
+) -> RegressRequest {
+    RegressRequest {
+        fixtures: checkout.join(&settings.fixtures),
+        baselines: out_dir.join("baselines"),
+        report_dir: out_dir.to_owned(),
+        only: Vec::new(),
+        mode,
+        workers: settings.workers,
+        update: false,
+        // A blocked request is a hermeticity problem, not a determinism one.
+        strict: false,
+        frame_timeout: settings.frame_timeout,
+        sandbox: settings.sandbox,
+        toolchain: settings.toolchain.clone(),
+        store: settings.store.clone(),
+        worker_exe: settings.worker_exe.clone(),
+        inject: None,
+        video_mode: settings.video_mode,
+    }
+}
+
+/// Plans one fixture, then reuses or makes its verdict.
+async fn judge(
+    checkout: &Utf8Path,
+    fixture: &Fixture,
+    settings: &JudgeSettings,
+    definition: BadDefinition,
+    out_dir: &Utf8Path,
+    reporter: &dyn Reporter,
+) -> Result<FixtureVerdict, Error> {
+    let composition = Composition::load(&fixture.dir, &Overrides::default())?;
+    let chunk_size = composition.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
+    let run = BrowserRun {
+        composition: composition.clone(),
+        capture: CaptureMode::BeginFrame,
+        sandbox: settings.sandbox,
+        virtual_time: true,
+        fault: None,
+        video_mode: settings.video_mode,
+        media: None,
+        frame_timeout: settings.frame_timeout,
+        toolchain: settings.toolchain.clone(),
+        encoder: EncoderSettings::for_codec(composition.format.codec()),
+    };
+    let scratch = tempfile::Builder::new()
+        .prefix("framelock-plan-")
+        .tempdir()
+        .map_err(|source| crate::render::RenderError::Write {
+            path: Utf8PathBuf::from("temporary folder"),
+            source,
+        })?;
+    let bundle_dir = Utf8Path::from_path(scratch.path())
+        .expect("temporary folders have UTF-8 paths here")
+        .join("bundle");
+    let prepared = prepare(
+        &composition,
+        &run,
+        Some(Chunking::Size(chunk_size)),
+        &bundle_dir,
+        Some(&settings.store),
+        reporter,
+    )
+    .await?;
+    keep_bundle(&settings.store, &prepared.bundle)?;
+    let key = VerdictKey {
+        bundle_hash: prepared.bundle.hash().clone(),
+        chunk_plan: prepared.bundle.plan.chunk_plan.clone(),
+        fingerprints: prepared.record_fingerprints(),
+        bad_definition: definition,
+    };
+    match settings.store.lookup_verdict(&key) {
+        VerdictLookup::Hit(record) => {
+            return Ok(FixtureVerdict {
+                bundle_hash: key.bundle_hash,
+                record: *record,
+                reused: true,
+            });
+        }
+        VerdictLookup::Corrupt(reason) => reporter.report(&RenderEvent::CorruptVerdict {
+            fixture: fixture.name.clone(),
+            reason,
+        }),
+        VerdictLookup::Miss => {}
+    }
+    let mode = match key.bad_definition {
+        BadDefinition::Determinism => RegressMode::DistributedSimulated,
+        BadDefinition::AgainstGood { .. } => RegressMode::InProcess,
+    };
+    let request = regress_request(checkout, settings, mode, out_dir);
+    let (result, renders) = judge_fixture(&request, fixture, reporter).await?;
+    let frames = frames_digest(&renders.reference.frame_hashes);
+    let (judgement, reason) = match &key.bad_definition {
+        BadDefinition::Determinism if result.status == Status::Failed => {
+            (Judgement::Bad, result.reason.clone())
+        }
+        BadDefinition::Determinism => (Judgement::Good, None),
+        BadDefinition::AgainstGood { frames: good } if *good != frames => (
+            Judgement::Bad,
+            Some("the in-process frames differ from the good revision's".into()),
+        ),
+        BadDefinition::AgainstGood { .. } => (Judgement::Good, None),
+    };
+    let record = VerdictRecord {
+        format_version: RECORD_FORMAT_VERSION,
+        fixture: fixture.name.clone(),
+        judgement,
+        reason,
+        findings: result
+            .findings
+            .into_iter()
+            .filter(|f| f.kind != FindingKind::Hermeticity)
+            .collect(),
+        frames,
+        run_records: [&Some(renders.reference), &renders.worker]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.run_record.clone())
+            .collect(),
+        key,
+    };
+    record.save(&settings.store)?;
+    Ok(FixtureVerdict {
+        bundle_hash: record.key.bundle_hash.clone(),
+        record,
+        reused: false,
+    })
+}
+
+/// Keeps a packed copy of `bundle` in the store, indexed by its hash, so `diff` can name it by
+/// hash after its folder is gone.
+pub fn keep_bundle(store: &Store, bundle: &Bundle) -> Result<(), Error> {
+    let key = &bundle.hash().0;
+    if let Ok(Some(blob)) = store.get_key(Index::Bundles, key)
+        && store.verify(&blob).is_ok()
+    {
+        return Ok(());
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("framelock-pack-")
+        .tempdir_in(store.root())
+        .map_err(|source| StoreError::Io {
+            path: store.root().to_owned(),
+            source,
+        })?;
+    let archive = Utf8Path::from_path(scratch.path())
+        .expect("the store has a UTF-8 path")
+        .join("bundle.tar.zst");
+    pack(&bundle.dir, &archive)?;
+    let blob = store.put_file(&archive)?;
+    store.set_key(Index::Bundles, key, &blob)?;
+    Ok(())
+}

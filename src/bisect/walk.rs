@@ -1,0 +1,457 @@
+//! `framelock bisect`: a binary search over the first-parent history from a good revision to a
+//! bad one. Each step checks the commit out into its own worktree and judges its fixtures; a
+//! bundle judged before (at another commit, or in an earlier bisect) is not rendered again.
+//! Both ends are judged first, so a wrong `--good` or `--bad` is said before any search.
+
+use std::fmt::Write;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::diff::{BundleDiff, diff_bundles};
+use super::git::{Commit, GitError, Repo};
+use super::judge::{
+    Bad, CheckoutJudgement, JudgeSettings, Verdict, judge_checkout, reference_frames,
+};
+use crate::bundle::{Bundle, DEFAULT_UNPACK_LIMIT, unpack_bundle};
+use crate::drift::Finding;
+use crate::error::{Error, exit_code};
+use crate::hash::BundleHash;
+use crate::report::{RenderEvent, Reporter};
+use crate::store::{Index, Judgement, Store, StoreError};
+
+/// Why a bisect cannot start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum BisectError {
+    /// git could not resolve or walk the revisions.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// An end of the range does not behave as the user said.
+    #[error("--{end} {commit} is {verdict}, not {end}{}", reason.as_deref().map_or(String::new(), |r| format!(" ({r})")))]
+    WrongEnd {
+        /// `good` or `bad`.
+        end: &'static str,
+        /// The commit.
+        commit: String,
+        /// What it was judged.
+        verdict: String,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// A bundle a diff needs is not kept in the store.
+    #[error(
+        "bundle {hash} is not kept in the store {store} (bisect keeps the bundles it judges): give a bundle folder or a .tar.zst, or the store that has it (--store)"
+    )]
+    NotKept {
+        /// The bundle.
+        hash: String,
+        /// The store.
+        store: Utf8PathBuf,
+    },
+    /// A hash prefix names several kept bundles.
+    #[error("bundle hash prefix {prefix} names {count} kept bundles: give more characters")]
+    Ambiguous {
+        /// The prefix.
+        prefix: String,
+        /// How many it names.
+        count: usize,
+    },
+}
+
+impl BisectError {
+    /// The exit code: the user's revisions are input; a missing git is the environment.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            BisectError::Git(e) => e.exit_code(),
+            _ => exit_code::INPUT,
+        }
+    }
+
+    /// What to do next.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BisectError::WrongEnd { end: "good", .. } => Some(
+                "give --good a revision whose fixtures render deterministically (or use --against-good to hunt a visual change)".into(),
+            ),
+            BisectError::WrongEnd { .. } => {
+                Some("give --bad a revision where the regression shows".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A bisect.
+#[derive(Debug, Clone)]
+pub struct BisectRequest {
+    /// A folder in the repository.
+    pub repo: Utf8PathBuf,
+    /// A revision known to be good.
+    pub good: String,
+    /// A revision known to be bad.
+    pub bad: String,
+    /// Judge against the good revision's in-process frames instead of determinism.
+    pub against_good: bool,
+    /// How each checkout is judged.
+    pub judge: JudgeSettings,
+    /// Where each step's renders go (a folder per commit).
+    pub out_dir: Utf8PathBuf,
+}
+
+/// One judged commit.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The commit.
+    pub commit: Commit,
+    /// Its verdict, per fixture.
+    pub judgement: CheckoutJudgement,
+}
+
+/// How a bisect ended.
+#[derive(Debug, Clone)]
+pub struct BisectOutcome {
+    /// The good end.
+    pub good: Commit,
+    /// The bad end.
+    pub bad: Commit,
+    /// Commits after good up to bad.
+    pub path_len: usize,
+    /// Every judged commit, in the order judged.
+    pub steps: Vec<Step>,
+    /// The commits the first bad one is among: one when found, more when skipped commits
+    /// hide it.
+    pub candidates: Vec<Commit>,
+    /// The last good commit before the first bad one.
+    pub parent: Commit,
+    /// Per fixture whose bundle changed, the parent's bundle against the first bad one's.
+    pub diffs: Vec<(String, BundleDiff)>,
+    /// The drift the first bad commit shows, per fixture.
+    pub findings: Vec<(String, Finding)>,
+    /// Why the first bad commit is bad.
+    pub reason: Option<String>,
+}
+
+impl BisectOutcome {
+    /// The first bad commit, when it was narrowed to one.
+    pub fn first_bad(&self) -> Option<&Commit> {
+        match self.candidates.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// Steps whose every fixture verdict came from the store.
+    pub fn reused_steps(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| !s.judgement.fixtures.is_empty() && s.judgement.rendered() == 0)
+            .count()
+    }
+
+    /// Fixture verdicts rendered, over all steps.
+    pub fn renders(&self) -> usize {
+        self.steps.iter().map(|s| s.judgement.rendered()).sum()
+    }
+
+    /// 0 when the first bad commit was found, 1 when skipped commits leave several.
+    pub fn exit_code(&self) -> i32 {
+        if self.first_bad().is_some() {
+            exit_code::SUCCESS
+        } else {
+            exit_code::REGRESSION
+        }
+    }
+
+    /// What `framelock bisect` prints at the end.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        match self.first_bad() {
+            Some(commit) => {
+                let _ = writeln!(out, "first bad commit: {} {}", commit.id, commit.subject);
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "the first bad commit is one of these (the others could not be judged):"
+                );
+                for c in &self.candidates {
+                    let _ = writeln!(out, "  {} {}", c.id, c.subject);
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "last good commit: {} {}",
+            self.parent.id, self.parent.subject
+        );
+        if let Some(reason) = &self.reason {
+            let _ = writeln!(out, "why: {reason}");
+        }
+        for (fixture, finding) in &self.findings {
+            let _ = writeln!(out, "finding: {fixture}: {finding}");
+        }
+        let judged = self.steps.len();
+        let _ = writeln!(
+            out,
+            "{judged} commit(s) judged of {} between good and bad: {} fixture render(s), {} step(s) reused a stored verdict by bundle hash instead of rendering",
+            self.path_len,
+            self.renders(),
+            self.reused_steps()
+        );
+        for (fixture, diff) in &self.diffs {
+            let _ = writeln!(out, "\n{fixture}: what changed in the bundle");
+            out.push_str(&diff.text());
+        }
+        out
+    }
+}
+
+/// Runs a bisect.
+pub async fn bisect(
+    request: &BisectRequest,
+    reporter: &dyn Reporter,
+) -> Result<BisectOutcome, Error> {
+    let repo = Repo::open(&request.repo).map_err(BisectError::from)?;
+    let good = repo.resolve(&request.good).map_err(BisectError::from)?;
+    let bad = repo.resolve(&request.bad).map_err(BisectError::from)?;
+    let path = repo.path(&good, &bad).map_err(BisectError::from)?;
+    let mut walk = Walk {
+        repo: &repo,
+        request,
+        reporter,
+        steps: Vec::new(),
+    };
+
+    let definition = if request.against_good {
+        // The good end's in-process frames are the reference; judging it against them then
+        // records its verdicts and keeps its bundles like any other step's.
+        let tree = repo.worktree(&good).map_err(BisectError::from)?;
+        let out_dir = walk.out_dir(&good);
+        Bad::AgainstGood(reference_frames(tree.dir(), &request.judge, &out_dir, reporter).await?)
+    } else {
+        Bad::Determinism
+    };
+    let judged = walk.judge("good end", &good, &definition).await?;
+    if judged.verdict != Verdict::Good {
+        return Err(wrong_end("good", &good, &judged));
+    }
+    let judged = walk.judge("bad end", &bad, &definition).await?;
+    if judged.verdict != Verdict::Bad {
+        return Err(wrong_end("bad", &bad, &judged));
+    }
+
+    // path[hi] is bad; everything at or before lo (-1 is the good end) is good.
+    let (mut lo, mut hi) = (-1_isize, path.len() as isize - 1);
+    let mut skipped = vec![false; path.len()];
+    while let Some(next) = next_step(lo, hi, &skipped) {
+        let commit = &path[next];
+        match walk.judge("midpoint", commit, &definition).await?.verdict {
+            Verdict::Good => lo = next as isize,
+            Verdict::Bad => hi = next as isize,
+            Verdict::Skip(_) => skipped[next] = true,
+        }
+    }
+    let parent = if lo < 0 {
+        good.clone()
+    } else {
+        path[lo as usize].clone()
+    };
+    let candidates: Vec<Commit> = path[(lo + 1) as usize..=hi as usize].to_vec();
+    let first_bad = &path[hi as usize];
+    let Explanation {
+        diffs,
+        findings,
+        reason,
+    } = if candidates.len() == 1 {
+        walk.explain(&parent, first_bad)?
+    } else {
+        Explanation::default()
+    };
+    Ok(BisectOutcome {
+        good,
+        bad,
+        path_len: path.len(),
+        steps: walk.steps,
+        candidates,
+        parent,
+        diffs,
+        findings,
+        reason,
+    })
+}
+
+/// The next commit to judge strictly between `lo` (last good, -1 for the good end) and `hi`
+/// (first bad): the one nearest the middle that was not skipped, the earlier on a tie.
+fn next_step(lo: isize, hi: isize, skipped: &[bool]) -> Option<usize> {
+    let middle = (lo + hi) / 2;
+    ((lo + 1)..hi)
+        .filter(|&i| !skipped[i as usize])
+        .min_by_key(|&i| ((i - middle).abs(), i))
+        .map(|i| i as usize)
+}
+
+fn wrong_end(end: &'static str, commit: &Commit, judged: &CheckoutJudgement) -> Error {
+    BisectError::WrongEnd {
+        end,
+        commit: commit.to_string(),
+        verdict: judged.verdict.to_string(),
+        reason: judged.reason(),
+    }
+    .into()
+}
+
+/// What the first bad commit changed and shows.
+#[derive(Default)]
+struct Explanation {
+    diffs: Vec<(String, BundleDiff)>,
+    findings: Vec<(String, Finding)>,
+    reason: Option<String>,
+}
+
+/// The state of a walk: what was judged so far.
+struct Walk<'a> {
+    repo: &'a Repo,
+    request: &'a BisectRequest,
+    reporter: &'a dyn Reporter,
+    steps: Vec<Step>,
+}
+
+impl Walk<'_> {
+    fn started(&self, role: &'static str, commit: &Commit) {
+        self.reporter.report(&RenderEvent::BisectStepStarted {
+            step: self.steps.len() + 1,
+            role,
+            commit: commit.id.clone(),
+            subject: commit.subject.clone(),
+        });
+    }
+
+    fn out_dir(&self, commit: &Commit) -> Utf8PathBuf {
+        self.request.out_dir.join(commit.short())
+    }
+
+    /// Judges `commit` in a worktree of its own.
+    async fn judge(
+        &mut self,
+        role: &'static str,
+        commit: &Commit,
+        bad: &Bad,
+    ) -> Result<CheckoutJudgement, Error> {
+        self.started(role, commit);
+        let tree = self.repo.worktree(commit).map_err(BisectError::from)?;
+        let judged = judge_checkout(
+            tree.dir(),
+            &self.request.judge,
+            bad,
+            &self.out_dir(commit),
+            self.reporter,
+        )
+        .await?;
+        self.reporter.report(&RenderEvent::BisectStepFinished {
+            commit: commit.id.clone(),
+            verdict: judged.verdict.to_string(),
+            reason: judged.reason(),
+        });
+        self.steps.push(Step {
+            commit: commit.clone(),
+            judgement: judged.clone(),
+        });
+        Ok(judged)
+    }
+
+    fn judged(&self, commit: &Commit) -> Option<&CheckoutJudgement> {
+        self.steps
+            .iter()
+            .find(|s| s.commit == *commit)
+            .map(|s| &s.judgement)
+    }
+
+    /// The bundle diffs and findings of the first bad commit against the last good one.
+    fn explain(&self, parent: &Commit, first_bad: &Commit) -> Result<Explanation, Error> {
+        let bad = self
+            .judged(first_bad)
+            .expect("the first bad commit was judged");
+        let findings = bad
+            .fixtures
+            .iter()
+            .filter(|(_, v)| v.record.judgement == Judgement::Bad)
+            .flat_map(|(name, v)| v.record.findings.iter().map(|f| (name.clone(), f.clone())))
+            .collect();
+        let mut diffs = Vec::new();
+        if let Some(before) = self.judged(parent) {
+            let store = &self.request.judge.store;
+            let (_scratch, scratch) =
+                super::diff::scratch_dir().map_err(|source| crate::render::RenderError::Write {
+                    path: "temporary folder".into(),
+                    source,
+                })?;
+            for (name, after) in &bad.fixtures {
+                let Some(before) = before.fixtures.get(name) else {
+                    continue;
+                };
+                if before.bundle_hash == after.bundle_hash {
+                    continue;
+                }
+                let a = open_kept(store, &before.bundle_hash, &scratch)?;
+                let b = open_kept(store, &after.bundle_hash, &scratch)?;
+                diffs.push((name.clone(), diff_bundles(&a, &b)?));
+            }
+        }
+        Ok(Explanation {
+            diffs,
+            findings,
+            reason: bad.reason(),
+        })
+    }
+}
+
+/// Unpacks a bundle kept in the store into `scratch`.
+pub fn open_kept(store: &Store, hash: &BundleHash, scratch: &Utf8Path) -> Result<Bundle, Error> {
+    let not_kept = || BisectError::NotKept {
+        hash: hash.to_string(),
+        store: store.root().to_owned(),
+    };
+    let blob = store
+        .get_key(Index::Bundles, &hash.0)?
+        .ok_or_else(not_kept)?;
+    store.verify(&blob).map_err(|e| match e {
+        StoreError::Missing { .. } => Error::from(not_kept()),
+        e => e.into(),
+    })?;
+    let target = scratch.join(hash.to_string());
+    if target.is_dir() {
+        return Ok(Bundle::open(&target)?);
+    }
+    std::fs::create_dir_all(scratch).map_err(|source| crate::bundle::BundleError::Io {
+        path: scratch.to_owned(),
+        source,
+    })?;
+    Ok(unpack_bundle(
+        &store.blob_path(&blob),
+        &target,
+        DEFAULT_UNPACK_LIMIT,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_step;
+
+    #[test]
+    fn steps_halve_the_range_and_step_around_skipped_commits() {
+        let none = [false; 9];
+        assert_eq!(next_step(-1, 8, &none), Some(3));
+        assert_eq!(next_step(3, 8, &none), Some(5));
+        assert_eq!(next_step(3, 5, &none), Some(4));
+        assert_eq!(next_step(3, 4, &none), None);
+        let mut skipped = none;
+        skipped[3] = true;
+        assert_eq!(next_step(-1, 8, &skipped), Some(2));
+        skipped[2] = true;
+        assert_eq!(next_step(-1, 8, &skipped), Some(4));
+        assert_eq!(
+            next_step(1, 4, &skipped),
+            None,
+            "only skipped commits are left"
+        );
+    }
+}

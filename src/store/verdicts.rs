@@ -1,0 +1,245 @@
+//! Verdict records: what `bisect` concluded about one bundle, kept beside the chunk records so
+//! a bundle met again (at another commit, or in a later bisect) is judged without rendering.
+//!
+//! The key holds everything the verdict rests on: the bundle, how it is cut into chunks, the
+//! toolchain, the render settings, the framelock build, and what "bad" means. A record is
+//! trusted only when it reads back intact and answers exactly its key; anything else is
+//! reported, its index entry removed, and the bundle judged afresh.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Index, RECORD_FORMAT_VERSION, RecordFingerprints, Store, StoreError};
+use crate::drift::Finding;
+use crate::hash::{BundleHash, ContentHash};
+use crate::timing::ChunkPlan;
+
+/// What makes a revision bad.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum BadDefinition {
+    /// A determinism failure: worker chunks differ from the in-process render, or two
+    /// in-process renders differ (the default).
+    Determinism,
+    /// The in-process frames differ from the good revision's, whose frame hashes digest to
+    /// `frames` (`bisect --against-good`).
+    AgainstGood {
+        /// [`frames_digest`] of the good revision's in-process render.
+        frames: ContentHash,
+    },
+}
+
+impl std::fmt::Display for BadDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadDefinition::Determinism => f.write_str("determinism"),
+            BadDefinition::AgainstGood { frames } => {
+                write!(f, "against the good revision's frames {}", frames.short())
+            }
+        }
+    }
+}
+
+/// Everything a reusable verdict must match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictKey {
+    /// What was judged.
+    pub bundle_hash: BundleHash,
+    /// How its frames were cut into chunks.
+    pub chunk_plan: ChunkPlan,
+    /// Toolchain, render settings and build.
+    pub fingerprints: RecordFingerprints,
+    /// What counted as bad.
+    pub bad_definition: BadDefinition,
+}
+
+impl VerdictKey {
+    /// The key's hash, under which the store indexes the verdict.
+    pub fn hash(&self) -> ContentHash {
+        let json = serde_json::to_vec(self).expect("a verdict key serialises");
+        ContentHash::of_tagged("framelock-verdict-key-v1", &json)
+    }
+}
+
+/// Good or bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Judgement {
+    /// Not bad under the key's definition.
+    Good,
+    /// Bad under the key's definition.
+    Bad,
+}
+
+impl std::fmt::Display for Judgement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Judgement::Good => "good",
+            Judgement::Bad => "bad",
+        })
+    }
+}
+
+/// A verdict with what it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictRecord {
+    /// [`RECORD_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// What was judged, how.
+    pub key: VerdictKey,
+    /// The fixture folder's name when it was judged.
+    pub fixture: String,
+    /// The verdict.
+    pub judgement: Judgement,
+    /// Why, in one line, when bad.
+    pub reason: Option<String>,
+    /// The drift found.
+    pub findings: Vec<Finding>,
+    /// [`frames_digest`] of the in-process render.
+    pub frames: ContentHash,
+    /// The run records of the renders judged (in-process first).
+    pub run_records: Vec<ContentHash>,
+}
+
+/// One hash for a render's frame hashes, in order.
+pub fn frames_digest(frame_hashes: &[String]) -> ContentHash {
+    ContentHash::of_tagged("framelock-frames-v1", frame_hashes.join("\n").as_bytes())
+}
+
+/// What a verdict lookup found.
+#[derive(Debug)]
+pub enum VerdictLookup {
+    /// An intact verdict for exactly this key.
+    Hit(Box<VerdictRecord>),
+    /// None stored.
+    Miss,
+    /// Something was stored but cannot be trusted; its index entry was removed.
+    Corrupt(String),
+}
+
+impl VerdictRecord {
+    /// Stores the verdict and indexes it under its key.
+    pub fn save(&self, store: &Store) -> Result<ContentHash, StoreError> {
+        let bytes = serde_json::to_vec_pretty(self).expect("a verdict serialises");
+        let hash = store.put_bytes(&bytes)?;
+        store.set_key(Index::Verdicts, &self.key.hash(), &hash)?;
+        Ok(hash)
+    }
+
+    /// Reads a verdict blob.
+    pub fn load(store: &Store, hash: &ContentHash) -> Result<VerdictRecord, StoreError> {
+        let bytes = store.get(hash)?;
+        serde_json::from_slice(&bytes).map_err(|source| StoreError::BadRecord {
+            path: store.blob_path(hash),
+            what: "verdict record",
+            source,
+        })
+    }
+}
+
+impl Store {
+    /// The stored verdict for `key`, if one can be trusted.
+    pub fn lookup_verdict(&self, key: &VerdictKey) -> VerdictLookup {
+        let key_hash = key.hash();
+        let forget = |reason: String| {
+            let _ = self.remove_key(Index::Verdicts, &key_hash);
+            VerdictLookup::Corrupt(reason)
+        };
+        let hash = match self.get_key(Index::Verdicts, &key_hash) {
+            Ok(Some(hash)) => hash,
+            Ok(None) => return VerdictLookup::Miss,
+            Err(e) => return forget(e.to_string()),
+        };
+        match VerdictRecord::load(self, &hash) {
+            Ok(record) if record.format_version != RECORD_FORMAT_VERSION => forget(format!(
+                "verdict {hash} has format {}, this build reads {RECORD_FORMAT_VERSION}",
+                record.format_version
+            )),
+            Ok(record) if &record.key != key => {
+                forget(format!("verdict {hash} does not answer its key"))
+            }
+            Ok(record) => VerdictLookup::Hit(Box::new(record)),
+            Err(e) => forget(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timing::FrameRange;
+
+    fn record() -> VerdictRecord {
+        let range = FrameRange::new(0, 24).unwrap();
+        VerdictRecord {
+            format_version: RECORD_FORMAT_VERSION,
+            key: VerdictKey {
+                bundle_hash: BundleHash(ContentHash::of_bytes(b"bundle")),
+                chunk_plan: ChunkPlan::by_size(range, 8),
+                fingerprints: RecordFingerprints {
+                    toolchain: "t".into(),
+                    render_settings: "r".into(),
+                    build_id: "b".into(),
+                },
+                bad_definition: BadDefinition::Determinism,
+            },
+            fixture: "spinner".into(),
+            judgement: Judgement::Bad,
+            reason: Some("chunk-boundary".into()),
+            findings: Vec::new(),
+            frames: frames_digest(&["a".into(), "b".into()]),
+            run_records: Vec::new(),
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = camino::Utf8Path::from_path(dir.path()).unwrap().to_owned();
+        let store = Store::open(&root).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_saved_verdict_answers_its_key_and_no_other() {
+        let (_dir, store) = store();
+        let record = record();
+        record.save(&store).unwrap();
+        match store.lookup_verdict(&record.key) {
+            VerdictLookup::Hit(found) => assert_eq!(*found, record),
+            other => panic!("expected a hit, got {other:?}"),
+        }
+        for change in [
+            |k: &mut VerdictKey| k.fingerprints.build_id = "other build".into(),
+            |k: &mut VerdictKey| k.fingerprints.toolchain = "other toolchain".into(),
+            |k: &mut VerdictKey| {
+                k.chunk_plan = ChunkPlan::by_size(FrameRange::new(0, 24).unwrap(), 12)
+            },
+            |k: &mut VerdictKey| {
+                k.bad_definition = BadDefinition::AgainstGood {
+                    frames: ContentHash::of_bytes(b"good"),
+                }
+            },
+        ] {
+            let mut key = record.key.clone();
+            change(&mut key);
+            assert!(matches!(store.lookup_verdict(&key), VerdictLookup::Miss));
+        }
+    }
+
+    #[test]
+    fn a_corrupted_verdict_is_reported_and_forgotten() {
+        let (_dir, store) = store();
+        let record = record();
+        let hash = record.save(&store).unwrap();
+        let path = store.blob_path(&hash);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("\"bad\"", "\"good\"")).unwrap();
+        match store.lookup_verdict(&record.key) {
+            VerdictLookup::Corrupt(reason) => assert!(reason.contains("corrupted"), "{reason}"),
+            other => panic!("expected corruption, got {other:?}"),
+        }
+        assert!(matches!(
+            store.lookup_verdict(&record.key),
+            VerdictLookup::Miss
+        ));
+    }
+}
