@@ -2,7 +2,7 @@
 # Installs what framelock needs on Debian 12+ when it is missing: chromium-headless-shell (with
 # its bundled SwiftShader), ffmpeg and the pinned fonts, from Debian's packages. Sourced by
 # scripts/regress.sh and scripts/test.sh (`framelock_setup`, or `framelock_setup tests` to also
-# require ffprobe, rustfmt and clippy); running it directly does the same as `framelock_setup`.
+# require git, nix, rustfmt and clippy); running it directly does the same as `framelock_setup`.
 # It only installs what is missing, so running it again is cheap.
 set -euo pipefail
 
@@ -51,8 +51,14 @@ framelock_setup() {
   if [ -z "${FRAMELOCK_FFMPEG:-}" ] && ! command -v ffprobe >/dev/null 2>&1; then
     missing+=(ffmpeg)
   fi
-  # The tests parse and evaluate the Nix flake offline (scripts/check-nix.sh).
+  # The tests parse and evaluate the Nix flake offline (scripts/check-nix.sh), and bisect
+  # temporary git histories.
   if [ "$for_tests" = tests ]; then
+    if command -v git >/dev/null 2>&1; then
+      using+=("git")
+    else
+      missing+=(git)
+    fi
     if command -v nix-instantiate >/dev/null 2>&1; then
       using+=("nix $(nix --version 2>/dev/null | awk '{print $NF}')")
     else

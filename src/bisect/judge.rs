@@ -150,7 +150,7 @@ pub async fn judge_checkout(
                 },
                 None => {
                     return Ok(CheckoutJudgement::skip(format!(
-                        "fixture {} did not exist at the good revision",
+                        "fixture {} has no reference frames: the good revision could not render it",
                         fixture.name
                     )));
                 }
@@ -191,19 +191,23 @@ pub async fn reference_frames(
     out_dir: &Utf8Path,
     reporter: &dyn Reporter,
 ) -> Result<BTreeMap<String, ContentHash>, Error> {
-    let fixtures =
-        select(checkout, settings).map_err(|reason| crate::render::RenderError::Write {
-            path: checkout.join(&settings.fixtures),
-            source: std::io::Error::other(reason),
-        })?;
+    // Without a reference for a fixture, judging the good end says why it cannot be judged.
+    let Ok(fixtures) = select(checkout, settings) else {
+        return Ok(BTreeMap::new());
+    };
     let request = regress_request(checkout, settings, RegressMode::InProcess, out_dir);
     let mut frames = BTreeMap::new();
     for fixture in &fixtures {
-        let (_, renders) = judge_fixture(&request, fixture, reporter).await?;
-        frames.insert(
-            fixture.name.clone(),
-            frames_digest(&renders.reference.frame_hashes),
-        );
+        match judge_fixture(&request, fixture, reporter).await {
+            Ok((_, renders)) => {
+                frames.insert(
+                    fixture.name.clone(),
+                    frames_digest(&renders.reference.frame_hashes),
+                );
+            }
+            Err(Error::Composition(_) | Error::Bundle(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(frames)
 }

@@ -26,13 +26,13 @@ pub enum BisectError {
     #[error(transparent)]
     Git(#[from] GitError),
     /// An end of the range does not behave as the user said.
-    #[error("--{end} {commit} is {verdict}, not {end}{}", reason.as_deref().map_or(String::new(), |r| format!(" ({r})")))]
+    #[error("--{end} {commit} {verdict}, not {end}{}", reason.as_deref().map_or(String::new(), |r| format!(" ({r})")))]
     WrongEnd {
         /// `good` or `bad`.
         end: &'static str,
         /// The commit.
         commit: String,
-        /// What it was judged.
+        /// What it was judged: "is good", "is bad", "cannot be judged".
         verdict: String,
         /// Why.
         reason: Option<String>,
@@ -293,7 +293,10 @@ fn wrong_end(end: &'static str, commit: &Commit, judged: &CheckoutJudgement) -> 
     BisectError::WrongEnd {
         end,
         commit: commit.to_string(),
-        verdict: judged.verdict.to_string(),
+        verdict: match judged.verdict {
+            Verdict::Skip(_) => "cannot be judged".into(),
+            ref v => format!("is {v}"),
+        },
         reason: judged.reason(),
     }
     .into()
