@@ -385,12 +385,6 @@ pub struct RegressOpts {
     /// What to compare.
     #[arg(long, value_enum, default_value_t = ModeOpt::InProcess)]
     pub mode: ModeOpt,
-    /// Only this fixture (repeatable). Default: every fixture.
-    #[arg(long = "fixture", value_name = "NAME")]
-    pub fixtures_only: Vec<String>,
-    /// The fixtures folder.
-    #[arg(long, value_name = "DIR", default_value = "fixtures")]
-    pub fixtures: Utf8PathBuf,
     /// The baselines folder.
     #[arg(long, value_name = "DIR", default_value = "baselines")]
     pub baselines: Utf8PathBuf,
@@ -405,9 +399,6 @@ pub struct RegressOpts {
     /// stderr.
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub events: Option<EventsOpt>,
-    /// Worker processes at once (distributed-simulated). Default: the number of CPUs.
-    #[arg(long, value_name = "W", value_parser = positive_count)]
-    pub workers: Option<u64>,
     /// Render each fixture in process twice without the cache and, when both agree, bless
     /// the result for this toolchain in baselines/ (entry and baseline.mp4). In-process only.
     #[arg(long)]
@@ -431,18 +422,9 @@ pub struct RegressOpts {
     /// renders are never cached.
     #[arg(long, value_name = "FAULT", value_parser = parse_injection)]
     pub inject: Option<Injection>,
-    /// How <video> elements are shown.
-    #[arg(long, value_enum, default_value_t = VideoOpt::Inject, value_name = "MODE")]
-    pub video: VideoOpt,
-    /// Seconds one seek or one capture may take before a render fails naming the frame.
-    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = positive_seconds)]
-    pub frame_timeout: f64,
     #[command(flatten)]
-    /// Store.
-    pub store: StoreOpts,
-    #[command(flatten)]
-    /// Tools.
-    pub tools: ToolOpts,
+    /// Fixtures, renders, store and tools.
+    pub run: FixtureRunOpts,
 }
 
 impl RegressOpts {
@@ -640,16 +622,16 @@ pub struct DiffRunsOpts {
     pub tools: ToolOpts,
 }
 
-/// How fixtures are judged, shared by `bisect` and `bisect-step`.
+/// Which fixtures, and how they are rendered: shared by `regress`, `bisect` and `bisect-step`.
 #[derive(Debug, Clone, Args)]
-pub struct JudgeOpts {
-    /// Only this fixture (repeatable). Default: every fixture of each commit.
+pub struct FixtureRunOpts {
+    /// Only this fixture (repeatable). Default: every fixture.
     #[arg(long = "fixture", value_name = "NAME")]
     pub fixtures_only: Vec<String>,
-    /// The fixtures folder, relative to the top of the checkout.
+    /// The fixtures folder (for `bisect` and `bisect-step`: in each checkout).
     #[arg(long, value_name = "DIR", default_value = "fixtures")]
     pub fixtures: Utf8PathBuf,
-    /// Worker processes at once. Default: the number of CPUs.
+    /// Worker processes at once, for the distributed renders. Default: the number of CPUs.
     #[arg(long, value_name = "W", value_parser = positive_count)]
     pub workers: Option<u64>,
     /// How <video> elements are shown.
@@ -686,8 +668,8 @@ pub struct BisectOpts {
     #[arg(long, value_name = "DIR", default_value = "framelock-bisect")]
     pub out: Utf8PathBuf,
     #[command(flatten)]
-    /// Judging.
-    pub judge: JudgeOpts,
+    /// Fixtures, renders, store and tools.
+    pub run: FixtureRunOpts,
 }
 
 /// `framelock bisect-step`.
@@ -700,8 +682,8 @@ pub struct BisectStepOpts {
     #[arg(long, value_name = "DIR")]
     pub out: Option<Utf8PathBuf>,
     #[command(flatten)]
-    /// Judging.
-    pub judge: JudgeOpts,
+    /// Fixtures, renders, store and tools.
+    pub run: FixtureRunOpts,
 }
 
 /// `framelock diff`.

@@ -7,8 +7,8 @@ use clap::{CommandFactory, Parser};
 
 use super::args::{
     AssembleOpts, BisectOpts, BisectStepOpts, CacheCommand, Cli, Command, DiffOpts, DiffRunsOpts,
-    DoctorOpts, EventsOpt, JudgeOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts, RenderChunkOpts,
-    RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
+    DoctorOpts, EventsOpt, FixtureRunOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts,
+    RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
 };
 use crate::bisect::{
     Bad, BisectRequest, FingerprintDiff, JudgeSettings, Verdict, bisect, diff_bundles, diff_runs,
@@ -187,26 +187,29 @@ fn default_workers(workers: Option<u64>) -> usize {
 }
 
 async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
-    let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
+    let toolchain = Toolchain::locate(
+        opts.run.tools.chrome.as_deref(),
+        opts.run.tools.ffmpeg.as_deref(),
+    )?;
     let request = RegressRequest {
-        fixtures: opts.fixtures.clone(),
+        fixtures: opts.run.fixtures.clone(),
         baselines: opts.baselines.clone(),
         report_dir: opts.report_dir.clone(),
-        only: opts.fixtures_only.clone(),
+        only: opts.run.fixtures_only.clone(),
         mode: match opts.mode {
             ModeOpt::InProcess => RegressMode::InProcess,
             ModeOpt::DistributedSimulated => RegressMode::DistributedSimulated,
         },
-        workers: default_workers(opts.workers),
+        workers: default_workers(opts.run.workers),
         update: opts.update,
         strict: !opts.no_strict,
-        frame_timeout: seconds(opts.frame_timeout),
-        sandbox: opts.tools.chrome_sandbox.into(),
+        frame_timeout: seconds(opts.run.frame_timeout),
+        sandbox: opts.run.tools.chrome_sandbox.into(),
         toolchain,
-        store: open_store(&opts.store)?,
+        store: open_store(&opts.run.store)?,
         worker_exe: current_exe(),
         inject: opts.inject,
-        video_mode: opts.video.into(),
+        video_mode: opts.run.video.into(),
     };
     let report = match opts.events {
         None => regress(&request, &TerminalReporter::default()).await?,
@@ -390,7 +393,7 @@ fn diff_runs_command(opts: &DiffRunsOpts) -> Result<i32, Error> {
 }
 
 /// A temporary folder for packed bundles opened by a command.
-fn judge_settings(opts: &JudgeOpts) -> Result<JudgeSettings, Error> {
+fn judge_settings(opts: &FixtureRunOpts) -> Result<JudgeSettings, Error> {
     Ok(JudgeSettings {
         fixtures: opts.fixtures.clone(),
         only: opts.fixtures_only.clone(),
@@ -410,7 +413,7 @@ async fn bisect_command(opts: BisectOpts) -> Result<i32, Error> {
         good: opts.good.clone(),
         bad: opts.bad.clone(),
         against_good: opts.against_good,
-        judge: judge_settings(&opts.judge)?,
+        judge: judge_settings(&opts.run)?,
         out_dir: opts.out.clone(),
     };
     let outcome = bisect(&request, &TerminalReporter::default()).await?;
@@ -419,7 +422,7 @@ async fn bisect_command(opts: BisectOpts) -> Result<i32, Error> {
 }
 
 async fn bisect_step_command(opts: BisectStepOpts) -> Result<i32, Error> {
-    let settings = judge_settings(&opts.judge)?;
+    let settings = judge_settings(&opts.run)?;
     let (_temp, out_dir) = match &opts.out {
         Some(dir) => (None, dir.clone()),
         None => {
