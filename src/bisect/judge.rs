@@ -143,7 +143,9 @@ pub async fn judge_checkout(
     let mut judged = BTreeMap::new();
     for fixture in &fixtures {
         let definition = match bad {
-            Bad::Determinism => BadDefinition::Determinism,
+            Bad::Determinism => BadDefinition::Determinism {
+                expected: fixture.expected_findings.iter().copied().collect(),
+            },
             Bad::AgainstGood(good) => match good.get(&fixture.name) {
                 Some(frames) => BadDefinition::AgainstGood {
                     frames: frames.clone(),
@@ -327,17 +329,17 @@ async fn judge(
         VerdictLookup::Miss => {}
     }
     let mode = match key.bad_definition {
-        BadDefinition::Determinism => RegressMode::DistributedSimulated,
+        BadDefinition::Determinism { .. } => RegressMode::DistributedSimulated,
         BadDefinition::AgainstGood { .. } => RegressMode::InProcess,
     };
     let request = regress_request(checkout, settings, mode, out_dir);
     let (result, renders) = judge_fixture(&request, fixture, reporter).await?;
     let frames = frames_digest(&renders.reference.frame_hashes);
     let (judgement, reason) = match &key.bad_definition {
-        BadDefinition::Determinism if result.status == Status::Failed => {
+        BadDefinition::Determinism { .. } if result.status == Status::Failed => {
             (Judgement::Bad, result.reason.clone())
         }
-        BadDefinition::Determinism => (Judgement::Good, None),
+        BadDefinition::Determinism { .. } => (Judgement::Good, None),
         BadDefinition::AgainstGood { frames: good } if *good != frames => (
             Judgement::Bad,
             Some("the in-process frames differ from the good revision's".into()),

@@ -219,6 +219,7 @@ pub async fn bisect(
         request,
         reporter,
         steps: Vec::new(),
+        candidates: path.len(),
     };
 
     let definition = if request.against_good {
@@ -243,6 +244,7 @@ pub async fn bisect(
     let (mut lo, mut hi) = (-1_isize, path.len() as isize - 1);
     let mut skipped = vec![false; path.len()];
     while let Some(next) = next_step(lo, hi, &skipped) {
+        walk.candidates = (hi - lo) as usize;
         let commit = &path[next];
         match walk.judge("midpoint", commit, &definition).await?.verdict {
             Verdict::Good => lo = next as isize,
@@ -316,6 +318,8 @@ struct Walk<'a> {
     request: &'a BisectRequest,
     reporter: &'a dyn Reporter,
     steps: Vec<Step>,
+    /// How many commits the first bad one may still be.
+    candidates: usize,
 }
 
 impl Walk<'_> {
@@ -323,6 +327,7 @@ impl Walk<'_> {
         self.reporter.report(&RenderEvent::BisectStepStarted {
             step: self.steps.len() + 1,
             role,
+            candidates: self.candidates,
             commit: commit.id.clone(),
             subject: commit.subject.clone(),
         });

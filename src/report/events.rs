@@ -128,6 +128,8 @@ pub enum RenderEvent {
         step: usize,
         /// Why this commit: "good end", "bad end" or "midpoint".
         role: &'static str,
+        /// How many commits the first bad one may still be.
+        candidates: usize,
         /// The commit.
         commit: String,
         /// Its subject line.

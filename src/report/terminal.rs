@@ -201,10 +201,11 @@ impl Reporter for TerminalReporter {
             RenderEvent::BisectStepStarted {
                 step,
                 role,
+                candidates,
                 commit,
                 subject,
             } => self.line(&format!(
-                "framelock: bisect step {step} ({role}): {} {subject}",
+                "framelock: bisect step {step} ({role}; the first bad commit is one of {candidates}): {} {subject}",
                 &commit[..commit.len().min(10)]
             )),
             RenderEvent::FixtureJudged {

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Index, RECORD_FORMAT_VERSION, RecordFingerprints, Store, StoreError};
-use crate::drift::Finding;
+use crate::drift::{Finding, FindingKind};
 use crate::hash::{BundleHash, ContentHash};
 use crate::timing::ChunkPlan;
 
@@ -18,8 +18,13 @@ use crate::timing::ChunkPlan;
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum BadDefinition {
     /// A determinism failure: worker chunks differ from the in-process render, or two
-    /// in-process renders differ (the default).
-    Determinism,
+    /// in-process renders differ (the default), with drift other than the fixture's expected
+    /// findings. Those live in `meta.json`, outside the bundle hash, so they are part of the
+    /// key: a commit that changes only them is judged again.
+    Determinism {
+        /// The fixture's `expectedFindings`, sorted.
+        expected: Vec<FindingKind>,
+    },
     /// The in-process frames differ from the good revision's, whose frame hashes digest to
     /// `frames` (`bisect --against-good`).
     AgainstGood {
@@ -31,7 +36,13 @@ pub enum BadDefinition {
 impl std::fmt::Display for BadDefinition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BadDefinition::Determinism => f.write_str("determinism"),
+            BadDefinition::Determinism { expected } if expected.is_empty() => {
+                f.write_str("determinism")
+            }
+            BadDefinition::Determinism { expected } => {
+                let names: Vec<String> = expected.iter().map(ToString::to_string).collect();
+                write!(f, "determinism, expecting {}", names.join(", "))
+            }
             BadDefinition::AgainstGood { frames } => {
                 write!(f, "against the good revision's frames {}", frames.short())
             }
@@ -180,7 +191,9 @@ mod tests {
                     render_settings: "r".into(),
                     build_id: "b".into(),
                 },
-                bad_definition: BadDefinition::Determinism,
+                bad_definition: BadDefinition::Determinism {
+                    expected: Vec::new(),
+                },
             },
             fixture: "spinner".into(),
             judgement: Judgement::Bad,
@@ -212,6 +225,11 @@ mod tests {
             |k: &mut VerdictKey| k.fingerprints.toolchain = "other toolchain".into(),
             |k: &mut VerdictKey| {
                 k.chunk_plan = ChunkPlan::by_size(FrameRange::new(0, 24).unwrap(), 12)
+            },
+            |k: &mut VerdictKey| {
+                k.bad_definition = BadDefinition::Determinism {
+                    expected: vec![FindingKind::ChunkBoundary],
+                }
             },
             |k: &mut VerdictKey| {
                 k.bad_definition = BadDefinition::AgainstGood {
