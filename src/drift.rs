@@ -91,6 +91,14 @@ pub enum Evidence {
         /// How many frames differ.
         differing: usize,
     },
+    /// Worker frames equal the in-process render's from frame 0 on: the page counts its own
+    /// frames, and a fresh browser at the chunk start counts from zero again.
+    Restarted {
+        /// How many differing frames this explains.
+        explained: usize,
+        /// How many frames differ.
+        differing: usize,
+    },
     /// How many frames differ, from the first one on.
     DifferingFrames {
         /// How many.
@@ -202,6 +210,19 @@ pub fn classify_chunk(pair: &ChunkPair<'_>) -> Option<ChunkFinding> {
     let shift = best_shift(pair, &differing).filter(|(_, e)| e * 2 > n);
     let video = video_offset(pair, &differing).filter(|(_, e)| e * 2 > n);
     match (shift, video) {
+        // Shifted back by exactly the chunk start: not a clock off by k, but page state that
+        // began again at zero in the worker's fresh browser.
+        (Some((k, explained)), _) if k == -(start as i64) => {
+            return Some(ChunkFinding {
+                kind: FindingKind::ChunkBoundary,
+                chunk: pair.index,
+                first_frame,
+                evidence: Evidence::Restarted {
+                    explained,
+                    differing: n,
+                },
+            });
+        }
         (Some((k, explained)), v) if v.is_none_or(|(_, ve)| explained >= ve) => {
             return Some(ChunkFinding {
                 kind: FindingKind::FrameTime,
@@ -370,6 +391,20 @@ mod tests {
             assert_eq!(f.first_frame, 10);
             assert!(matches!(f.evidence, Evidence::FrameOffset { k: found, .. } if found == k));
         }
+    }
+
+    #[test]
+    fn a_page_that_starts_counting_again_at_the_chunk_start_is_chunk_boundary() {
+        // A page whose pictures follow its own frame counter: a worker starting at frame 8
+        // draws what the in-process render drew at frames 0.. (a shift of exactly -8).
+        let all = frames(24);
+        let chunk: Vec<String> = all[0..8].to_vec();
+        let f = classify_chunk(&pair(&all, &chunk, (8, 16), ("a", "b"), None)).unwrap();
+        assert_eq!((f.kind, f.first_frame), (FindingKind::ChunkBoundary, 8));
+        assert!(matches!(
+            f.evidence,
+            Evidence::Restarted { explained: 8, .. }
+        ));
     }
 
     #[test]

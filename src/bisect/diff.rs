@@ -264,9 +264,15 @@ pub fn open_diff_side(
     store: &dyn Fn() -> Result<Store, Error>,
 ) -> Result<Bundle, Error> {
     let text = arg.as_str();
-    let hex = text.len() >= 8 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
-    if arg.exists() || !hex {
+    if arg.exists() {
         return Ok(open_side(arg, scratch)?);
+    }
+    let hex = text.len() >= 8 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hex {
+        return Err(BisectError::NoSuchSide {
+            arg: arg.to_owned(),
+        }
+        .into());
     }
     let store = store()?;
     let hash = find_kept(&store, &text.to_ascii_lowercase())?;
@@ -289,7 +295,10 @@ fn find_kept(store: &Store, prefix: &str) -> Result<BundleHash, BisectError> {
         }),
         more => Err(BisectError::Ambiguous {
             prefix: prefix.into(),
-            count: more.len(),
+            names: more
+                .iter()
+                .map(|(h, _)| h.as_str()[..16].to_string())
+                .collect(),
         }),
     }
 }

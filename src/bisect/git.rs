@@ -134,7 +134,7 @@ impl Repo {
             .args(["merge-base", "--is-ancestor", &good.id, &bad.id])
             .output()
             .map_err(|source| GitError::Missing { source })?;
-        if !ancestor.status.success() || good == bad {
+        if !ancestor.status.success() {
             return Err(GitError::NotAncestor {
                 repo: self.dir.clone(),
                 good: good.short().into(),

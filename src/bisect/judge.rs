@@ -136,9 +136,11 @@ pub async fn judge_checkout(
     out_dir: &Utf8Path,
     reporter: &dyn Reporter,
 ) -> Result<CheckoutJudgement, Error> {
+    // Reasons name files relative to the checkout: a worktree's folder is gone afterwards.
+    let relative = |reason: String| reason.replace(&format!("{checkout}/"), "");
     let fixtures = match select(checkout, settings) {
         Ok(fixtures) => fixtures,
-        Err(reason) => return Ok(CheckoutJudgement::skip(reason)),
+        Err(reason) => return Ok(CheckoutJudgement::skip(relative(reason))),
     };
     let mut judged = BTreeMap::new();
     for fixture in &fixtures {
@@ -170,7 +172,10 @@ pub async fn judge_checkout(
             }
             // A revision whose fixture cannot be planned says nothing about the drift.
             Err(e @ (Error::Composition(_) | Error::Bundle(_))) => {
-                return Ok(CheckoutJudgement::skip(format!("{}: {e}", fixture.name)));
+                return Ok(CheckoutJudgement::skip(relative(format!(
+                    "{}: {e}",
+                    fixture.name
+                ))));
             }
             Err(e) => return Err(e),
         }
@@ -226,7 +231,16 @@ fn select(checkout: &Utf8Path, settings: &JudgeSettings) -> Result<Vec<Fixture>,
         .iter()
         .find(|name| !found.iter().any(|f| &f.name == *name))
     {
-        return Err(format!("no fixture {missing} in {}", settings.fixtures));
+        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        return Err(format!(
+            "no fixture {missing} in {} (it has: {})",
+            settings.fixtures,
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
     }
     let selected: Vec<Fixture> = found
         .into_iter()

@@ -12,7 +12,7 @@ use super::git::{Commit, GitError, Repo};
 use super::judge::{
     Bad, CheckoutJudgement, JudgeSettings, Verdict, judge_checkout, reference_frames,
 };
-use crate::bundle::{Bundle, DEFAULT_UNPACK_LIMIT, unpack_bundle};
+use crate::bundle::{Bundle, DEFAULT_UNPACK_LIMIT, packed_plan, unpack_bundle};
 use crate::drift::Finding;
 use crate::error::{Error, exit_code};
 use crate::hash::BundleHash;
@@ -36,6 +36,14 @@ pub enum BisectError {
         verdict: String,
         /// Why.
         reason: Option<String>,
+        /// Whether it could be judged at all (not skipped).
+        judged: bool,
+    },
+    /// --good and --bad name one commit.
+    #[error("--good and --bad both name {commit}: give --good an older revision")]
+    SameCommit {
+        /// The commit.
+        commit: String,
     },
     /// A bundle a diff needs is not kept in the store.
     #[error(
@@ -47,13 +55,33 @@ pub enum BisectError {
         /// The store.
         store: Utf8PathBuf,
     },
+    /// The store's bundle index points at another bundle than it names.
+    #[error(
+        "the store keeps {archive} as bundle {hash}, but it holds bundle {holds}: run `framelock cache verify`, then `framelock cache gc`"
+    )]
+    KeptMismatch {
+        /// The bundle asked for.
+        hash: String,
+        /// The bundle the archive holds.
+        holds: String,
+        /// The archive.
+        archive: Utf8PathBuf,
+    },
+    /// A side of `diff` is neither a file nor a hash.
+    #[error(
+        "{arg}: no such bundle folder or packed bundle, nor a bundle hash (8 to 64 hex characters) to look up in the store"
+    )]
+    NoSuchSide {
+        /// What was given.
+        arg: Utf8PathBuf,
+    },
     /// A hash prefix names several kept bundles.
-    #[error("bundle hash prefix {prefix} names {count} kept bundles: give more characters")]
+    #[error("bundle hash prefix {prefix} names {} kept bundles ({}): give more characters", names.len(), names.join(", "))]
     Ambiguous {
         /// The prefix.
         prefix: String,
-        /// How many it names.
-        count: usize,
+        /// The bundles it names (their first 16 characters).
+        names: Vec<String>,
     },
 }
 
@@ -69,6 +97,9 @@ impl BisectError {
     /// What to do next.
     pub fn hint(&self) -> Option<String> {
         match self {
+            BisectError::WrongEnd { judged: false, .. } => Some(
+                "check --fixture and --fixtures (they name fixtures at the top of each checkout), and that the fixtures plan at this revision".into(),
+            ),
             BisectError::WrongEnd { end: "good", .. } => Some(
                 "give --good a revision whose fixtures render deterministically (or use --against-good to hunt a visual change)".into(),
             ),
@@ -147,7 +178,7 @@ impl BisectOutcome {
             .count()
     }
 
-    /// Fixture verdicts rendered, over all steps.
+    /// Fixture verdicts made afresh (rendered, chunks from the store allowed), over all steps.
     pub fn renders(&self) -> usize {
         self.steps.iter().map(|s| s.judgement.rendered()).sum()
     }
@@ -189,11 +220,25 @@ impl BisectOutcome {
         for (fixture, finding) in &self.findings {
             let _ = writeln!(out, "finding: {fixture}: {finding}");
         }
-        let judged = self.steps.len();
+        let skipped: Vec<&Step> = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s.judgement.verdict, Verdict::Skip(_)))
+            .collect();
+        for step in &skipped {
+            let _ = writeln!(
+                out,
+                "skipped: {} ({})",
+                step.commit,
+                step.judgement.reason().unwrap_or_default()
+            );
+        }
         let _ = writeln!(
             out,
-            "{judged} commit(s) judged of {} between good and bad: {} fixture render(s), {} step(s) reused a stored verdict by bundle hash instead of rendering",
-            self.path_len,
+            "{} of the {} commits from good to bad judged ({} skipped): {} fixture verdict(s) made afresh, {} step(s) reused a stored verdict by bundle hash instead of rendering",
+            self.steps.len(),
+            self.path_len + 1,
+            skipped.len(),
             self.renders(),
             self.reused_steps()
         );
@@ -213,6 +258,12 @@ pub async fn bisect(
     let repo = Repo::open(&request.repo).map_err(BisectError::from)?;
     let good = repo.resolve(&request.good).map_err(BisectError::from)?;
     let bad = repo.resolve(&request.bad).map_err(BisectError::from)?;
+    if good == bad {
+        return Err(BisectError::SameCommit {
+            commit: good.to_string(),
+        }
+        .into());
+    }
     let path = repo.path(&good, &bad).map_err(BisectError::from)?;
     let mut walk = Walk {
         repo: &repo,
@@ -300,6 +351,7 @@ fn wrong_end(end: &'static str, commit: &Commit, judged: &CheckoutJudgement) -> 
             ref v => format!("is {v}"),
         },
         reason: judged.reason(),
+        judged: !matches!(judged.verdict, Verdict::Skip(_)),
     }
     .into()
 }
@@ -356,7 +408,10 @@ impl Walk<'_> {
         .await?;
         self.reporter.report(&RenderEvent::BisectStepFinished {
             commit: commit.id.clone(),
-            verdict: judged.verdict.to_string(),
+            verdict: match judged.verdict {
+                Verdict::Skip(_) => "skipped".into(),
+                ref v => v.to_string(),
+            },
             reason: judged.reason(),
         });
         self.steps.push(Step {
@@ -425,6 +480,16 @@ pub fn open_kept(store: &Store, hash: &BundleHash, scratch: &Utf8Path) -> Result
         StoreError::Missing { .. } => Error::from(not_kept()),
         e => e.into(),
     })?;
+    let archive = store.blob_path(&blob);
+    let holds = packed_plan(&archive)?.bundle_hash;
+    if holds != *hash {
+        return Err(BisectError::KeptMismatch {
+            hash: hash.to_string(),
+            holds: holds.to_string(),
+            archive,
+        }
+        .into());
+    }
     let target = scratch.join(hash.to_string());
     if target.is_dir() {
         return Ok(Bundle::open(&target)?);
@@ -433,11 +498,7 @@ pub fn open_kept(store: &Store, hash: &BundleHash, scratch: &Utf8Path) -> Result
         path: scratch.to_owned(),
         source,
     })?;
-    Ok(unpack_bundle(
-        &store.blob_path(&blob),
-        &target,
-        DEFAULT_UNPACK_LIMIT,
-    )?)
+    Ok(unpack_bundle(&archive, &target, DEFAULT_UNPACK_LIMIT)?)
 }
 
 #[cfg(test)]

@@ -18,6 +18,51 @@ use crate::staging;
 /// zstd level of `pack`: part of the archive's bytes, so never changed silently.
 const ZSTD_LEVEL: i32 = 10;
 
+/// The largest `plan.json` [`packed_plan`] reads.
+const PLAN_LIMIT: u64 = 1 << 20;
+
+/// Reads `plan.json` out of a packed bundle without unpacking it (to check what a kept archive
+/// holds). Entries are read in order and only `plan.json`'s contents are kept.
+pub fn packed_plan(archive: &Utf8Path) -> Result<super::PlanJson, BundleError> {
+    let unreadable = |reason: String| BundleError::UnsafeArchive {
+        archive: archive.to_owned(),
+        reason,
+    };
+    let file = std::fs::File::open(archive).map_err(|source| BundleError::Io {
+        path: archive.to_owned(),
+        source,
+    })?;
+    let decoder = zstd::stream::Decoder::new(file)
+        .map_err(|e| unreadable(format!("not a zstd stream: {e}")))?;
+    let mut tar = tar::Archive::new(decoder);
+    let entries = tar
+        .entries()
+        .map_err(|e| unreadable(format!("unreadable: {e}")))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| unreadable(format!("corrupt or truncated: {e}")))?;
+        let name = entry
+            .path()
+            .map_err(|e| unreadable(format!("bad entry name: {e}")))?
+            .into_owned();
+        if name.as_os_str() != "plan.json" {
+            continue;
+        }
+        let mut text = Vec::new();
+        entry
+            .take(PLAN_LIMIT)
+            .read_to_end(&mut text)
+            .map_err(|e| unreadable(format!("plan.json unreadable: {e}")))?;
+        return serde_json::from_slice(&text).map_err(|source| BundleError::BadJson {
+            path: archive.join("plan.json"),
+            what: "plan.json",
+            source,
+        });
+    }
+    Err(BundleError::NotABundle {
+        path: archive.to_owned(),
+    })
+}
+
 /// Default limit on the unpacked size of an archive: 4 GiB.
 pub const DEFAULT_UNPACK_LIMIT: u64 = 4 << 30;
 
@@ -294,6 +339,28 @@ mod tests {
         std::fs::write(root.join("run.sh"), "#!/bin/sh").unwrap();
         std::fs::set_permissions(root.join("run.sh"), std::fs::Permissions::from_mode(0o700))
             .unwrap();
+    }
+
+    #[test]
+    fn the_plan_of_a_packed_bundle_reads_back_without_unpacking() {
+        let (_dir, root) = temp();
+        let bundle = root.join("b");
+        sample(&bundle);
+        std::fs::write(bundle.join("plan.json"), b"{\"bundle_hash\": 7}").unwrap();
+        pack(&bundle, &root.join("b.tar.zst")).unwrap();
+        let err = packed_plan(&root.join("b.tar.zst"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("b.tar.zst/plan.json: not a valid plan.json"),
+            "{err}"
+        );
+        std::fs::remove_file(bundle.join("plan.json")).unwrap();
+        pack(&bundle, &root.join("c.tar.zst")).unwrap();
+        assert!(matches!(
+            packed_plan(&root.join("c.tar.zst")),
+            Err(BundleError::NotABundle { .. })
+        ));
     }
 
     #[test]

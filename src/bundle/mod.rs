@@ -8,7 +8,7 @@ mod refs;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-pub use archive::{DEFAULT_UNPACK_LIMIT, pack, unpack};
+pub use archive::{DEFAULT_UNPACK_LIMIT, pack, packed_plan, unpack};
 pub use manifest::{Manifest, ManifestDiff, ManifestEntry};
 pub use plan::{Chunking, PlanInput, SKIP, plan};
 pub use refs::{Reference, local_file, percent_decode, references};

@@ -118,7 +118,8 @@ pub enum Command {
     /// commit whose fixtures cannot be planned is skipped. Both ends are judged first.
     ///
     /// Ends with the first bad commit, the drift it shows, and the `diff` of each changed
-    /// bundle against the last good commit's; renders are kept in --out, a folder per commit.
+    /// bundle against the last good commit's; with --out, the renders are kept there, a folder
+    /// per commit.
     /// Exits 0 when the first bad commit is found, 1 when skipped commits leave several
     /// candidates, 2 for revisions that are not as described (--good is bad, --bad is good,
     /// not an ancestor), 3 environment.
@@ -664,9 +665,10 @@ pub struct BisectOpts {
     /// instead of a determinism failure.
     #[arg(long)]
     pub against_good: bool,
-    /// Where each judged commit's renders go, a folder per commit.
-    #[arg(long, value_name = "DIR", default_value = "framelock-bisect")]
-    pub out: Utf8PathBuf,
+    /// Keep each judged commit's renders here, a folder per commit (default: a temporary
+    /// folder, removed at the end, so the checkout stays clean).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<Utf8PathBuf>,
     #[command(flatten)]
     /// Fixtures, renders, store and tools.
     pub run: FixtureRunOpts,

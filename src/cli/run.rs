@@ -408,13 +408,14 @@ fn judge_settings(opts: &FixtureRunOpts) -> Result<JudgeSettings, Error> {
 }
 
 async fn bisect_command(opts: BisectOpts) -> Result<i32, Error> {
+    let (_temp, out_dir) = out_or_temp(opts.out.as_ref())?;
     let request = BisectRequest {
         repo: opts.repo.clone(),
         good: opts.good.clone(),
         bad: opts.bad.clone(),
         against_good: opts.against_good,
         judge: judge_settings(&opts.run)?,
-        out_dir: opts.out.clone(),
+        out_dir,
     };
     let outcome = bisect(&request, &TerminalReporter::default()).await?;
     print!("{}", outcome.text());
@@ -423,13 +424,7 @@ async fn bisect_command(opts: BisectOpts) -> Result<i32, Error> {
 
 async fn bisect_step_command(opts: BisectStepOpts) -> Result<i32, Error> {
     let settings = judge_settings(&opts.run)?;
-    let (_temp, out_dir) = match &opts.out {
-        Some(dir) => (None, dir.clone()),
-        None => {
-            let (temp, dir) = scratch()?;
-            (Some(temp), dir)
-        }
-    };
+    let (_temp, out_dir) = out_or_temp(opts.out.as_ref())?;
     let judged = judge_checkout(
         &opts.repo,
         &settings,
@@ -445,6 +440,19 @@ async fn bisect_step_command(opts: BisectStepOpts) -> Result<i32, Error> {
         Verdict::Bad => exit_code::REGRESSION,
         Verdict::Skip(_) => exit_code::BISECT_SKIP,
     })
+}
+
+/// `--out` when given, else a temporary folder removed when the guard drops.
+fn out_or_temp(
+    out: Option<&Utf8PathBuf>,
+) -> Result<(Option<tempfile::TempDir>, Utf8PathBuf), Error> {
+    match out {
+        Some(dir) => Ok((None, dir.clone())),
+        None => {
+            let (temp, dir) = scratch()?;
+            Ok((Some(temp), dir))
+        }
+    }
 }
 
 fn scratch() -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
@@ -525,8 +533,11 @@ fn cache_command(command: CacheCommand) -> Result<i32, Error> {
             let report = crate::store::gc(&store, opts.keep_days)?;
             let _ = writeln!(
                 out,
-                "removed {} cache key(s) and {} blob(s), {} bytes freed",
-                report.keys_removed, report.blobs_removed, report.bytes_freed
+                "removed {} cache key(s), {} blob(s) and {} worker log folder(s); {} bytes of blobs freed",
+                report.keys_removed,
+                report.blobs_removed,
+                report.log_dirs_removed,
+                report.bytes_freed
             );
             Ok(exit_code::SUCCESS)
         }

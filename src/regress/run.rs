@@ -735,6 +735,12 @@ fn describe(evidence: &Evidence) -> String {
         } => format!(
             "worker frames equal in-process frames {k:+} ({explained} of {differing} differing frames)"
         ),
+        Evidence::Restarted {
+            explained,
+            differing,
+        } => format!(
+            "worker frames repeat the in-process render's from its first frame ({explained} of {differing} differing frames): the page counts frames itself and began again at the chunk start"
+        ),
         Evidence::DifferingFrames { count } => format!("{count} frame(s) differ"),
         Evidence::VideoOffset {
             k,

@@ -150,7 +150,7 @@ pub enum RenderEvent {
     BisectStepFinished {
         /// The commit.
         commit: String,
-        /// `good`, `bad` or `skip`.
+        /// `good`, `bad` or `skipped`.
         verdict: String,
         /// Why, for a bad or skipped commit.
         reason: Option<String>,

@@ -21,6 +21,8 @@ pub struct TerminalReporter {
     bar: Mutex<Option<(ProgressBar, Unit)>>,
     chunks: std::sync::atomic::AtomicUsize,
     sandbox_said: std::sync::atomic::AtomicBool,
+    /// The bundle last said to be planned: planning it again says nothing new.
+    planned: Mutex<String>,
     interactive: bool,
 }
 
@@ -30,6 +32,7 @@ impl Default for TerminalReporter {
             bar: Mutex::new(None),
             chunks: std::sync::atomic::AtomicUsize::new(0),
             sandbox_said: std::sync::atomic::AtomicBool::new(false),
+            planned: Mutex::new(String::new()),
             interactive: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         }
     }
@@ -101,9 +104,13 @@ impl Reporter for TerminalReporter {
                 bundle_hash,
                 chunks,
             } => {
-                self.line(&format!(
-                    "framelock: planned bundle {bundle_hash} ({chunks} chunk(s))"
-                ));
+                let mut planned = self.planned.lock().expect("planned lock is never poisoned");
+                if *planned != *bundle_hash {
+                    self.line(&format!(
+                        "framelock: planned bundle {bundle_hash} ({chunks} chunk(s))"
+                    ));
+                    planned.clone_from(bundle_hash);
+                }
                 self.chunks
                     .store(*chunks, std::sync::atomic::Ordering::SeqCst);
             }
@@ -217,7 +224,7 @@ impl Reporter for TerminalReporter {
                 let how = if *reused {
                     "verdict reused by bundle hash, nothing rendered"
                 } else {
-                    "rendered and judged"
+                    "judged afresh"
                 };
                 self.line(&format!(
                     "framelock:   {fixture}: bundle {} {judgement} ({how})",

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::{ChunkRecord, Index, Store, StoreError, VerdictRecord};
+use crate::bundle::packed_plan;
 use crate::hash::ContentHash;
 
 /// One cache entry, as `cache ls` shows it.
@@ -118,17 +119,24 @@ pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
 }
 
 /// The blob a verdict or bundle key points at, checked: a verdict must read back as one, a
-/// kept bundle must be intact.
-fn follow(store: &Store, index: Index, key: &ContentHash) -> Result<ContentHash, StoreError> {
+/// kept bundle must be intact and be the bundle its key names.
+fn follow(store: &Store, index: Index, key: &ContentHash) -> Result<ContentHash, String> {
     let blob = store
-        .get_key(index, key)?
-        .ok_or_else(|| StoreError::Missing {
-            path: store.root().join(index.dir()).join(key.as_str()),
-        })?;
+        .get_key(index, key)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "removed while being read".to_string())?;
     match index {
-        Index::Verdicts => VerdictRecord::load(store, &blob).map(|_| ()),
-        _ => store.verify(&blob),
-    }?;
+        Index::Verdicts => {
+            VerdictRecord::load(store, &blob).map_err(|e| e.to_string())?;
+        }
+        _ => {
+            store.verify(&blob).map_err(|e| e.to_string())?;
+            let plan = packed_plan(&store.blob_path(&blob)).map_err(|e| e.to_string())?;
+            if plan.bundle_hash.0 != *key {
+                return Err(format!("holds bundle {}", plan.bundle_hash));
+            }
+        }
+    }
     Ok(blob)
 }
 
@@ -141,10 +149,12 @@ pub struct GcReport {
     pub blobs_removed: usize,
     /// Bytes freed.
     pub bytes_freed: u64,
+    /// Worker log folders removed.
+    pub log_dirs_removed: usize,
 }
 
 /// Removes keys (chunk keys, verdicts, kept bundles) older than `keep_days` or unreadable,
-/// then blobs nothing remaining needs that are older too. Holds the store lock exclusively, so no writer is between storing a blob and
+/// worker log folders as old, then blobs nothing remaining needs that are older too. Holds the store lock exclusively, so no writer is between storing a blob and
 /// indexing it.
 pub fn gc(store: &Store, keep_days: u64) -> Result<GcReport, StoreError> {
     let _lock = store.lock(true)?;
@@ -176,6 +186,22 @@ pub fn gc(store: &Store, keep_days: u64) -> Result<GcReport, StoreError> {
                     report.keys_removed += 1;
                 }
             }
+        }
+    }
+    let logs = store.root().join("logs");
+    for entry in logs.read_dir_utf8().into_iter().flatten().flatten() {
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .map_or(0, |d| d.as_secs());
+        if age >= max_age && entry.path().is_dir() {
+            std::fs::remove_dir_all(entry.path()).map_err(|source| StoreError::Io {
+                path: entry.path().to_owned(),
+                source,
+            })?;
+            report.log_dirs_removed += 1;
         }
     }
     for (blob, age) in store.blobs()? {

@@ -211,13 +211,16 @@ fn bisect_finds_the_drift_commit_reusing_verdicts_by_bundle_hash() {
     let figures = |text: &str| -> (usize, usize) {
         let line = text
             .lines()
-            .find(|l| l.contains("commit(s) judged"))
+            .find(|l| l.contains("commits from good to bad judged"))
             .unwrap();
         let number = |before: &str| -> usize {
             let head = &line[..line.find(before).unwrap()];
             head.rsplit(' ').nth(1).unwrap().parse().unwrap()
         };
-        (number("fixture render(s)"), number("step(s) reused"))
+        (
+            number("fixture verdict(s) made afresh"),
+            number("step(s) reused"),
+        )
     };
     let (renders, reused) = figures(&text);
     assert!(renders <= 4, "{text}");
