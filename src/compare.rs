@@ -11,6 +11,7 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::encode::{EncodeError, FrameReader, run_ffmpeg};
+use crate::hash::ContentHash;
 
 /// PSNR reported for identical frames.
 pub const IDENTICAL_PSNR: f64 = 100.0;
@@ -60,6 +61,16 @@ pub fn compare_videos(
     width: u32,
     height: u32,
 ) -> Result<Comparison, EncodeError> {
+    // Byte-identical files hold identical frames: count them without decoding either.
+    if same_file(a, b) {
+        let frames = frame_count(ffmpeg, a)?;
+        return Ok(Comparison {
+            frame_psnr: vec![IDENTICAL_PSNR; frames],
+            sequence_psnr: IDENTICAL_PSNR,
+            differing: Vec::new(),
+            length_difference: 0,
+        });
+    }
     let y_len = (width as usize) * (height as usize);
     let frame_len = y_len * 3 / 2;
     let mut reader_a = FrameReader::start(ffmpeg, a, "yuv420p")?;
@@ -97,6 +108,41 @@ pub fn compare_videos(
         differing,
         length_difference,
     })
+}
+
+/// Whether two files have the same bytes (unreadable files are not).
+fn same_file(a: &Utf8Path, b: &Utf8Path) -> bool {
+    let size = |p: &Utf8Path| std::fs::metadata(p).map(|m| m.len()).ok();
+    size(a).is_some()
+        && size(a) == size(b)
+        && matches!(
+            (ContentHash::of_file(a), ContentHash::of_file(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+/// The frames of `video`'s first video stream, counted from its packets without decoding
+/// (ffprobe, beside ffmpeg).
+fn frame_count(ffmpeg: &Utf8Path, video: &Utf8Path) -> Result<usize, EncodeError> {
+    let out = run_ffmpeg(
+        &crate::media::ffprobe_beside(ffmpeg),
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_packets",
+            "-show_entries",
+            "stream=nb_read_packets",
+            "-of",
+            "csv=p=0",
+            video.as_str(),
+        ],
+    )?;
+    Ok(String::from_utf8_lossy(&out)
+        .trim()
+        .parse()
+        .unwrap_or_default())
 }
 
 /// Frame `index` of `video` (`width`×`height`) as RGB, or `None` when the video is shorter.

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod bisect;
 pub mod browser;
 pub mod bundle;

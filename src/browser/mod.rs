@@ -16,7 +16,7 @@ pub use fence::{InFlight, ORIGIN};
 pub use flags::{CaptureMode, SandboxDecision, SandboxPolicy, configured_flags, launch_flags};
 pub use process::{ChromeProcess, LaunchSpec};
 pub use runtime::{EPOCH_MS, PageFault, RUNTIME_JS, RuntimeConfig};
-pub use session::{Session, SessionConfig};
+pub use session::{CaptureSeconds, RawFormat, Session, SessionConfig};
 
 use crate::error::exit_code;
 

@@ -77,7 +77,29 @@ pub struct Session {
     videos: VideoFrames,
     root: Utf8PathBuf,
     in_flight: InFlight,
+    /// Seconds spent seeking (and settling) and capturing, over every frame so far.
+    seconds: CaptureSeconds,
     process: ChromeProcess,
+}
+
+/// Where a session's time went, summed over its frames.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CaptureSeconds {
+    /// Seeking the page to the frame's time and waiting for its requests.
+    pub seek: f64,
+    /// BeginFrame (or the screenshot) and receiving the picture.
+    pub capture: f64,
+}
+
+/// The picture format of [`Session::capture_raw`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawFormat {
+    /// PNG, as framelock captures.
+    Png,
+    /// PNG compressed for speed rather than size.
+    PngFast,
+    /// JPEG (lossy: never used to render).
+    Jpeg,
 }
 
 impl Session {
@@ -136,6 +158,7 @@ impl Session {
             videos: VideoFrames::new(),
             root,
             in_flight: InFlight::default(),
+            seconds: CaptureSeconds::default(),
             process,
         };
         session.tasks.append(&mut tasks);
@@ -399,6 +422,7 @@ impl Session {
             assert!(i > last, "frames are captured in increasing order");
         }
         self.log.set_frame(i.0);
+        let seek_started = std::time::Instant::now();
         let result = self
             .evaluate(
                 "seeking the page",
@@ -432,12 +456,50 @@ impl Session {
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
         self.settle(Some(i)).await?;
+        let capture_started = std::time::Instant::now();
+        self.seconds.seek += (capture_started - seek_started).as_secs_f64();
         let png = match self.capture {
             CaptureMode::BeginFrame => self.begin_frame(i).await?,
             CaptureMode::Screenshot => self.screenshot(i).await?,
         };
+        self.seconds.capture += capture_started.elapsed().as_secs_f64();
         self.last = Some(i);
         Ok(png)
+    }
+
+    /// Seconds spent seeking and capturing so far.
+    pub fn seconds(&self) -> CaptureSeconds {
+        self.seconds
+    }
+
+    /// The raw-capture limit `framelock bench` measures against: one BeginFrame with a
+    /// screenshot at frame `i`'s tick, with no seek, no settling, and nothing done with the
+    /// picture but receiving it. Returns the size of the encoded picture. BeginFrame sessions
+    /// only.
+    pub async fn capture_raw(
+        &mut self,
+        i: FrameIndex,
+        format: RawFormat,
+    ) -> Result<usize, BrowserError> {
+        let (format, optimize) = match format {
+            RawFormat::Png => (ScreenshotParamsFormat::Png, None),
+            RawFormat::PngFast => (ScreenshotParamsFormat::Png, Some(true)),
+            RawFormat::Jpeg => (ScreenshotParamsFormat::Jpeg, None),
+        };
+        let ticks = frame_ticks(self.fps, i);
+        let mut screenshot = ScreenshotParams::builder().format(format);
+        if let Some(fast) = optimize {
+            screenshot = screenshot.optimize_for_speed(fast);
+        }
+        let params = BeginFrameParams::builder()
+            .frame_time_ticks(ticks)
+            .interval(self.fps.interval_ms())
+            .screenshot(screenshot.build())
+            .build();
+        let data = self.timed_begin_frame(params, i, ticks).await?;
+        self.last = Some(i);
+        data.map(|d| d.len())
+            .ok_or(BrowserError::NoScreenshot { frame: i.0, ticks })
     }
 
     async fn begin_frame(&mut self, i: FrameIndex) -> Result<Vec<u8>, BrowserError> {

@@ -147,6 +147,17 @@ pub enum Command {
     ///
     /// Exits 3 with the install command when a tool is missing or unusable.
     Doctor(DoctorOpts),
+    /// Measure speed against this machine's limits, as ratios from one run.
+    ///
+    /// Capture throughput at 320x180 and 1280x720: a bare BeginFrame loop (the limit) against
+    /// framelock in process (BeginFrame and screenshot capture), with the time per frame split
+    /// into seek, capture, decode, hash, pipe and encode; in process against 1 and 2 workers,
+    /// with each worker's peak memory; blake3 against sha256, and packing, unpacking and
+    /// verifying a bundle of a few hundred files; framelock's compare against ffmpeg's psnr
+    /// filter on two 1080p videos; a second `regress` against the first. Writes bench.json and
+    /// BENCHMARKS.md to --out, with the targets reached. Takes a few minutes (--quick: under
+    /// one). Run it from a checkout: it uses fixtures/.
+    Bench(BenchOpts),
 }
 /// Which tools to use; both default to what `doctor` finds.
 #[derive(Debug, Clone, Args)]
@@ -735,6 +746,27 @@ pub fn seconds(value: f64) -> Duration {
     Duration::from_secs_f64(value)
 }
 
+/// Options of `framelock bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchOpts {
+    /// Where bench.json and BENCHMARKS.md go.
+    #[arg(long, value_name = "DIR", default_value = "framelock-bench")]
+    pub out: Utf8PathBuf,
+    /// Frames per capture figure.
+    #[arg(long, value_name = "N", default_value_t = 300, value_parser = positive_count)]
+    pub frames: u64,
+    /// A small, fast run (30 frames, fewer files, one fixture) that shows the bench works;
+    /// its figures are too small to trust.
+    #[arg(long)]
+    pub quick: bool,
+    /// The fixtures folder.
+    #[arg(long, value_name = "DIR", default_value = "fixtures")]
+    pub fixtures: Utf8PathBuf,
+    #[command(flatten)]
+    /// Tools.
+    pub tools: ToolOpts,
+}
+
 /// Options of `framelock doctor`.
 #[derive(Debug, Clone, Args)]
 pub struct DoctorOpts {
@@ -827,6 +859,7 @@ mod tests {
             "diff-runs",
             "bisect",
             "bisect-step",
+            "bench",
             "doctor",
         ] {
             let sub = cli.find_subcommand_mut(name).expect("subcommand exists");

@@ -6,10 +6,11 @@ use camino::Utf8PathBuf;
 use clap::{CommandFactory, Parser};
 
 use super::args::{
-    AssembleOpts, BisectOpts, BisectStepOpts, CacheCommand, Cli, Command, DiffOpts, DiffRunsOpts,
-    DoctorOpts, EventsOpt, FixtureRunOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts,
+    AssembleOpts, BenchOpts, BisectOpts, BisectStepOpts, CacheCommand, Cli, Command, DiffOpts,
+    DiffRunsOpts, DoctorOpts, EventsOpt, FixtureRunOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts,
     RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
 };
+use crate::bench::{BenchRequest, bench};
 use crate::bisect::{
     Bad, BisectRequest, FingerprintDiff, JudgeSettings, Verdict, bisect, diff_bundles, diff_runs,
     judge_checkout, open_diff_side, open_side, scratch_dir,
@@ -107,6 +108,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::BisectStep(opts) => bisect_step_command(opts).await,
         Command::Cache(command) => cache_command(command),
         Command::Doctor(opts) => doctor_command(opts).await,
+        Command::Bench(opts) => bench_command(opts).await,
     }
 }
 
@@ -551,6 +553,39 @@ fn age(seconds: u64) -> String {
         s if s < 172_800 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86400),
     }
+}
+
+async fn bench_command(opts: BenchOpts) -> Result<i32, Error> {
+    let request = BenchRequest {
+        fixtures: opts.fixtures.clone(),
+        frames: if opts.quick { 30 } else { opts.frames },
+        quick: opts.quick,
+        sandbox: opts.tools.chrome_sandbox.into(),
+        toolchain: Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?,
+        worker_exe: current_exe(),
+        command: std::iter::once("framelock".to_string())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    if !request.fixtures.join("css-keyframes").is_dir() {
+        return Err(crate::render::RenderError::Write {
+            path: request.fixtures.join("css-keyframes"),
+            source: std::io::Error::other(
+                "the bench renders this fixture: run it from a checkout, or give --fixtures",
+            ),
+        }
+        .into());
+    }
+    let report = bench(&request, &TerminalReporter::default()).await?;
+    report.write(&opts.out)?;
+    print!("{}", report.markdown());
+    eprintln!(
+        "framelock bench: wrote {} and {}",
+        opts.out.join("bench.json"),
+        opts.out.join("BENCHMARKS.md")
+    );
+    Ok(exit_code::SUCCESS)
 }
 
 async fn doctor_command(opts: DoctorOpts) -> Result<i32, Error> {

@@ -150,7 +150,9 @@ pub async fn render_chunk(
         index: request.chunk,
         range,
     };
-    let rendered = render_chunks(&run, &[chunk], &work_path, None, reporter).await?;
+    let rendered = render_chunks(&run, &[chunk], &work_path, None, reporter)
+        .await?
+        .chunks;
     let rendered = rendered
         .into_iter()
         .next()

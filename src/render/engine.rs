@@ -76,6 +76,35 @@ pub struct RenderedChunk {
     pub video_frames: Vec<VideoFrames>,
 }
 
+/// The chunks one browser rendered, and where the time went.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The chunks, in order.
+    pub chunks: Vec<RenderedChunk>,
+    /// Seconds per stage over every frame.
+    pub stages: StageSeconds,
+}
+
+/// Where a render's time went, per stage, summed over its frames. Capture runs on the async
+/// side and the rest on the sink's thread, overlapping: the stages add up to more than `wall`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct StageSeconds {
+    /// Seeking the page and waiting for its requests.
+    pub seek: f64,
+    /// BeginFrame (or the screenshot) and receiving the picture.
+    pub capture: f64,
+    /// Decoding the PNG.
+    pub decode: f64,
+    /// Hashing the pixels.
+    pub hash: f64,
+    /// Writing the pixels into the encoder's pipe.
+    pub pipe: f64,
+    /// Waiting for the encoders to finish.
+    pub finish: f64,
+    /// From the first capture to the last chunk encoded.
+    pub wall: f64,
+}
+
 /// Why a render failed, beyond the browser's and the encoder's own errors.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -199,7 +228,10 @@ impl RenderError {
 }
 
 /// Starts a browser for `run`, checking that it rasterises in software.
-async fn start_session(run: &BrowserRun, reporter: &dyn Reporter) -> Result<Session, Error> {
+pub(crate) async fn start_session(
+    run: &BrowserRun,
+    reporter: &dyn Reporter,
+) -> Result<Session, Error> {
     let comp = &run.composition;
     let sandbox = run.sandbox.decide();
     if let Some(reason) = sandbox.reason.filter(|_| sandbox.disabled) {
@@ -260,7 +292,7 @@ pub async fn render_chunks(
     work: &Utf8Path,
     png_dir: Option<&Utf8Path>,
     reporter: &dyn Reporter,
-) -> Result<Vec<RenderedChunk>, Error> {
+) -> Result<Rendered, Error> {
     let first = chunks.first().expect("at least one chunk is rendered");
     let last = chunks.last().expect("at least one chunk is rendered");
     let mut session = start_session(run, reporter).await?;
@@ -282,6 +314,7 @@ pub async fn render_chunks(
         browser_pid: session.browser_pid(),
     });
 
+    let started_all = Instant::now();
     let mut timings = Vec::with_capacity(chunks.len());
     let mut events_by_chunk = Vec::with_capacity(chunks.len());
     let mut videos_by_chunk = Vec::with_capacity(chunks.len());
@@ -317,10 +350,20 @@ pub async fn render_chunks(
         reported = events.len();
         timings.push(started.elapsed().as_secs_f64());
     }
+    let captured = session.seconds();
     session.close().await;
     let encoded = sink.finish()?;
+    let stages = StageSeconds {
+        seek: captured.seek,
+        capture: captured.capture,
+        decode: encoded.seconds.decode,
+        hash: encoded.seconds.hash,
+        pipe: encoded.seconds.pipe,
+        finish: encoded.seconds.finish,
+        wall: started_all.elapsed().as_secs_f64(),
+    };
 
-    Ok(encoded
+    let chunks = encoded
         .chunks
         .into_iter()
         .zip(chunks)
@@ -353,5 +396,6 @@ pub async fn render_chunks(
                 }
             },
         )
-        .collect())
+        .collect();
+    Ok(Rendered { chunks, stages })
 }

@@ -235,8 +235,9 @@ pub async fn render(
                     source,
                 })?;
             }
-            let rendered =
-                render_chunks(&run, &chunks, &work, png_work.as_deref(), reporter).await?;
+            let rendered = render_chunks(&run, &chunks, &work, png_work.as_deref(), reporter)
+                .await?
+                .chunks;
             let _lock = cache.map(|store| store.lock(false)).transpose()?;
             let mut outputs = Vec::with_capacity(rendered.len());
             for chunk in rendered {

@@ -8,8 +8,10 @@ mod pipeline;
 mod record;
 mod settings;
 
+pub(crate) use engine::start_session;
 pub use engine::{
-    BrowserRun, ChunkWork, RenderError, RenderedChunk, probe_duration, render_chunks,
+    BrowserRun, ChunkWork, RenderError, Rendered, RenderedChunk, StageSeconds, probe_duration,
+    render_chunks,
 };
 pub(crate) use inprocess::prepare;
 pub use inprocess::{RenderRequest, render};

@@ -37,10 +37,25 @@ pub struct EncodedChunk {
     pub file: Utf8PathBuf,
 }
 
-/// What the sink produced: the chunks, in order.
+/// What the sink produced: the chunks, in order, and where its time went.
 pub struct SinkOutput {
     /// The encoded chunks.
     pub chunks: Vec<EncodedChunk>,
+    /// Seconds per stage, summed over every frame.
+    pub seconds: SinkSeconds,
+}
+
+/// Where the sink's time went, summed over its frames.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SinkSeconds {
+    /// Decoding the captured PNG to RGBA.
+    pub decode: f64,
+    /// blake3 of the RGBA pixels.
+    pub hash: f64,
+    /// Writing the pixels into the encoder's pipe (waiting when it is full).
+    pub pipe: f64,
+    /// Waiting for each chunk's encoder to finish after its last frame.
+    pub finish: f64,
 }
 
 /// The sending side, used by the capture loop.
@@ -133,6 +148,13 @@ fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
     let mut chunks = Vec::new();
     let mut current: Option<(FrameRange, Vec<String>)> = None;
     let mut encoder: Option<ChunkEncoder> = None;
+    let mut seconds = SinkSeconds::default();
+    let mut lap = std::time::Instant::now();
+    let mut split = |into: &mut f64| {
+        let now = std::time::Instant::now();
+        *into += (now - lap).as_secs_f64();
+        lap = now;
+    };
     for job in rx {
         match job {
             Job::StartChunk { range, output } => {
@@ -148,32 +170,41 @@ fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
                 )?);
             }
             Job::Frame { index, png } => {
+                split(&mut 0.0);
                 let rgba = decode(&png, index, config.width, config.height)?;
+                split(&mut seconds.decode);
+                let hash = blake3::hash(&rgba).to_hex().to_string();
+                split(&mut seconds.hash);
                 current
                     .as_mut()
                     .expect("a chunk is started before its frames")
                     .1
-                    .push(blake3::hash(&rgba).to_hex().to_string());
+                    .push(hash);
                 if let Some(dir) = &config.png_dir {
                     write_png(dir, index, &png)?;
                 }
+                split(&mut 0.0);
                 encoder
                     .as_mut()
                     .expect("a chunk is started before its frames")
                     .write_frame(&rgba)?;
+                split(&mut seconds.pipe);
             }
             Job::EndChunk => {
+                split(&mut 0.0);
                 let done = encoder.take().expect("a chunk is started before it ends");
                 let (range, hashes) = current.take().expect("a chunk is started before it ends");
+                let file = done.finish()?;
+                split(&mut seconds.finish);
                 chunks.push(EncodedChunk {
                     range,
                     hashes,
-                    file: done.finish()?,
+                    file,
                 });
             }
         }
     }
-    Ok(SinkOutput { chunks })
+    Ok(SinkOutput { chunks, seconds })
 }
 
 fn decode(png: &[u8], index: FrameIndex, width: u32, height: u32) -> Result<Vec<u8>, Error> {

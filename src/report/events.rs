@@ -155,6 +155,13 @@ pub enum RenderEvent {
         /// Why, for a bad or skipped commit.
         reason: Option<String>,
     },
+    /// `bench` made a measurement.
+    BenchMeasured {
+        /// Which section.
+        section: String,
+        /// The figure, in words.
+        result: String,
+    },
     /// A stored verdict could not be trusted: ignored, its index entry removed, the bundle
     /// judged again.
     CorruptVerdict {

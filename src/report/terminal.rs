@@ -244,6 +244,9 @@ impl Reporter for TerminalReporter {
                     &commit[..commit.len().min(10)]
                 ));
             }
+            RenderEvent::BenchMeasured { section, result } => {
+                self.line(&format!("framelock bench: {section}: {result}"))
+            }
             RenderEvent::CorruptVerdict { fixture, reason } => self.line(&format!(
                 "framelock:   {fixture}: stored verdict not used: {reason}"
             )),

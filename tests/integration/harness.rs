@@ -36,7 +36,7 @@ impl Drop for Slots {
 
 /// Browsers a framelock command line starts at once.
 pub fn browsers_for(args: &[&str]) -> usize {
-    if args.contains(&"distributed-simulated") {
+    if args.contains(&"distributed-simulated") || args.first() == Some(&"bench") {
         2
     } else {
         1

@@ -2,6 +2,7 @@
 //! ffmpeg. Fixtures are small (320×180, 1–2.5 s) so the suite stays fast.
 
 mod bad_input;
+mod bench;
 mod bisect;
 mod browser;
 mod bundle;

@@ -1,0 +1,393 @@
+//! `framelock bench`: how fast framelock is against the limits of this machine, every figure
+//! measured in one run and reported as ratios (capture against a bare BeginFrame loop, workers
+//! against one worker, the compare against ffmpeg's psnr filter, a cached run against an
+//! uncached one). Writes `bench.json` and `BENCHMARKS.md`. Benchmarks are not tests: nothing
+//! here fails on a figure; the targets table says which were reached.
+
+mod measure;
+
+use std::fmt::Write;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+
+use crate::browser::{CaptureMode, RawFormat, SandboxPolicy};
+use crate::error::Error;
+use crate::render::StageSeconds;
+use crate::report::{RenderEvent, Reporter};
+use crate::toolchain::Toolchain;
+
+/// Version of `bench.json`.
+pub const BENCH_FORMAT_VERSION: u32 = 1;
+
+/// A bench run.
+#[derive(Debug, Clone)]
+pub struct BenchRequest {
+    /// The fixtures folder (`css-keyframes` is the capture composition; `regress` runs them
+    /// all for the cache figure).
+    pub fixtures: Utf8PathBuf,
+    /// Frames per capture figure.
+    pub frames: u64,
+    /// A small run that only shows the bench works (CI's smoke test).
+    pub quick: bool,
+    /// Chrome's sandbox.
+    pub sandbox: SandboxPolicy,
+    /// The tools.
+    pub toolchain: Toolchain,
+    /// The framelock binary workers run.
+    pub worker_exe: Utf8PathBuf,
+    /// How the bench was started, for the report.
+    pub command: String,
+}
+
+/// One capture figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureRow {
+    /// `WxH`.
+    pub size: String,
+    /// Which loop.
+    pub path: String,
+    /// Frames captured.
+    pub frames: u64,
+    /// Throughput.
+    pub frames_per_second: f64,
+    /// Mean size of a captured picture (raw loops).
+    pub picture_kib: f64,
+    /// framelock's stages, milliseconds per frame.
+    pub stages: Option<StageSeconds>,
+}
+
+/// One scaling figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScalingRow {
+    /// In process, or how many workers.
+    pub path: String,
+    /// Wall-clock seconds of the render.
+    pub seconds: f64,
+    /// The most resident memory one worker with its browser and encoder reached.
+    pub peak_worker_mib: Option<f64>,
+}
+
+/// One hashing or bundle figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct HashingRow {
+    /// What was timed.
+    pub what: String,
+    /// Throughput.
+    pub mib_per_second: f64,
+    /// Seconds.
+    pub seconds: f64,
+}
+
+/// One comparison figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareRow {
+    /// Which pair.
+    pub case: String,
+    /// Frames in each video.
+    pub frames: u64,
+    /// framelock's compare.
+    pub framelock_seconds: f64,
+    /// `ffmpeg -lavfi psnr` on the same pair.
+    pub ffmpeg_psnr_seconds: f64,
+}
+
+/// The cache figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheRun {
+    /// Fixtures regressed.
+    pub fixtures: usize,
+    /// The first `regress --mode distributed-simulated` on an empty store.
+    pub first_seconds: f64,
+    /// The second, unchanged.
+    pub second_seconds: f64,
+}
+
+/// A target of the `[bench]` issue and whether this run reached it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    /// What.
+    pub name: String,
+    /// The bar.
+    pub wanted: String,
+    /// What was measured.
+    pub measured: String,
+    /// Reached.
+    pub met: bool,
+}
+
+/// `bench.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// [`BENCH_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// How it was started.
+    pub command: String,
+    /// CPUs, browser and ffmpeg.
+    pub machine: String,
+    /// Capture throughput.
+    pub capture: Vec<CaptureRow>,
+    /// In process against workers.
+    pub scaling: Vec<ScalingRow>,
+    /// Hashing and bundles.
+    pub hashing: Vec<HashingRow>,
+    /// Compare against ffmpeg.
+    pub compare: Vec<CompareRow>,
+    /// A cached regress against an uncached one.
+    pub cache: CacheRun,
+    /// The targets.
+    pub targets: Vec<Target>,
+}
+
+/// Runs every measurement, reporting each as it is made.
+pub async fn bench(request: &BenchRequest, reporter: &dyn Reporter) -> Result<BenchReport, Error> {
+    let say = |section: &str, result: String| {
+        reporter.report(&RenderEvent::BenchMeasured {
+            section: section.into(),
+            result,
+        })
+    };
+    let mut capture = Vec::new();
+    for size in [(320, 180), (1280, 720)] {
+        let composition = measure::capture_composition(request, size)?;
+        for format in [RawFormat::Png, RawFormat::PngFast, RawFormat::Jpeg] {
+            let row = measure::raw_capture(request, &composition, format).await?;
+            say(
+                "capture",
+                format!(
+                    "{} {}: {:.1} frames/s",
+                    row.size, row.path, row.frames_per_second
+                ),
+            );
+            capture.push(row);
+        }
+        for mode in [CaptureMode::BeginFrame, CaptureMode::Screenshot] {
+            let row = measure::framelock_capture(request, &composition, mode).await?;
+            say(
+                "capture",
+                format!(
+                    "{} {}: {:.1} frames/s",
+                    row.size, row.path, row.frames_per_second
+                ),
+            );
+            capture.push(row);
+        }
+    }
+    let scaling = measure::scaling(request).await?;
+    for row in &scaling {
+        say("scaling", format!("{}: {:.2} s", row.path, row.seconds));
+    }
+    let hashing = measure::hashing(request).await?;
+    for row in &hashing {
+        say(
+            "hashing",
+            format!("{}: {:.0} MiB/s", row.what, row.mib_per_second),
+        );
+    }
+    let compare = measure::comparison(request)?;
+    for row in &compare {
+        say(
+            "compare",
+            format!(
+                "{}: framelock {:.2} s, ffmpeg psnr {:.2} s",
+                row.case, row.framelock_seconds, row.ffmpeg_psnr_seconds
+            ),
+        );
+    }
+    let cache = measure::cache(request, &()).await?;
+    say(
+        "cache",
+        format!(
+            "regress of {} fixture(s): {:.1} s, again {:.1} s",
+            cache.fixtures, cache.first_seconds, cache.second_seconds
+        ),
+    );
+    let mut report = BenchReport {
+        format_version: BENCH_FORMAT_VERSION,
+        command: request.command.clone(),
+        machine: format!(
+            "{} CPU(s); {}; {}",
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            request.toolchain.chrome.real,
+            request.toolchain.ffmpeg.real
+        ),
+        capture,
+        scaling,
+        hashing,
+        compare,
+        cache,
+        targets: Vec::new(),
+    };
+    report.targets = targets(&report);
+    Ok(report)
+}
+
+fn find<'a>(rows: &'a [CaptureRow], size: &str, path: &str) -> Option<&'a CaptureRow> {
+    rows.iter().find(|r| r.size == size && r.path == path)
+}
+
+/// The issue's targets against this run's figures.
+fn targets(r: &BenchReport) -> Vec<Target> {
+    let mut out = Vec::new();
+    for size in ["320x180", "1280x720"] {
+        let raw = find(&r.capture, size, "raw loop, png");
+        let ours = find(&r.capture, size, "framelock in-process, beginframe");
+        if let (Some(raw), Some(ours)) = (raw, ours) {
+            let ratio = ours.frames_per_second / raw.frames_per_second;
+            out.push(Target {
+                name: format!("in-process capture at {size}, against the raw png loop"),
+                wanted: "≥ 0.85×".into(),
+                measured: format!("{ratio:.2}×"),
+                met: ratio >= 0.85,
+            });
+        }
+        if let Some(stages) = ours.and_then(|o| o.stages) {
+            let share = stages.hash / stages.wall;
+            out.push(Target {
+                name: format!("hashing share of render time at {size}"),
+                wanted: "≤ 5%".into(),
+                measured: format!("{:.1}%", share * 100.0),
+                met: share <= 0.05,
+            });
+        }
+    }
+    for row in &r.compare {
+        let ratio = row.ffmpeg_psnr_seconds / row.framelock_seconds;
+        let wanted = if row.case == "identical" { 10.0 } else { 1.0 };
+        out.push(Target {
+            name: format!("compare against ffmpeg psnr, {}", row.case),
+            wanted: format!("≥ {wanted}×"),
+            measured: format!("{ratio:.2}×"),
+            met: ratio >= wanted,
+        });
+    }
+    let cached = r.cache.second_seconds / r.cache.first_seconds;
+    out.push(Target {
+        name: "a second regress of unchanged fixtures".into(),
+        wanted: "≤ 5% of the first".into(),
+        measured: format!("{:.1}%", cached * 100.0),
+        met: cached <= 0.05,
+    });
+    let seconds = |path: &str| r.scaling.iter().find(|s| s.path == path).map(|s| s.seconds);
+    if let (Some(one), Some(two)) = (seconds("1 worker(s)"), seconds("2 worker(s)")) {
+        let ratio = one / two;
+        out.push(Target {
+            name: "2 workers against 1".into(),
+            wanted: "≥ 1.3×".into(),
+            measured: format!("{ratio:.2}×"),
+            met: ratio >= 1.3,
+        });
+    }
+    out
+}
+
+impl BenchReport {
+    /// `BENCHMARKS.md`.
+    pub fn markdown(&self) -> String {
+        let mut m = String::from("# Benchmarks\n\n");
+        let _ = writeln!(
+            m,
+            "Measured in one run of `{}` on {}. Regenerate with the same command; every figure is\nfrom that run, and ratios compare figures measured minutes apart on the same machine.\n",
+            self.command, self.machine
+        );
+        m.push_str("## Capture throughput\n\nThe raw loop issues BeginFrame with a screenshot per frame and receives the picture, nothing\nelse: the limit. framelock's in-process path seeks the page, captures a PNG, decodes it, hashes\nits pixels and pipes them to a lossless H.264 encoder.\n\n");
+        m.push_str("| size | path | frames/s | against raw png | picture KiB |\n|---|---|---:|---:|---:|\n");
+        for row in &self.capture {
+            let raw = find(&self.capture, &row.size, "raw loop, png")
+                .map_or(f64::NAN, |r| row.frames_per_second / r.frames_per_second);
+            let kib = if row.picture_kib > 0.0 {
+                format!("{:.1}", row.picture_kib)
+            } else {
+                "".into()
+            };
+            let _ = writeln!(
+                m,
+                "| {} | {} | {:.1} | {raw:.2}× | {kib} |",
+                row.size, row.path, row.frames_per_second
+            );
+        }
+        m.push_str("\n## Where framelock's time goes (ms per frame)\n\nCapture runs on the async side, the rest on the sink thread, overlapping: the stages add up to\nmore than the wall time.\n\n| size | capture mode | seek | capture | decode | hash | pipe to encoder | encoder finish | wall |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for row in self.capture.iter().filter(|r| r.stages.is_some()) {
+            let s = row.stages.expect("filtered");
+            let _ = writeln!(
+                m,
+                "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                row.size,
+                row.path.trim_start_matches("framelock in-process, "),
+                s.seek,
+                s.capture,
+                s.decode,
+                s.hash,
+                s.pipe,
+                s.finish,
+                s.wall
+            );
+        }
+        m.push_str("\n## Workers (320x180, four chunks, uncached)\n\n| path | seconds | against in-process | peak MiB per worker (with its browser and encoder) |\n|---|---:|---:|---:|\n");
+        let base = self.scaling.first().map_or(f64::NAN, |r| r.seconds);
+        for row in &self.scaling {
+            let _ = writeln!(
+                m,
+                "| {} | {:.2} | {:.2}× | {} |",
+                row.path,
+                row.seconds,
+                base / row.seconds,
+                row.peak_worker_mib.map_or("".into(), |p| format!("{p:.0}"))
+            );
+        }
+        m.push_str("\n## Hashing and bundles\n\n| what | MiB/s | seconds |\n|---|---:|---:|\n");
+        for row in &self.hashing {
+            let _ = writeln!(
+                m,
+                "| {} | {:.0} | {:.3} |",
+                row.what, row.mib_per_second, row.seconds
+            );
+        }
+        m.push_str("\n## Compare (two 1080p videos)\n\n| case | frames | framelock s | ffmpeg psnr s | ratio |\n|---|---:|---:|---:|---:|\n");
+        for row in &self.compare {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {:.2} | {:.2} | {:.2}× |",
+                row.case,
+                row.frames,
+                row.framelock_seconds,
+                row.ffmpeg_psnr_seconds,
+                row.ffmpeg_psnr_seconds / row.framelock_seconds
+            );
+        }
+        let _ = writeln!(
+            m,
+            "\n## Cache\n\n`regress --mode distributed-simulated` of {} fixture(s) on an empty store: {:.1} s; again,\nunchanged: {:.1} s ({:.1}%).\n",
+            self.cache.fixtures,
+            self.cache.first_seconds,
+            self.cache.second_seconds,
+            self.cache.second_seconds / self.cache.first_seconds * 100.0
+        );
+        m.push_str("## Targets\n\n| target | wanted | measured | reached |\n|---|---|---|---|\n");
+        for t in &self.targets {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} |",
+                t.name,
+                t.wanted,
+                t.measured,
+                if t.met { "yes" } else { "no" }
+            );
+        }
+        m
+    }
+
+    /// Writes `bench.json` and `BENCHMARKS.md` into `dir`, each through a temporary file.
+    pub fn write(&self, dir: &Utf8Path) -> Result<(), Error> {
+        let io =
+            |path: Utf8PathBuf| move |source| crate::render::RenderError::Write { path, source };
+        std::fs::create_dir_all(dir).map_err(io(dir.to_owned()))?;
+        let json = serde_json::to_vec_pretty(self).expect("a bench report serialises");
+        let path = dir.join("bench.json");
+        crate::staging::write_file(&path, "bench", &json).map_err(io(path.clone()))?;
+        let path = dir.join("BENCHMARKS.md");
+        crate::staging::write_file(&path, "bench", self.markdown().as_bytes())
+            .map_err(io(path.clone()))?;
+        Ok(())
+    }
+}
