@@ -38,6 +38,23 @@ pub struct BenchRequest {
     pub worker_exe: Utf8PathBuf,
     /// How the bench was started, for the report.
     pub command: String,
+    /// The sections to measure (all when empty).
+    pub only: Vec<Section>,
+}
+
+/// A section of the bench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Section {
+    /// Capture throughput against the raw loop, and where the time goes.
+    Capture,
+    /// In process against 1 and 2 workers.
+    Scaling,
+    /// blake3 against sha256; bundle pack, unpack, verify.
+    Hashing,
+    /// framelock's compare against ffmpeg's psnr filter.
+    Compare,
+    /// A second regress against the first.
+    Cache,
 }
 
 /// One capture figure.
@@ -134,7 +151,7 @@ pub struct BenchReport {
     /// Compare against ffmpeg.
     pub compare: Vec<CompareRow>,
     /// A cached regress against an uncached one.
-    pub cache: CacheRun,
+    pub cache: Option<CacheRun>,
     /// The targets.
     pub targets: Vec<Target>,
 }
@@ -147,8 +164,12 @@ pub async fn bench(request: &BenchRequest, reporter: &dyn Reporter) -> Result<Be
             result,
         })
     };
+    let wanted = |section: Section| request.only.is_empty() || request.only.contains(&section);
     let mut capture = Vec::new();
-    for size in [(320, 180), (1280, 720)] {
+    for size in [(320, 180), (1280, 720)]
+        .into_iter()
+        .filter(|_| wanted(Section::Capture))
+    {
         let composition = measure::capture_composition(request, size)?;
         for format in [RawFormat::Png, RawFormat::PngFast, RawFormat::Jpeg] {
             let row = measure::raw_capture(request, &composition, format).await?;
@@ -173,18 +194,30 @@ pub async fn bench(request: &BenchRequest, reporter: &dyn Reporter) -> Result<Be
             capture.push(row);
         }
     }
-    let scaling = measure::scaling(request).await?;
+    let scaling = if wanted(Section::Scaling) {
+        measure::scaling(request).await?
+    } else {
+        Vec::new()
+    };
     for row in &scaling {
         say("scaling", format!("{}: {:.2} s", row.path, row.seconds));
     }
-    let hashing = measure::hashing(request).await?;
+    let hashing = if wanted(Section::Hashing) {
+        measure::hashing(request).await?
+    } else {
+        Vec::new()
+    };
     for row in &hashing {
         say(
             "hashing",
             format!("{}: {:.0} MiB/s", row.what, row.mib_per_second),
         );
     }
-    let compare = measure::comparison(request)?;
+    let compare = if wanted(Section::Compare) {
+        measure::comparison(request)?
+    } else {
+        Vec::new()
+    };
     for row in &compare {
         say(
             "compare",
@@ -194,14 +227,19 @@ pub async fn bench(request: &BenchRequest, reporter: &dyn Reporter) -> Result<Be
             ),
         );
     }
-    let cache = measure::cache(request, &()).await?;
-    say(
-        "cache",
-        format!(
-            "regress of {} fixture(s): {:.1} s, again {:.1} s",
-            cache.fixtures, cache.first_seconds, cache.second_seconds
-        ),
-    );
+    let cache = if wanted(Section::Cache) {
+        let cache = measure::cache(request, &()).await?;
+        say(
+            "cache",
+            format!(
+                "regress of {} fixture(s): {:.1} s, again {:.1} s",
+                cache.fixtures, cache.first_seconds, cache.second_seconds
+            ),
+        );
+        Some(cache)
+    } else {
+        None
+    };
     let mut report = BenchReport {
         format_version: BENCH_FORMAT_VERSION,
         command: request.command.clone(),
@@ -261,13 +299,15 @@ fn targets(r: &BenchReport) -> Vec<Target> {
             met: ratio >= wanted,
         });
     }
-    let cached = r.cache.second_seconds / r.cache.first_seconds;
-    out.push(Target {
-        name: "a second regress of unchanged fixtures".into(),
-        wanted: "≤ 5% of the first".into(),
-        measured: format!("{:.1}%", cached * 100.0),
-        met: cached <= 0.05,
-    });
+    if let Some(cache) = &r.cache {
+        let cached = cache.second_seconds / cache.first_seconds;
+        out.push(Target {
+            name: "a second regress of unchanged fixtures".into(),
+            wanted: "≤ 5% of the first".into(),
+            measured: format!("{:.1}%", cached * 100.0),
+            met: cached <= 0.05,
+        });
+    }
     let seconds = |path: &str| r.scaling.iter().find(|s| s.path == path).map(|s| s.seconds);
     if let (Some(one), Some(two)) = (seconds("1 worker(s)"), seconds("2 worker(s)")) {
         let ratio = one / two;
@@ -355,14 +395,17 @@ impl BenchReport {
                 row.ffmpeg_psnr_seconds / row.framelock_seconds
             );
         }
-        let _ = writeln!(
-            m,
-            "\n## Cache\n\n`regress --mode distributed-simulated` of {} fixture(s) on an empty store: {:.1} s; again,\nunchanged: {:.1} s ({:.1}%).\n",
-            self.cache.fixtures,
-            self.cache.first_seconds,
-            self.cache.second_seconds,
-            self.cache.second_seconds / self.cache.first_seconds * 100.0
-        );
+        if let Some(cache) = &self.cache {
+            let _ = writeln!(
+                m,
+                "\n## Cache\n\n`regress --mode distributed-simulated` of {} fixture(s) on an empty store: {:.1} s; again,\nunchanged: {:.1} s ({:.1}%).",
+                cache.fixtures,
+                cache.first_seconds,
+                cache.second_seconds,
+                cache.second_seconds / cache.first_seconds * 100.0
+            );
+        }
+        m.push('\n');
         m.push_str("## Targets\n\n| target | wanted | measured | reached |\n|---|---|---|---|\n");
         for t in &self.targets {
             let _ = writeln!(

@@ -517,9 +517,13 @@ impl Session {
         let params = BeginFrameParams::builder()
             .frame_time_ticks(ticks)
             .interval(self.fps.interval_ms())
+            // PNG compressed for speed: larger files, the same pixels (every frame is decoded and
+            // hashed as RGBA), and a third less time in the browser per frame (`framelock
+            // bench`). Compression decides no pixel, so it is not part of the render settings.
             .screenshot(
                 ScreenshotParams::builder()
                     .format(ScreenshotParamsFormat::Png)
+                    .optimize_for_speed(true)
                     .build(),
             )
             .build();

@@ -762,6 +762,9 @@ pub struct BenchOpts {
     /// The fixtures folder.
     #[arg(long, value_name = "DIR", default_value = "fixtures")]
     pub fixtures: Utf8PathBuf,
+    /// Only this section (repeatable). Default: every section.
+    #[arg(long, value_enum, value_name = "SECTION")]
+    pub only: Vec<crate::bench::Section>,
     #[command(flatten)]
     /// Tools.
     pub tools: ToolOpts,

@@ -567,6 +567,7 @@ async fn bench_command(opts: BenchOpts) -> Result<i32, Error> {
             .chain(std::env::args().skip(1))
             .collect::<Vec<_>>()
             .join(" "),
+        only: opts.only.clone(),
     };
     if !request.fixtures.join("css-keyframes").is_dir() {
         return Err(crate::render::RenderError::Write {
