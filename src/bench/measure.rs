@@ -400,7 +400,7 @@ pub(super) fn comparison(request: &BenchRequest) -> Result<Vec<CompareRow>, Erro
     let scratch = tempfile::tempdir().map_err(|source| write_error("temporary folder", source))?;
     let root = Utf8Path::from_path(scratch.path()).expect("temporary folders have UTF-8 paths");
     let ffmpeg = &request.toolchain.ffmpeg.real;
-    let frames = if request.quick { 10 } else { 120 };
+    let frames = request.frames;
     let make = |source: &str, out: &Utf8Path| -> Result<(), EncodeError> {
         let frames = frames.to_string();
         run_ffmpeg(

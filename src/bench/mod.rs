@@ -26,7 +26,7 @@ pub struct BenchRequest {
     /// The fixtures folder (`css-keyframes` is the capture composition; `regress` runs them
     /// all for the cache figure).
     pub fixtures: Utf8PathBuf,
-    /// Frames per capture figure.
+    /// Frames per capture figure, and per video of the compare figures.
     pub frames: u64,
     /// A small run that only shows the bench works (CI's smoke test).
     pub quick: bool,
@@ -417,7 +417,58 @@ impl BenchReport {
                 if t.met { "yes" } else { "no" }
             );
         }
+        let obstacles = self.obstacles();
+        if !obstacles.is_empty() {
+            m.push_str("\n## What stands in the way\n\n");
+            for line in obstacles {
+                let _ = writeln!(m, "- {line}");
+            }
+        }
         m
+    }
+
+    /// For each target not reached, what the figures say stands in its way.
+    fn obstacles(&self) -> Vec<String> {
+        let missed = |prefix: &str| {
+            self.targets
+                .iter()
+                .any(|t| !t.met && t.name.starts_with(prefix))
+        };
+        let mut out = Vec::new();
+        if missed("in-process capture") {
+            for row in self
+                .capture
+                .iter()
+                .filter(|r| r.path == "framelock in-process, beginframe")
+            {
+                let (Some(s), Some(raw)) =
+                    (row.stages, find(&self.capture, &row.size, "raw loop, png"))
+                else {
+                    continue;
+                };
+                out.push(format!(
+                    "capture at {}: framelock spends {:.2} ms per frame seeking (a CDP round trip the raw loop does not make) and {:.2} ms in BeginFrame, against the raw loop's {:.2} ms for a whole frame: after a seek the page has new style and paint for BeginFrame to do, while the raw loop's page animates on the compositor. The sink's decode, hash and pipe ({:.2} ms) run beside the capture and are not what limits it.",
+                    row.size,
+                    s.seek,
+                    s.capture,
+                    1000.0 / raw.frames_per_second,
+                    s.decode + s.hash + s.pipe
+                ));
+            }
+        }
+        if missed("compare against ffmpeg psnr, every frame differs") {
+            out.push("compare, every frame differs: the decoding is ffmpeg's on both sides, but framelock decodes in two processes and reads every raw frame through a pipe, which ffmpeg's psnr filter, decoding in one process, does not.".into());
+        }
+        if missed("compare against ffmpeg psnr, identical") {
+            out.push("compare, identical: byte-identical videos take constant time (hashing both files and one ffprobe run to count frames, most of it ffprobe's start-up), so the ratio grows with the videos' length.".into());
+        }
+        if missed("a second regress") {
+            out.push("cache: a regress of unchanged fixtures still plans every fixture (copying its files, extracting video frames and mixing sound with ffmpeg), packs each bundle for the workers, joins the cached chunks and reads the sound envelope; only the rendering is skipped.".into());
+        }
+        if missed("2 workers") {
+            out.push("workers: each worker starts its own browser; on a 2-core machine two browsers and two encoders share the cores.".into());
+        }
+        out
     }
 
     /// Writes `bench.json` and `BENCHMARKS.md` into `dir`, each through a temporary file.
