@@ -107,15 +107,7 @@ pub(super) async fn framelock_capture(
         FrameRange::new(0, request.frames).expect("the bench renders frames"),
         60,
     );
-    let chunks: Vec<ChunkWork> = plan
-        .chunks()
-        .iter()
-        .enumerate()
-        .map(|(index, range)| ChunkWork {
-            index,
-            range: *range,
-        })
-        .collect();
+    let chunks = ChunkWork::all(&plan);
     let rendered = render_chunks(&run, &chunks, work, None, &()).await?;
     let stages = rendered.stages;
     Ok(CaptureRow {

@@ -171,8 +171,7 @@ pub async fn bench(request: &BenchRequest, reporter: &dyn Reporter) -> Result<Be
         .filter(|_| wanted(Section::Capture))
     {
         let composition = measure::capture_composition(request, size)?;
-        for format in [RawFormat::Png, RawFormat::PngFast, RawFormat::Jpeg] {
-            let row = measure::raw_capture(request, &composition, format).await?;
+        let mut record = |row: CaptureRow| {
             say(
                 "capture",
                 format!(
@@ -181,17 +180,12 @@ pub async fn bench(request: &BenchRequest, reporter: &dyn Reporter) -> Result<Be
                 ),
             );
             capture.push(row);
+        };
+        for format in [RawFormat::Png, RawFormat::PngFast, RawFormat::Jpeg] {
+            record(measure::raw_capture(request, &composition, format).await?);
         }
         for mode in [CaptureMode::BeginFrame, CaptureMode::Screenshot] {
-            let row = measure::framelock_capture(request, &composition, mode).await?;
-            say(
-                "capture",
-                format!(
-                    "{} {}: {:.1} frames/s",
-                    row.size, row.path, row.frames_per_second
-                ),
-            );
-            capture.push(row);
+            record(measure::framelock_capture(request, &composition, mode).await?);
         }
     }
     let scaling = if wanted(Section::Scaling) {

@@ -20,7 +20,7 @@ use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
 use crate::media::{PageMedia, VideoFrames, VideoMode};
 use crate::report::{RenderEvent, Reporter};
-use crate::timing::FrameRange;
+use crate::timing::{ChunkPlan, FrameRange};
 use crate::toolchain::Toolchain;
 
 /// How a browser renders, shared by every path.
@@ -55,6 +55,20 @@ pub struct ChunkWork {
     pub index: usize,
     /// Frames.
     pub range: FrameRange,
+}
+
+impl ChunkWork {
+    /// Every chunk of `plan`, in order.
+    pub fn all(plan: &ChunkPlan) -> Vec<ChunkWork> {
+        plan.chunks()
+            .iter()
+            .enumerate()
+            .map(|(index, range)| ChunkWork {
+                index,
+                range: *range,
+            })
+            .collect()
+    }
 }
 
 /// A rendered chunk.

@@ -166,15 +166,7 @@ pub async fn render(
             FrameRange::new(0, total).expect("bundles have frames"),
         ),
     };
-    let chunks: Vec<ChunkWork> = plan
-        .chunks()
-        .iter()
-        .enumerate()
-        .map(|(index, range)| ChunkWork {
-            index,
-            range: *range,
-        })
-        .collect();
+    let chunks = ChunkWork::all(&plan);
     let fault = match request.leak_wall_clock {
         Some(chunk) => Some(PageFault::WallClock(*plan.chunks().get(chunk).ok_or(
             RenderError::InjectionOutside {
