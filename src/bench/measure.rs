@@ -492,12 +492,19 @@ pub(super) async fn cache(
     let first = regress(&regress_request, reporter).await?;
     let first_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    regress(&regress_request, reporter).await?;
+    let second = regress(&regress_request, reporter).await?;
     let second_s = started.elapsed().as_secs_f64();
+    let mut by_fixture: Vec<(String, f64)> = second
+        .fixtures
+        .iter()
+        .map(|f| (f.name.clone(), f.seconds))
+        .collect();
+    by_fixture.sort_by(|a, b| b.1.total_cmp(&a.1));
     Ok(CacheRun {
         fixtures: first.fixtures.len(),
         first_seconds: first_s,
         second_seconds: second_s,
+        second_by_fixture: by_fixture,
     })
 }
 

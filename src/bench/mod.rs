@@ -118,6 +118,8 @@ pub struct CacheRun {
     pub first_seconds: f64,
     /// The second, unchanged.
     pub second_seconds: f64,
+    /// Seconds of each fixture in the second run, slowest first.
+    pub second_by_fixture: Vec<(String, f64)>,
 }
 
 /// A target of the `[bench]` issue and whether this run reached it.
@@ -369,6 +371,25 @@ impl BenchReport {
                 row.peak_worker_mib.map_or("".into(), |p| format!("{p:.0}"))
             );
         }
+        let seconds = |path: &str| {
+            self.scaling
+                .iter()
+                .find(|s| s.path == path)
+                .map(|s| s.seconds)
+        };
+        if let (Some(inproc), Some(one), Some(two)) = (
+            seconds("in-process"),
+            seconds("1 worker(s)"),
+            seconds("2 worker(s)"),
+        ) {
+            let _ = writeln!(
+                m,
+                "\nOne worker takes {:.2} s more than in process: a worker process and a browser start for each of the four chunks, and each checks the bundle. Two workers are {:.2}× one; with {} CPU(s) two browsers and two encoders already share every core, so this is where it stops scaling: more workers would only queue.",
+                one - inproc,
+                one / two,
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            );
+        }
         m.push_str("\n## Hashing and bundles\n\n| what | MiB/s | seconds |\n|---|---:|---:|\n");
         for row in &self.hashing {
             let _ = writeln!(
@@ -456,8 +477,17 @@ impl BenchReport {
         if missed("compare against ffmpeg psnr, identical") {
             out.push("compare, identical: byte-identical videos take constant time (hashing both files and one ffprobe run to count frames, most of it ffprobe's start-up), so the ratio grows with the videos' length.".into());
         }
-        if missed("a second regress") {
-            out.push("cache: a regress of unchanged fixtures still plans every fixture (copying its files, extracting video frames and mixing sound with ffmpeg), packs each bundle for the workers, joins the cached chunks and reads the sound envelope; only the rendering is skipped.".into());
+        if let Some(cache) = self.cache.as_ref().filter(|_| missed("a second regress")) {
+            let slowest: Vec<String> = cache
+                .second_by_fixture
+                .iter()
+                .take(3)
+                .map(|(name, s)| format!("{name} {s:.2} s"))
+                .collect();
+            out.push(format!(
+                "cache: a regress of unchanged fixtures still plans every fixture twice (in process and for the workers: copying its files, extracting video frames and mixing sound with ffmpeg), joins the cached chunks twice and reads the sound envelopes; only the rendering is skipped. The slowest fixtures of the second run: {}.",
+                slowest.join(", ")
+            ));
         }
         if missed("2 workers") {
             out.push("workers: each worker starts its own browser; on a 2-core machine two browsers and two encoders share the cores.".into());
