@@ -89,7 +89,7 @@ pub(super) async fn raw_capture(
         path: name.into(),
         frames: request.frames,
         frames_per_second: request.frames as f64 / seconds,
-        picture_kib: bytes as f64 * 0.75 / 1024.0 / request.frames as f64,
+        picture_kib: Some(bytes as f64 * 0.75 / 1024.0 / request.frames as f64),
         stages: None,
     })
 }
@@ -115,7 +115,7 @@ pub(super) async fn framelock_capture(
         path: format!("framelock in-process, {capture}"),
         frames: request.frames,
         frames_per_second: request.frames as f64 / stages.wall,
-        picture_kib: 0.0,
+        picture_kib: None,
         stages: Some(per_frame_ms(stages, request.frames)),
     })
 }

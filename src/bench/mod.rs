@@ -69,7 +69,7 @@ pub struct CaptureRow {
     /// Throughput.
     pub frames_per_second: f64,
     /// Mean size of a captured picture (raw loops).
-    pub picture_kib: f64,
+    pub picture_kib: Option<f64>,
     /// framelock's stages, milliseconds per frame.
     pub stages: Option<StageSeconds>,
 }
@@ -142,6 +142,8 @@ pub struct BenchReport {
     pub format_version: u32,
     /// How it was started.
     pub command: String,
+    /// A `--quick` run, whose figures are too small to trust.
+    pub quick: bool,
     /// CPUs, browser and ffmpeg.
     pub machine: String,
     /// Capture throughput.
@@ -239,6 +241,7 @@ pub async fn bench(request: &BenchRequest, reporter: &dyn Reporter) -> Result<Be
     let mut report = BenchReport {
         format_version: BENCH_FORMAT_VERSION,
         command: request.command.clone(),
+        quick: request.quick,
         machine: format!(
             "{} CPU(s); {}; {}",
             std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -318,24 +321,96 @@ fn targets(r: &BenchReport) -> Vec<Target> {
 }
 
 impl BenchReport {
-    /// `BENCHMARKS.md`.
+    /// `BENCHMARKS.md`: the sections measured, the targets, and what stands in the way of
+    /// those not reached.
     pub fn markdown(&self) -> String {
         let mut m = String::from("# Benchmarks\n\n");
         let _ = writeln!(
             m,
-            "Measured in one run of `{}` on {}. Regenerate with the same command; every figure is\nfrom that run, and ratios compare figures measured minutes apart on the same machine.\n",
+            "Measured by `{}`\non {}.\nEvery figure is from that one run; each ratio compares two of its figures. Regenerate with\nthe same command.\n",
             self.command, self.machine
         );
+        if self.quick {
+            m.push_str("**A `--quick` run**: its figures are too small to trust; the targets below only show that\nthe table is made.\n\n");
+        }
+        if !self.capture.is_empty() {
+            self.capture_markdown(&mut m);
+        }
+        if !self.scaling.is_empty() {
+            self.scaling_markdown(&mut m);
+        }
+        if !self.hashing.is_empty() {
+            m.push_str("## Hashing and bundles\n\n| what | MiB/s | seconds |\n|---|---:|---:|\n");
+            for row in &self.hashing {
+                let _ = writeln!(
+                    m,
+                    "| {} | {:.0} | {:.3} |",
+                    row.what, row.mib_per_second, row.seconds
+                );
+            }
+            m.push('\n');
+        }
+        if !self.compare.is_empty() {
+            m.push_str("## Compare (two 1080p videos)\n\n| case | frames | framelock s | ffmpeg psnr s | ratio |\n|---|---:|---:|---:|---:|\n");
+            for row in &self.compare {
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {:.2} | {:.2} | {:.2}× |",
+                    row.case,
+                    row.frames,
+                    row.framelock_seconds,
+                    row.ffmpeg_psnr_seconds,
+                    row.ffmpeg_psnr_seconds / row.framelock_seconds
+                );
+            }
+            m.push('\n');
+        }
+        if let Some(cache) = &self.cache {
+            let _ = writeln!(
+                m,
+                "## Cache\n\n`regress --mode distributed-simulated` of {} fixture(s) on an empty store: {:.1} s; again,\nunchanged: {:.1} s ({:.1}%).\n",
+                cache.fixtures,
+                cache.first_seconds,
+                cache.second_seconds,
+                cache.second_seconds / cache.first_seconds * 100.0
+            );
+        }
+        m.push_str(&self.targets_markdown());
+        m
+    }
+
+    /// The targets table and what stands in the way of those not reached.
+    pub fn targets_markdown(&self) -> String {
+        let mut m = String::from(
+            "## Targets\n\n| target | wanted | measured | reached |\n|---|---|---|---|\n",
+        );
+        for t in &self.targets {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} |",
+                t.name,
+                t.wanted,
+                t.measured,
+                if t.met { "yes" } else { "no" }
+            );
+        }
+        let obstacles = self.obstacles();
+        if !obstacles.is_empty() {
+            m.push_str("\n## What stands in the way\n\n");
+            for line in obstacles {
+                let _ = writeln!(m, "- {line}");
+            }
+        }
+        m
+    }
+
+    fn capture_markdown(&self, m: &mut String) {
         m.push_str("## Capture throughput\n\nThe raw loop issues BeginFrame with a screenshot per frame and receives the picture, nothing\nelse: the limit. framelock's in-process path seeks the page, captures a PNG, decodes it, hashes\nits pixels and pipes them to a lossless H.264 encoder.\n\n");
         m.push_str("| size | path | frames/s | against raw png | picture KiB |\n|---|---|---:|---:|---:|\n");
         for row in &self.capture {
             let raw = find(&self.capture, &row.size, "raw loop, png")
                 .map_or(f64::NAN, |r| row.frames_per_second / r.frames_per_second);
-            let kib = if row.picture_kib > 0.0 {
-                format!("{:.1}", row.picture_kib)
-            } else {
-                "".into()
-            };
+            let kib = row.picture_kib.map_or(String::new(), |k| format!("{k:.1}"));
             let _ = writeln!(
                 m,
                 "| {} | {} | {:.1} | {raw:.2}× | {kib} |",
@@ -343,8 +418,8 @@ impl BenchReport {
             );
         }
         m.push_str("\n## Where framelock's time goes (ms per frame)\n\nCapture runs on the async side, the rest on the sink thread, overlapping: the stages add up to\nmore than the wall time.\n\n| size | capture mode | seek | capture | decode | hash | pipe to encoder | encoder finish | wall |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-        for row in self.capture.iter().filter(|r| r.stages.is_some()) {
-            let s = row.stages.expect("filtered");
+        for row in &self.capture {
+            let Some(s) = row.stages else { continue };
             let _ = writeln!(
                 m,
                 "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
@@ -359,7 +434,11 @@ impl BenchReport {
                 s.wall
             );
         }
-        m.push_str("\n## Workers (320x180, four chunks, uncached)\n\n| path | seconds | against in-process | peak MiB per worker (with its browser and encoder) |\n|---|---:|---:|---:|\n");
+        m.push('\n');
+    }
+
+    fn scaling_markdown(&self, m: &mut String) {
+        m.push_str("## Workers (320x180, four chunks, uncached)\n\n| path | seconds | against in-process | peak MiB per worker (with its browser and encoder) |\n|---|---:|---:|---:|\n");
         let base = self.scaling.first().map_or(f64::NAN, |r| r.seconds);
         for row in &self.scaling {
             let _ = writeln!(
@@ -384,62 +463,13 @@ impl BenchReport {
         ) {
             let _ = writeln!(
                 m,
-                "\nOne worker takes {:.2} s more than in process: a worker process and a browser start for each of the four chunks, and each checks the bundle. Two workers are {:.2}× one; with {} CPU(s) two browsers and two encoders already share every core, so this is where it stops scaling: more workers would only queue.",
+                "\nOne worker takes {:.2} s more than in process: a worker process and a browser start for each of\nthe four chunks, and each checks the bundle. Two workers are {:.2}× one; with {} CPU(s), two\nbrowsers and two encoders already share every core, so this is where it stops scaling: more\nworkers would only queue.",
                 one - inproc,
                 one / two,
                 std::thread::available_parallelism().map_or(1, |n| n.get())
             );
         }
-        m.push_str("\n## Hashing and bundles\n\n| what | MiB/s | seconds |\n|---|---:|---:|\n");
-        for row in &self.hashing {
-            let _ = writeln!(
-                m,
-                "| {} | {:.0} | {:.3} |",
-                row.what, row.mib_per_second, row.seconds
-            );
-        }
-        m.push_str("\n## Compare (two 1080p videos)\n\n| case | frames | framelock s | ffmpeg psnr s | ratio |\n|---|---:|---:|---:|---:|\n");
-        for row in &self.compare {
-            let _ = writeln!(
-                m,
-                "| {} | {} | {:.2} | {:.2} | {:.2}× |",
-                row.case,
-                row.frames,
-                row.framelock_seconds,
-                row.ffmpeg_psnr_seconds,
-                row.ffmpeg_psnr_seconds / row.framelock_seconds
-            );
-        }
-        if let Some(cache) = &self.cache {
-            let _ = writeln!(
-                m,
-                "\n## Cache\n\n`regress --mode distributed-simulated` of {} fixture(s) on an empty store: {:.1} s; again,\nunchanged: {:.1} s ({:.1}%).",
-                cache.fixtures,
-                cache.first_seconds,
-                cache.second_seconds,
-                cache.second_seconds / cache.first_seconds * 100.0
-            );
-        }
         m.push('\n');
-        m.push_str("## Targets\n\n| target | wanted | measured | reached |\n|---|---|---|---|\n");
-        for t in &self.targets {
-            let _ = writeln!(
-                m,
-                "| {} | {} | {} | {} |",
-                t.name,
-                t.wanted,
-                t.measured,
-                if t.met { "yes" } else { "no" }
-            );
-        }
-        let obstacles = self.obstacles();
-        if !obstacles.is_empty() {
-            m.push_str("\n## What stands in the way\n\n");
-            for line in obstacles {
-                let _ = writeln!(m, "- {line}");
-            }
-        }
-        m
     }
 
     /// For each target not reached, what the figures say stands in its way.
@@ -507,5 +537,74 @@ impl BenchReport {
         crate::staging::write_file(&path, "bench", self.markdown().as_bytes())
             .map_err(io(path.clone()))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compare_only(quick: bool, identical_seconds: f64) -> BenchReport {
+        let mut report = BenchReport {
+            format_version: BENCH_FORMAT_VERSION,
+            command: "framelock bench --only compare".into(),
+            quick,
+            machine: "2 CPU(s)".into(),
+            capture: Vec::new(),
+            scaling: Vec::new(),
+            hashing: Vec::new(),
+            compare: vec![
+                CompareRow {
+                    case: "every frame differs".into(),
+                    frames: 300,
+                    framelock_seconds: 1.2,
+                    ffmpeg_psnr_seconds: 1.0,
+                },
+                CompareRow {
+                    case: "identical".into(),
+                    frames: 300,
+                    framelock_seconds: identical_seconds,
+                    ffmpeg_psnr_seconds: 1.0,
+                },
+            ],
+            cache: None,
+            targets: Vec::new(),
+        };
+        report.targets = targets(&report);
+        report
+    }
+
+    #[test]
+    fn a_partial_run_reports_only_what_it_measured_and_judges_its_targets() {
+        let m = compare_only(false, 0.05).markdown();
+        assert!(m.contains("## Compare"), "{m}");
+        for absent in [
+            "## Capture",
+            "## Workers",
+            "## Hashing",
+            "## Cache",
+            "--quick",
+        ] {
+            assert!(!m.contains(absent), "{absent}: {m}");
+        }
+        assert!(m.contains("| compare against ffmpeg psnr, identical | ≥ 10× | 20.00× | yes |"));
+        assert!(
+            m.contains("| compare against ffmpeg psnr, every frame differs | ≥ 1× | 0.83× | no |")
+        );
+        assert!(
+            m.contains("compare, every frame differs: the decoding is ffmpeg's"),
+            "{m}"
+        );
+        assert!(
+            !m.contains("compare, identical:"),
+            "a reached target needs no excuse"
+        );
+    }
+
+    #[test]
+    fn a_quick_run_says_its_figures_are_too_small_to_trust() {
+        let m = compare_only(true, 0.5).markdown();
+        assert!(m.contains("A `--quick` run"), "{m}");
+        assert!(m.contains("compare, identical: byte-identical videos take constant time"));
     }
 }

@@ -155,8 +155,9 @@ pub enum Command {
     /// with each worker's peak memory; blake3 against sha256, and packing, unpacking and
     /// verifying a bundle of a few hundred files; framelock's compare against ffmpeg's psnr
     /// filter on two 1080p videos; a second `regress` against the first. Writes bench.json and
-    /// BENCHMARKS.md to --out, with the targets reached. Takes a few minutes (--quick: under
-    /// one). Run it from a checkout: it uses fixtures/.
+    /// BENCHMARKS.md to --out, with the targets reached, and prints the targets. Takes about two
+    /// minutes (--quick: under half a minute). Run it from a checkout: it uses fixtures/. Its
+    /// stores are temporary: it never reads or fills yours.
     Bench(BenchOpts),
 }
 /// Which tools to use; both default to what `doctor` finds.

@@ -580,7 +580,7 @@ async fn bench_command(opts: BenchOpts) -> Result<i32, Error> {
     }
     let report = bench(&request, &TerminalReporter::default()).await?;
     report.write(&opts.out)?;
-    print!("{}", report.markdown());
+    print!("{}", report.targets_markdown());
     eprintln!(
         "framelock bench: wrote {} and {}",
         opts.out.join("bench.json"),
