@@ -485,9 +485,10 @@ pub struct RenderChunkOpts {
     /// The bundle folder.
     #[arg(value_name = "BUNDLE")]
     pub bundle: Utf8PathBuf,
-    /// Which chunk of the plan (0-based).
+    /// Which chunk of the plan (0-based). Default, for array jobs: $SLURM_ARRAY_TASK_ID, else
+    /// $JOB_COMPLETION_INDEX (Kubernetes Indexed Job), else $AWS_BATCH_JOB_ARRAY_INDEX.
     #[arg(long, value_name = "I")]
-    pub chunk: usize,
+    pub chunk: Option<usize>,
     #[command(flatten)]
     /// Store.
     pub store: StoreOpts,

@@ -19,7 +19,8 @@ use crate::browser::PageFault;
 use crate::bundle::{Bundle, Chunking, EncoderMeta, PlanInput, pack, plan, unpack_bundle};
 use crate::composition::{Composition, DurationSpec};
 use crate::distributed::{
-    AssembleRequest, ChunkRequest, DistributedRequest, assemble, render_chunk, render_distributed,
+    AssembleRequest, ChunkRequest, DistributedRequest, assemble, chunk_from_environment,
+    render_chunk, render_distributed,
 };
 use crate::doctor::{DoctorOptions, DoctorReport, run_doctor};
 use crate::encode::EncoderSettings;
@@ -292,10 +293,14 @@ async fn plan_command(opts: PlanOpts) -> Result<i32, Error> {
 }
 
 async fn render_chunk_command(opts: RenderChunkOpts) -> Result<i32, Error> {
+    let chunk = match opts.chunk {
+        Some(chunk) => chunk,
+        None => chunk_from_environment(|name| std::env::var(name).ok())?,
+    };
     let toolchain = Toolchain::locate(opts.tools.chrome.as_deref(), opts.tools.ffmpeg.as_deref())?;
     let request = ChunkRequest {
         bundle: opts.bundle.clone(),
-        chunk: opts.chunk,
+        chunk,
         store: open_store(&opts.store)?,
         capture: opts.capture.into(),
         sandbox: opts.tools.chrome_sandbox.into(),

@@ -68,9 +68,45 @@ impl Injection {
     }
 }
 
+/// The environment variables array schedulers set to a task's index, in the order they are
+/// read: Slurm array jobs, Kubernetes Indexed Jobs, AWS Batch array jobs.
+pub const ARRAY_INDEX_VARS: [&str; 3] = [
+    "SLURM_ARRAY_TASK_ID",
+    "JOB_COMPLETION_INDEX",
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+];
+
+/// The chunk an array task renders when `--chunk` is not given: the first of
+/// [`ARRAY_INDEX_VARS`] that is set, read through `var`.
+pub fn chunk_from_environment(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<usize, DistributedError> {
+    let (name, value) = ARRAY_INDEX_VARS
+        .iter()
+        .find_map(|name| var(name).map(|value| (*name, value)))
+        .ok_or(DistributedError::NoChunk)?;
+    value
+        .trim()
+        .parse()
+        .map_err(|_| DistributedError::BadArrayIndex { var: name, value })
+}
+
 /// Why a distributed render failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DistributedError {
+    /// `render-chunk` without `--chunk` outside an array task.
+    #[error(
+        "render-chunk: no chunk given: pass --chunk I, or run it as an array task (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX)"
+    )]
+    NoChunk,
+    /// An array index variable that is not a chunk index.
+    #[error("render-chunk: ${var} is {value:?}: expected a chunk index (0, 1, 2, …)")]
+    BadArrayIndex {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// The worker's toolchain is not the planning machine's.
     #[error(
         "TOOLCHAIN_MISMATCH: the bundle was planned with toolchain {} ({}, {}), this machine has {} ({}, {})",
@@ -107,6 +143,7 @@ impl DistributedError {
     /// A toolchain mismatch is an environment error; a failed chunk exits as its worker did.
     pub fn exit_code(&self) -> i32 {
         match self {
+            DistributedError::NoChunk | DistributedError::BadArrayIndex { .. } => exit_code::INPUT,
             DistributedError::ToolchainMismatch { .. } => exit_code::ENVIRONMENT,
             DistributedError::ChunkFailed { code, .. } => match code {
                 Some(c @ (1..=3)) => *c,
@@ -122,7 +159,59 @@ impl DistributedError {
                 "render on a machine with the planning toolchain (the Nix flake pins one), or pass --allow-toolchain-mismatch (recorded)"
                     .into(),
             ),
-            DistributedError::ChunkFailed { .. } => None,
+            DistributedError::ChunkFailed { .. }
+            | DistributedError::NoChunk
+            | DistributedError::BadArrayIndex { .. } => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn an_array_task_renders_the_chunk_its_scheduler_numbers_it() {
+        assert_eq!(
+            chunk_from_environment(env(&[("SLURM_ARRAY_TASK_ID", "3")])).unwrap(),
+            3
+        );
+        assert_eq!(
+            chunk_from_environment(env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap(),
+            0
+        );
+        assert_eq!(
+            chunk_from_environment(env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "7")])).unwrap(),
+            7
+        );
+        // Slurm first: a Slurm job inside a cluster that also sets the others is still Slurm's.
+        assert_eq!(
+            chunk_from_environment(env(&[
+                ("JOB_COMPLETION_INDEX", "1"),
+                ("SLURM_ARRAY_TASK_ID", "2"),
+            ]))
+            .unwrap(),
+            2
+        );
+        assert!(matches!(
+            chunk_from_environment(env(&[])),
+            Err(DistributedError::NoChunk)
+        ));
+        let err = chunk_from_environment(env(&[("SLURM_ARRAY_TASK_ID", "4294967296x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("$SLURM_ARRAY_TASK_ID") && err.contains("chunk index"),
+            "{err}"
+        );
     }
 }

@@ -105,7 +105,8 @@ fn across_chunk_plans_the_video_decodes_to_the_same_frames() {
     assert_eq!(one, decoded(&sandbox, "twenties"));
 }
 
-/// Plan, move the composition away, then render-chunk and assemble from the bundle alone.
+/// Plan, move the composition away, then render-chunk (by flag and as array tasks numbered by
+/// their scheduler) and assemble from the bundle alone.
 #[test]
 fn workers_need_only_the_bundle() {
     let sandbox = Sandbox::new();
@@ -115,13 +116,36 @@ fn workers_need_only_the_bundle() {
     let bundle = sandbox.path().join("bundle");
     let hash = plan(&sandbox, &comp, &bundle, &["--chunk-size", "25"]);
     std::fs::rename(&comp, sandbox.path().join("moved-away")).unwrap();
-    for chunk in ["2", "0", "1"] {
-        let out = sandbox.run(&["render-chunk", bundle.to_str().unwrap(), "--chunk", chunk]);
+    // Chunk 2 by its flag; 0 and 1 as array tasks numbered by Slurm and by a Kubernetes
+    // Indexed Job.
+    for (chunk, var) in [
+        ("2", None),
+        ("0", Some("SLURM_ARRAY_TASK_ID")),
+        ("1", Some("JOB_COMPLETION_INDEX")),
+    ] {
+        let out = match var {
+            None => sandbox.run(&["render-chunk", bundle.to_str().unwrap(), "--chunk", chunk]),
+            Some(var) => {
+                let _slots = browsers(1);
+                sandbox
+                    .command(&["render-chunk", bundle.to_str().unwrap()])
+                    .env(var, chunk)
+                    .output()
+                    .unwrap()
+            }
+        };
         assert!(out.status.success(), "chunk {chunk}: {}", stderr(&out));
         let line: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(line["chunk"].to_string(), chunk);
         assert_eq!(line["reused"], false);
     }
+    let out = sandbox.run(&["render-chunk", bundle.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no chunk given: pass --chunk I, or run it as an array task"),
+        "{}",
+        stderr(&out)
+    );
     let output = sandbox.path().join("assembled.mp4");
     let out = sandbox.run(&[
         "assemble",

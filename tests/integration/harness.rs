@@ -87,6 +87,14 @@ impl Sandbox {
             .env("TMPDIR", &tmp)
             .env("FRAMELOCK_STORE", self.store())
             .env("CI", "1");
+        // A test run inside an array job must not hand its index to the commands it runs.
+        for var in [
+            "SLURM_ARRAY_TASK_ID",
+            "JOB_COMPLETION_INDEX",
+            "AWS_BATCH_JOB_ARRAY_INDEX",
+        ] {
+            cmd.env_remove(var);
+        }
         cmd
     }
 
