@@ -26,6 +26,7 @@ pub mod render;
 pub mod report;
 pub mod staging;
 pub mod store;
+pub mod submit;
 pub mod timing;
 pub mod toolchain;
 

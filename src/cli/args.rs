@@ -140,6 +140,9 @@ pub enum Command {
     ///   git bisect run framelock bisect-step --fixture spinner
     #[command(verbatim_doc_comment)]
     BisectStep(BisectStepOpts),
+    /// Hand a bundle's chunks to a cluster scheduler.
+    #[command(subcommand)]
+    Submit(SubmitCommand),
     /// Look after the store: list, verify or garbage-collect cached chunk records.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -748,6 +751,50 @@ pub fn seconds(value: f64) -> Duration {
     Duration::from_secs_f64(value)
 }
 
+/// `framelock submit` schedulers.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SubmitCommand {
+    /// Write a Kubernetes Indexed Job that renders every chunk of a bundle, one completion index
+    /// per chunk, for you to apply (`kubectl apply -f job.json`).
+    ///
+    /// Each pod runs `framelock render-chunk /bundles/<bundle hash> --store /store`; Kubernetes
+    /// sets JOB_COMPLETION_INDEX in each pod and render-chunk renders that chunk. Copy the bundle
+    /// folder to <bundle hash>/ on the volume of --bundle-claim first; the store's claim must be
+    /// shared and writable by every pod. When the job completes, run `framelock assemble` against
+    /// the same store. framelock writes this manifest and checks its structure; it does not run
+    /// it.
+    K8s(K8sOpts),
+}
+
+/// Options of `framelock submit k8s`.
+#[derive(Debug, Clone, Args)]
+pub struct K8sOpts {
+    /// The bundle folder.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: Utf8PathBuf,
+    /// The container image: framelock with its pinned toolchain.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+    /// Pods at once (at most the number of chunks).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = positive_count)]
+    pub parallelism: u64,
+    /// Retries of one chunk's pod before that chunk counts as failed.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub backoff_per_index: u64,
+    /// The persistent volume claim holding bundle folders, each under its bundle hash.
+    #[arg(long, value_name = "CLAIM", default_value = "framelock-bundles")]
+    pub bundle_claim: String,
+    /// The persistent volume claim holding the shared store.
+    #[arg(long, value_name = "CLAIM", default_value = "framelock-store")]
+    pub store_claim: String,
+    /// The namespace (default: kubectl's current one).
+    #[arg(long, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Write the manifest here instead of to stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<Utf8PathBuf>,
+}
+
 /// Options of `framelock bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchOpts {
@@ -865,6 +912,7 @@ mod tests {
             "bisect",
             "bisect-step",
             "bench",
+            "submit",
             "doctor",
         ] {
             let sub = cli.find_subcommand_mut(name).expect("subcommand exists");
@@ -895,6 +943,8 @@ mod tests {
             "framelock bisect --good v1 --fixture a --fixture b --repo r --against-good",
             "framelock bisect --good v1 --bad main --workers 2 --out o --store s",
             "framelock bisect-step --fixture a --fixtures f --out o",
+            "framelock submit k8s b --image i --parallelism 2 --namespace n -o j.json",
+            "framelock render-chunk b",
         ];
         for line in ok {
             let args: Vec<&str> = line.split(' ').collect();
@@ -922,6 +972,8 @@ mod tests {
             "framelock render-chunk b --chunk 1 --inject-no-reseed --inject-clock-shift 2",
             "framelock bisect --bad HEAD",
             "framelock bisect --good v1 --workers 0",
+            "framelock submit k8s b",
+            "framelock submit k8s b --image i --parallelism 0",
         ];
         for line in bad {
             let args: Vec<&str> = line.split(' ').collect();

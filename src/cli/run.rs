@@ -7,8 +7,9 @@ use clap::{CommandFactory, Parser};
 
 use super::args::{
     AssembleOpts, BenchOpts, BisectOpts, BisectStepOpts, CacheCommand, Cli, Command, DiffOpts,
-    DiffRunsOpts, DoctorOpts, EventsOpt, FixtureRunOpts, ModeOpt, PackOpts, PlanOpts, RegressOpts,
-    RenderChunkOpts, RenderOpts, StoreOpts, UnpackOpts, VerifyOpts, seconds,
+    DiffRunsOpts, DoctorOpts, EventsOpt, FixtureRunOpts, K8sOpts, ModeOpt, PackOpts, PlanOpts,
+    RegressOpts, RenderChunkOpts, RenderOpts, StoreOpts, SubmitCommand, UnpackOpts, VerifyOpts,
+    seconds,
 };
 use crate::bench::{BenchRequest, bench};
 use crate::bisect::{
@@ -29,6 +30,7 @@ use crate::regress::{RegressMode, RegressRequest, regress};
 use crate::render::{BrowserRun, RenderRequest, fingerprint_toolchain, probe_duration, render};
 use crate::report::{JsonLinesReporter, Tee, TerminalReporter, junit_xml, summary_table};
 use crate::store::{Index, Store, default_store_root};
+use crate::submit::{K8sJob, k8s_manifest};
 use crate::toolchain::Toolchain;
 
 /// Parses the command line, runs it, and returns the process exit code.
@@ -108,6 +110,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Bisect(opts) => bisect_command(opts).await,
         Command::BisectStep(opts) => bisect_step_command(opts).await,
         Command::Cache(command) => cache_command(command),
+        Command::Submit(SubmitCommand::K8s(opts)) => submit_k8s_command(&opts),
         Command::Doctor(opts) => doctor_command(opts).await,
         Command::Bench(opts) => bench_command(opts).await,
     }
@@ -469,6 +472,42 @@ fn scratch() -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
             source,
         })?,
     )
+}
+
+fn submit_k8s_command(opts: &K8sOpts) -> Result<i32, Error> {
+    let (_scratch, scratch) = scratch()?;
+    let bundle = open_side(&opts.bundle, &scratch)?;
+    bundle.verify()?;
+    let job = K8sJob {
+        image: opts.image.clone(),
+        parallelism: opts.parallelism,
+        backoff_per_index: opts.backoff_per_index,
+        bundle_claim: opts.bundle_claim.clone(),
+        store_claim: opts.store_claim.clone(),
+        namespace: opts.namespace.clone(),
+    };
+    let mut text =
+        serde_json::to_string_pretty(&k8s_manifest(&bundle, &job)).expect("a manifest serialises");
+    text.push('\n');
+    match &opts.output {
+        Some(path) => {
+            crate::staging::write_file(path, "manifest", text.as_bytes()).map_err(|source| {
+                crate::render::RenderError::Write {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            eprintln!(
+                "framelock: wrote {path}: an Indexed Job of {} completion(s); copy {} to <{}>/{}/ and apply it",
+                bundle.plan.chunk_plan.chunks().len(),
+                opts.bundle,
+                opts.bundle_claim,
+                bundle.hash()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(exit_code::SUCCESS)
 }
 
 fn cache_command(command: CacheCommand) -> Result<i32, Error> {

@@ -13,3 +13,4 @@ mod harness;
 mod media;
 mod regress;
 mod render;
+mod submit;

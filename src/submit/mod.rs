@@ -1,0 +1,7 @@
+//! `framelock submit`: handing a bundle's chunks to a cluster scheduler users already run. Each
+//! chunk is one array task or completion index running `render-chunk`, which takes its chunk
+//! from the scheduler's index variable.
+
+mod k8s;
+
+pub use k8s::{K8sJob, manifest as k8s_manifest};
