@@ -2,7 +2,7 @@
 # Installs what framelock needs on Debian 12+ when it is missing: chromium-headless-shell (with
 # its bundled SwiftShader), ffmpeg and the pinned fonts, from Debian's packages. Sourced by
 # scripts/regress.sh and scripts/test.sh (`framelock_setup`, or `framelock_setup tests` to also
-# require git, nix, rustfmt and clippy); running it directly does the same as `framelock_setup`.
+# require git, Slurm, nix, rustfmt and clippy); running it directly does the same as `framelock_setup`.
 # It only installs what is missing, so running it again is cheap.
 set -euo pipefail
 
@@ -51,13 +51,19 @@ framelock_setup() {
   if [ -z "${FRAMELOCK_FFMPEG:-}" ] && ! command -v ffprobe >/dev/null 2>&1; then
     missing+=(ffmpeg)
   fi
-  # The tests parse and evaluate the Nix flake offline (scripts/check-nix.sh), and bisect
-  # temporary git histories.
+  # The tests parse and evaluate the Nix flake offline (scripts/check-nix.sh), bisect
+  # temporary git histories, and submit array jobs to a single-node Slurm.
   if [ "$for_tests" = tests ]; then
     if command -v git >/dev/null 2>&1; then
       using+=("git")
     else
       missing+=(git)
+    fi
+    # The scale-out tests run a real single-node Slurm (daemons started and stopped by them).
+    if command -v slurmctld >/dev/null 2>&1 && command -v sbatch >/dev/null 2>&1 && command -v munged >/dev/null 2>&1; then
+      using+=("slurm")
+    else
+      missing+=(slurm-wlm munge)
     fi
     if command -v nix-instantiate >/dev/null 2>&1; then
       using+=("nix $(nix --version 2>/dev/null | awk '{print $NF}')")

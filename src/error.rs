@@ -66,6 +66,9 @@ pub enum Error {
     /// A bisect could not start or finish.
     #[error(transparent)]
     Bisect(#[from] crate::bisect::BisectError),
+    /// Slurm could not be used.
+    #[error(transparent)]
+    Slurm(#[from] crate::submit::SlurmError),
     /// The user pressed Ctrl-C; everything started was stopped and nothing was written.
     #[error("interrupted: stopped the browser and the encoder, no output was written")]
     Interrupted,
@@ -85,6 +88,7 @@ impl Error {
             Error::Distributed(e) => e.exit_code(),
             Error::Baseline(_) => exit_code::INPUT,
             Error::Bisect(e) => e.exit_code(),
+            Error::Slurm(e) => e.exit_code(),
             Error::Interrupted => exit_code::INTERRUPTED,
         }
     }
@@ -96,6 +100,7 @@ impl Error {
             Error::Browser(e) => e.hint(),
             Error::Distributed(e) => e.hint(),
             Error::Bisect(e) => e.hint(),
+            Error::Slurm(e) => e.hint(),
             _ => None,
         }
     }

@@ -764,6 +764,57 @@ pub enum SubmitCommand {
     /// the same store. framelock writes this manifest and checks its structure; it does not run
     /// it.
     K8s(K8sOpts),
+    /// Render a bundle's chunks as a Slurm array job, a task per chunk, and assemble the video.
+    ///
+    /// Writes an sbatch script (in STORE/logs/<bundle hash>/slurm/, with a log per task there)
+    /// whose tasks run `framelock render-chunk BUNDLE --store STORE`, reading their chunk from
+    /// SLURM_ARRAY_TASK_ID, at most --max-parallel at once, and submits it with sbatch. With
+    /// --wait it follows the job with squeue, submits the chunks that left no record again (up
+    /// to --attempts submissions in all), shows the log of a chunk that keeps failing, and
+    /// assembles -o from the store. BUNDLE and STORE must be on a file system every node sees.
+    /// Chunks the store already holds are not submitted. Exits 3 when Slurm's commands are
+    /// missing or a chunk keeps failing, 2 when Slurm refuses the job (its message is shown).
+    ///
+    /// Examples:
+    ///   framelock submit slurm /shared/bundle --store /shared/store --dry-run
+    ///   framelock submit slurm /shared/bundle --store /shared/store --wait -o out.mp4
+    #[command(verbatim_doc_comment)]
+    Slurm(SlurmOpts),
+}
+
+/// Options of `framelock submit slurm`.
+#[derive(Debug, Clone, Args)]
+pub struct SlurmOpts {
+    /// The bundle folder (on a shared file system).
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: Utf8PathBuf,
+    /// The shared store the tasks write their chunks to.
+    #[arg(long, value_name = "DIR")]
+    pub store: Utf8PathBuf,
+    /// The partition (default: the cluster's default one).
+    #[arg(long, value_name = "NAME")]
+    pub partition: Option<String>,
+    /// Tasks at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = positive_count)]
+    pub max_parallel: u64,
+    /// Submissions of a chunk before it counts as failed (with --wait).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = positive_count)]
+    pub attempts: u64,
+    /// The framelock the tasks run, as the nodes see it (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub framelock: Option<Utf8PathBuf>,
+    /// Wait for the job, submit failed chunks again, and assemble -o.
+    #[arg(long, requires = "output")]
+    pub wait: bool,
+    /// The video to assemble (with --wait).
+    #[arg(short, long, value_name = "OUT.mp4|OUT.webm", requires = "wait")]
+    pub output: Option<Utf8PathBuf>,
+    /// Print the sbatch script and submit nothing.
+    #[arg(long, conflicts_with = "wait")]
+    pub dry_run: bool,
+    #[command(flatten)]
+    /// Tools.
+    pub tools: ToolOpts,
 }
 
 /// Options of `framelock submit k8s`.
@@ -944,6 +995,8 @@ mod tests {
             "framelock bisect --good v1 --bad main --workers 2 --out o --store s",
             "framelock bisect-step --fixture a --fixtures f --out o",
             "framelock submit k8s b --image i --parallelism 2 --namespace n -o j.json",
+            "framelock submit slurm b --store s --max-parallel 2 --wait -o o.mp4",
+            "framelock submit slurm b --store s --partition p --dry-run",
             "framelock render-chunk b",
         ];
         for line in ok {
@@ -973,6 +1026,9 @@ mod tests {
             "framelock bisect --bad HEAD",
             "framelock bisect --good v1 --workers 0",
             "framelock submit k8s b",
+            "framelock submit slurm b --store s --wait",
+            "framelock submit slurm b",
+            "framelock submit slurm b --store s --dry-run --wait -o o.mp4",
             "framelock submit k8s b --image i --parallelism 0",
         ];
         for line in bad {

@@ -8,8 +8,8 @@ use clap::{CommandFactory, Parser};
 use super::args::{
     AssembleOpts, BenchOpts, BisectOpts, BisectStepOpts, CacheCommand, Cli, Command, DiffOpts,
     DiffRunsOpts, DoctorOpts, EventsOpt, FixtureRunOpts, K8sOpts, ModeOpt, PackOpts, PlanOpts,
-    RegressOpts, RenderChunkOpts, RenderOpts, StoreOpts, SubmitCommand, UnpackOpts, VerifyOpts,
-    seconds,
+    RegressOpts, RenderChunkOpts, RenderOpts, SlurmOpts, StoreOpts, SubmitCommand, UnpackOpts,
+    VerifyOpts, seconds,
 };
 use crate::bench::{BenchRequest, bench};
 use crate::bisect::{
@@ -30,7 +30,9 @@ use crate::regress::{RegressMode, RegressRequest, regress};
 use crate::render::{BrowserRun, RenderRequest, fingerprint_toolchain, probe_duration, render};
 use crate::report::{JsonLinesReporter, Tee, TerminalReporter, junit_xml, summary_table};
 use crate::store::{Index, Store, default_store_root};
-use crate::submit::{K8sJob, k8s_manifest};
+use crate::submit::{
+    K8sJob, SlurmJob, k8s_manifest, slurm_log_dir, slurm_script, slurm_submit, submit_and_assemble,
+};
 use crate::toolchain::Toolchain;
 
 /// Parses the command line, runs it, and returns the process exit code.
@@ -111,6 +113,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::BisectStep(opts) => bisect_step_command(opts).await,
         Command::Cache(command) => cache_command(command),
         Command::Submit(SubmitCommand::K8s(opts)) => submit_k8s_command(&opts),
+        Command::Submit(SubmitCommand::Slurm(opts)) => submit_slurm_command(opts).await,
         Command::Doctor(opts) => doctor_command(opts).await,
         Command::Bench(opts) => bench_command(opts).await,
     }
@@ -472,6 +475,67 @@ fn scratch() -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
             source,
         })?,
     )
+}
+
+async fn submit_slurm_command(opts: SlurmOpts) -> Result<i32, Error> {
+    let bundle_dir =
+        opts.bundle
+            .canonicalize_utf8()
+            .map_err(|source| crate::bundle::BundleError::Io {
+                path: opts.bundle.clone(),
+                source,
+            })?;
+    let bundle = Bundle::open(&bundle_dir)?;
+    bundle.verify()?;
+    // A store the tasks could not write to is found before anything is submitted.
+    let store_root = std::path::absolute(&opts.store)
+        .ok()
+        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+        .unwrap_or_else(|| opts.store.clone());
+    let store = Store::open(&store_root)?;
+    let job = SlurmJob {
+        bundle: bundle_dir.clone(),
+        store: store.clone(),
+        partition: opts.partition.clone(),
+        max_parallel: opts.max_parallel,
+        framelock: opts.framelock.clone().unwrap_or_else(current_exe),
+        attempts: opts.attempts as u32,
+    };
+    let logs = slurm_log_dir(&store, &bundle)?;
+    let all: Vec<usize> = (0..bundle.plan.chunk_plan.chunks().len()).collect();
+    if opts.dry_run {
+        print!("{}", slurm_script(&job, &bundle, &all, &logs));
+        return Ok(exit_code::SUCCESS);
+    }
+    let reporter = TerminalReporter::default();
+    match &opts.output {
+        Some(output) => {
+            let request = AssembleRequest {
+                bundle: bundle_dir.clone(),
+                store,
+                output: output.clone(),
+                execution: crate::store::Execution::Worker,
+                capture: crate::browser::CaptureMode::BeginFrame,
+                video_mode: crate::media::VideoMode::Inject,
+                toolchain: Toolchain::locate(
+                    opts.tools.chrome.as_deref(),
+                    opts.tools.ffmpeg.as_deref(),
+                )?,
+                strict: false,
+            };
+            submit_and_assemble(&job, &request, &reporter).await?;
+        }
+        None => {
+            let id = slurm_submit(&job, &bundle, &all, &logs)?;
+            println!("{id}");
+            eprintln!(
+                "framelock: submitted Slurm job {id} ({} chunk(s)); logs in {logs}. When it is done: framelock assemble {bundle_dir} -o OUT.mp4 --store {}",
+                all.len(),
+                store.root()
+            );
+        }
+    }
+    Ok(exit_code::SUCCESS)
 }
 
 fn submit_k8s_command(opts: &K8sOpts) -> Result<i32, Error> {

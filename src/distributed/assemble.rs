@@ -53,28 +53,12 @@ pub async fn assemble(
     let bundle = Bundle::open(&request.bundle)?;
     check_container(&request.output, bundle.encoder_settings().codec)?;
     bundle.verify()?;
-    let fingerprint = fingerprint_toolchain(&request.toolchain, Some(&request.store)).await?;
-    let settings = RenderSettings {
-        capture: request.capture,
-        encoder: bundle.encoder_settings(),
-        virtual_time: true,
-        video_mode: request.video_mode,
-    };
-    let fingerprints = record_fingerprints(&fingerprint, &settings);
-    let mut records = Vec::new();
-    let mut missing = Vec::new();
-    let cache = ChunkCache {
-        store: &request.store,
-        bundle_hash: bundle.hash(),
-        execution: request.execution,
-        fingerprints: &fingerprints,
-    };
-    for (index, range) in bundle.plan.chunk_plan.chunks().iter().enumerate() {
-        match cache.find(index, *range, reporter) {
-            Some((hash, record)) => records.push((hash, record, true)),
-            None => missing.push(index),
-        }
-    }
+    let Found {
+        fingerprint,
+        fingerprints,
+        records,
+        missing,
+    } = find_records(request, &bundle, reporter).await?;
     if !missing.is_empty() {
         return Err(RenderError::MissingChunks {
             chunks: missing,
@@ -101,6 +85,59 @@ pub async fn assemble(
     )?;
     report_finished(reporter, &request.output, &record, started);
     Ok(record)
+}
+
+/// The stored records of a bundle's chunks, looked up as `assemble` does.
+struct Found {
+    fingerprint: crate::toolchain::ToolchainFingerprint,
+    fingerprints: crate::store::RecordFingerprints,
+    records: Vec<(ContentHash, ChunkRecord, bool)>,
+    missing: Vec<usize>,
+}
+
+async fn find_records(
+    request: &AssembleRequest,
+    bundle: &Bundle,
+    reporter: &dyn Reporter,
+) -> Result<Found, Error> {
+    let fingerprint = fingerprint_toolchain(&request.toolchain, Some(&request.store)).await?;
+    let settings = RenderSettings {
+        capture: request.capture,
+        encoder: bundle.encoder_settings(),
+        virtual_time: true,
+        video_mode: request.video_mode,
+    };
+    let fingerprints = record_fingerprints(&fingerprint, &settings);
+    let mut records = Vec::new();
+    let mut missing = Vec::new();
+    let cache = ChunkCache {
+        store: &request.store,
+        bundle_hash: bundle.hash(),
+        execution: request.execution,
+        fingerprints: &fingerprints,
+    };
+    for (index, range) in bundle.plan.chunk_plan.chunks().iter().enumerate() {
+        match cache.find(index, *range, reporter) {
+            Some((hash, record)) => records.push((hash, record, true)),
+            None => missing.push(index),
+        }
+    }
+    Ok(Found {
+        fingerprint,
+        fingerprints,
+        records,
+        missing,
+    })
+}
+
+/// The chunks of `request`'s bundle that have no usable record in its store yet (what a
+/// scheduler still has to render before `assemble` can join them).
+pub async fn missing_chunks(
+    request: &AssembleRequest,
+    reporter: &dyn Reporter,
+) -> Result<Vec<usize>, Error> {
+    let bundle = Bundle::open(&request.bundle)?;
+    Ok(find_records(request, &bundle, reporter).await?.missing)
 }
 
 /// Where and how chunks are joined.

@@ -7,7 +7,7 @@ mod worker;
 
 use camino::Utf8PathBuf;
 
-pub use assemble::{AssembleRequest, Joining, assemble, assemble_records};
+pub use assemble::{AssembleRequest, Joining, assemble, assemble_records, missing_chunks};
 pub use pool::{DistributedRequest, render_distributed};
 pub use worker::{ChunkOutcome, ChunkRequest, render_chunk};
 

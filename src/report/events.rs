@@ -155,6 +155,22 @@ pub enum RenderEvent {
         /// Why, for a bad or skipped commit.
         reason: Option<String>,
     },
+    /// An array job was submitted to Slurm.
+    SlurmSubmitted {
+        /// Its id.
+        job: String,
+        /// The chunks, one task each.
+        chunks: Vec<usize>,
+        /// 1 for the first submission of these chunks' bundle.
+        attempt: u32,
+    },
+    /// Slurm still lists tasks of the job.
+    SlurmWaiting {
+        /// The job.
+        job: String,
+        /// Tasks pending or running.
+        tasks_left: usize,
+    },
     /// `bench` made a measurement.
     BenchMeasured {
         /// Which section.

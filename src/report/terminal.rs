@@ -244,6 +244,24 @@ impl Reporter for TerminalReporter {
                     &commit[..commit.len().min(10)]
                 ));
             }
+            RenderEvent::SlurmSubmitted {
+                job,
+                chunks,
+                attempt,
+            } => {
+                let again = if *attempt > 1 {
+                    format!(" again (attempt {attempt})")
+                } else {
+                    String::new()
+                };
+                self.line(&format!(
+                    "framelock: submitted Slurm job {job}{again}: {} chunk(s), one array task each",
+                    chunks.len()
+                ));
+            }
+            RenderEvent::SlurmWaiting { job, tasks_left } => self.line(&format!(
+                "framelock: Slurm job {job}: {tasks_left} task(s) pending or running"
+            )),
             RenderEvent::BenchMeasured { section, result } => {
                 self.line(&format!("framelock bench: {section}: {result}"))
             }

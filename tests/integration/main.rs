@@ -13,4 +13,5 @@ mod harness;
 mod media;
 mod regress;
 mod render;
+mod slurm;
 mod submit;
