@@ -487,6 +487,7 @@ pub(super) async fn cache(
         worker_exe: request.worker_exe.clone(),
         inject: None,
         video_mode: VideoMode::Inject,
+        executor: None,
     };
     let started = Instant::now();
     let first = regress(&regress_request, reporter).await?;

@@ -276,6 +276,7 @@ fn regress_request(
         worker_exe: settings.worker_exe.clone(),
         inject: None,
         video_mode: settings.video_mode,
+        executor: None,
     }
 }
 

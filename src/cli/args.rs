@@ -285,6 +285,24 @@ pub enum ModeOpt {
     DistributedSimulated,
 }
 
+/// `regress --mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegressModeOpt {
+    /// In-process renders only, against the baselines.
+    InProcess,
+    /// Also local `render-chunk` worker processes, compared exactly with the in-process render.
+    DistributedSimulated,
+    /// Also chunks rendered through a cluster scheduler (--executor), compared exactly.
+    Distributed,
+}
+
+/// `regress --executor` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorOpt {
+    /// A Slurm array job per fixture.
+    Slurm,
+}
+
 /// `--events` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EventsOpt {
@@ -399,8 +417,15 @@ impl RenderOpts {
 #[derive(Debug, Clone, Args)]
 pub struct RegressOpts {
     /// What to compare.
-    #[arg(long, value_enum, default_value_t = ModeOpt::InProcess)]
-    pub mode: ModeOpt,
+    #[arg(long, value_enum, default_value_t = RegressModeOpt::InProcess)]
+    pub mode: RegressModeOpt,
+    /// The cluster scheduler of --mode distributed: each fixture's chunks run as an array job
+    /// (the store must be on a file system every node sees; see `framelock submit slurm`).
+    #[arg(long, value_enum, value_name = "SCHEDULER")]
+    pub executor: Option<ExecutorOpt>,
+    /// The Slurm partition (default: the cluster's default one).
+    #[arg(long, value_name = "NAME", requires = "executor")]
+    pub partition: Option<String>,
     /// The baselines folder.
     #[arg(long, value_name = "DIR", default_value = "baselines")]
     pub baselines: Utf8PathBuf,
@@ -446,14 +471,20 @@ pub struct RegressOpts {
 impl RegressOpts {
     /// Combinations clap cannot express.
     pub fn validate(&self) -> Result<(), String> {
-        if self.inject.is_some() && self.mode != ModeOpt::DistributedSimulated {
+        if self.inject.is_some() && self.mode != RegressModeOpt::DistributedSimulated {
             return Err("--inject needs --mode distributed-simulated".into());
         }
-        if self.update && self.mode == ModeOpt::DistributedSimulated {
-            return Err(
-                "--update blesses in-process renders only; drop --mode distributed-simulated"
-                    .into(),
-            );
+        if self.update && self.mode != RegressModeOpt::InProcess {
+            return Err("--update blesses in-process renders only; drop --mode".into());
+        }
+        match (self.mode, self.executor) {
+            (RegressModeOpt::Distributed, None) => {
+                return Err("--mode distributed needs --executor slurm (or use --mode distributed-simulated for local workers)".into());
+            }
+            (RegressModeOpt::InProcess | RegressModeOpt::DistributedSimulated, Some(_)) => {
+                return Err("--executor needs --mode distributed".into());
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -989,6 +1020,7 @@ mod tests {
             "framelock regress --mode distributed-simulated --inject wall-clock:0",
             "framelock regress --mode distributed-simulated --inject video-offset:2:-1",
             "framelock regress --mode distributed-simulated --inject audio-delay:120",
+            "framelock regress --mode distributed --executor slurm --partition p",
             "framelock render-chunk b --chunk 1 --inject-video-offset -2",
             "framelock render-chunk b --chunk 1 --inject-no-reseed",
             "framelock bisect --good v1 --fixture a --fixture b --repo r --against-good",

@@ -7,9 +7,9 @@ use clap::{CommandFactory, Parser};
 
 use super::args::{
     AssembleOpts, BenchOpts, BisectOpts, BisectStepOpts, CacheCommand, Cli, Command, DiffOpts,
-    DiffRunsOpts, DoctorOpts, EventsOpt, FixtureRunOpts, K8sOpts, ModeOpt, PackOpts, PlanOpts,
-    RegressOpts, RenderChunkOpts, RenderOpts, SlurmOpts, StoreOpts, SubmitCommand, UnpackOpts,
-    VerifyOpts, seconds,
+    DiffRunsOpts, DoctorOpts, EventsOpt, ExecutorOpt, FixtureRunOpts, K8sOpts, ModeOpt, PackOpts,
+    PlanOpts, RegressModeOpt, RegressOpts, RenderChunkOpts, RenderOpts, SlurmOpts, StoreOpts,
+    SubmitCommand, UnpackOpts, VerifyOpts, seconds,
 };
 use crate::bench::{BenchRequest, bench};
 use crate::bisect::{
@@ -26,7 +26,7 @@ use crate::distributed::{
 use crate::doctor::{DoctorOptions, DoctorReport, run_doctor};
 use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
-use crate::regress::{RegressMode, RegressRequest, regress};
+use crate::regress::{Executor, RegressMode, RegressRequest, regress};
 use crate::render::{BrowserRun, RenderRequest, fingerprint_toolchain, probe_duration, render};
 use crate::report::{JsonLinesReporter, Tee, TerminalReporter, junit_xml, summary_table};
 use crate::store::{Index, Store, default_store_root};
@@ -206,9 +206,13 @@ async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
         report_dir: opts.report_dir.clone(),
         only: opts.run.fixtures_only.clone(),
         mode: match opts.mode {
-            ModeOpt::InProcess => RegressMode::InProcess,
-            ModeOpt::DistributedSimulated => RegressMode::DistributedSimulated,
+            RegressModeOpt::InProcess => RegressMode::InProcess,
+            RegressModeOpt::DistributedSimulated => RegressMode::DistributedSimulated,
+            RegressModeOpt::Distributed => RegressMode::Distributed,
         },
+        executor: opts.executor.map(|ExecutorOpt::Slurm| Executor::Slurm {
+            partition: opts.partition.clone(),
+        }),
         workers: default_workers(opts.run.workers),
         update: opts.update,
         strict: !opts.no_strict,

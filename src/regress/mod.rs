@@ -10,6 +10,6 @@ pub use baseline::{BASELINE_FORMAT_VERSION, Baseline, BaselineEntry, BaselineErr
 pub use fixture::{Fixture, FixtureError, Thresholds, discover};
 pub(crate) use run::{DEFAULT_CHUNK_SIZE, judge_fixture};
 pub use run::{
-    FixtureResult, REPORT_FORMAT_VERSION, RegressMode, RegressReport, RegressRequest, Status,
-    regress,
+    Executor, FixtureResult, REPORT_FORMAT_VERSION, RegressMode, RegressReport, RegressRequest,
+    Status, regress,
 };

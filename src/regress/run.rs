@@ -10,19 +10,25 @@ use serde::Serialize;
 use super::baseline::{Baseline, BaselineEntry, expand_envelope, quantize_envelope};
 use super::fixture::{Fixture, Thresholds, discover};
 use crate::browser::{CaptureMode, PageEvent, PageEventKind, SandboxPolicy};
+use crate::bundle::Chunking;
 use crate::compare::{
     ENVELOPE_RATE, ENVELOPE_WINDOW, IDENTICAL_PSNR, audio_envelope, compare_videos, envelope_lag,
 };
 use crate::composition::{Composition, Overrides};
-use crate::distributed::{DistributedRequest, Fault, Injection, render_distributed};
+use crate::distributed::{
+    AssembleRequest, DistributedRequest, Fault, Injection, render_distributed,
+};
 use crate::drift::{ChunkPair, Evidence, Finding, FindingKind, classify_audio, classify_chunk};
+use crate::encode::EncoderSettings;
 use crate::error::Error;
 use crate::media::VideoMode;
+use crate::render::{BrowserRun, prepare};
 use crate::render::{Fingerprints, FramesRecord, RenderRequest, render};
 use crate::report::{
     FailureImages, RenderEvent, Reporter, Side, write_failure_images, write_reports,
 };
 use crate::store::Store;
+use crate::submit::{SlurmJob, submit_and_assemble};
 use crate::toolchain::Toolchain;
 
 /// Version of `report.json`.
@@ -42,6 +48,19 @@ pub enum RegressMode {
     InProcess,
     /// In-process and local worker renders, compared exactly.
     DistributedSimulated,
+    /// In-process renders and chunks rendered through a cluster scheduler
+    /// ([`RegressRequest::executor`]), compared exactly.
+    Distributed,
+}
+
+/// The cluster scheduler of `--mode distributed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Executor {
+    /// A Slurm array job per fixture; the store must be on a file system every node sees.
+    Slurm {
+        /// The partition, when not the cluster's default.
+        partition: Option<String>,
+    },
 }
 
 /// A regression run.
@@ -77,6 +96,9 @@ pub struct RegressRequest {
     pub inject: Option<Injection>,
     /// How videos are shown.
     pub video_mode: VideoMode,
+    /// The scheduler of [`RegressMode::Distributed`]; `None` runs the distributed leg on local
+    /// worker processes.
+    pub executor: Option<Executor>,
 }
 
 /// How a fixture came out.
@@ -443,27 +465,12 @@ async fn check_determinism(
             worker: None,
         });
     }
-    let distributed = render_distributed(
-        &DistributedRequest {
-            composition: setup.composition.clone(),
-            output: videos.distributed.clone(),
-            chunk_size: Some(setup.chunk_size),
-            workers: request.workers,
-            capture: CaptureMode::BeginFrame,
-            sandbox: request.sandbox,
-            strict: false,
-            frame_timeout: request.frame_timeout,
-            toolchain: request.toolchain.clone(),
-            store: request.store.clone(),
-            use_cache: true,
-            worker_exe: request.worker_exe.clone(),
-            max_attempts: 3,
-            inject: request.inject,
-            video_mode: request.video_mode,
-        },
-        reporter,
-    )
-    .await?;
+    let distributed = match &request.executor {
+        Some(Executor::Slurm { partition }) => {
+            through_slurm(request, setup, partition.clone(), reporter).await?
+        }
+        None => simulated(request, setup, reporter).await?,
+    };
     compare_chunks(
         &reference,
         &distributed,
@@ -492,6 +499,104 @@ async fn check_determinism(
         reference_sound,
         worker: Some(distributed),
     })
+}
+
+/// The distributed leg on this machine: local worker processes.
+async fn simulated(
+    request: &RegressRequest,
+    setup: &FixtureSetup,
+    reporter: &dyn Reporter,
+) -> Result<FramesRecord, Error> {
+    render_distributed(
+        &DistributedRequest {
+            composition: setup.composition.clone(),
+            output: setup.videos.distributed.clone(),
+            chunk_size: Some(setup.chunk_size),
+            workers: request.workers,
+            capture: CaptureMode::BeginFrame,
+            sandbox: request.sandbox,
+            strict: false,
+            frame_timeout: request.frame_timeout,
+            toolchain: request.toolchain.clone(),
+            store: request.store.clone(),
+            use_cache: true,
+            worker_exe: request.worker_exe.clone(),
+            max_attempts: 3,
+            inject: request.inject,
+            video_mode: request.video_mode,
+        },
+        reporter,
+    )
+    .await
+}
+
+/// The distributed leg through Slurm: the bundle is planned into the store's folder (which
+/// every node sees), its chunks run as an array job, and the video is assembled from the
+/// records the tasks stored.
+async fn through_slurm(
+    request: &RegressRequest,
+    setup: &FixtureSetup,
+    partition: Option<String>,
+    reporter: &dyn Reporter,
+) -> Result<FramesRecord, Error> {
+    let run = BrowserRun {
+        composition: setup.composition.clone(),
+        capture: CaptureMode::BeginFrame,
+        sandbox: request.sandbox,
+        virtual_time: true,
+        fault: None,
+        video_mode: request.video_mode,
+        media: None,
+        frame_timeout: request.frame_timeout,
+        toolchain: request.toolchain.clone(),
+        encoder: EncoderSettings::for_codec(setup.composition.format.codec()),
+    };
+    let bundles = request.store.root().join("slurm-bundles");
+    let io = |path: &Utf8Path, source| crate::render::RenderError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(&bundles).map_err(|e| io(&bundles, e))?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".plan-")
+        .tempdir_in(&bundles)
+        .map_err(|e| io(&bundles, e))?;
+    let planned = Utf8Path::from_path(scratch.path())
+        .expect("the store has a UTF-8 path")
+        .join("bundle");
+    let prepared = prepare(
+        &setup.composition,
+        &run,
+        Some(Chunking::Size(setup.chunk_size)),
+        &planned,
+        Some(&request.store),
+        reporter,
+    )
+    .await?;
+    // One folder per bundle hash: a bundle planned before stays, byte for byte the same.
+    let bundle = bundles.join(prepared.bundle.hash().to_string());
+    if !bundle.is_dir() {
+        std::fs::rename(&planned, &bundle).map_err(|e| io(&bundle, e))?;
+    }
+    let job = SlurmJob {
+        bundle: bundle.clone(),
+        store: request.store.clone(),
+        partition,
+        max_parallel: request.workers as u64,
+        framelock: request.worker_exe.clone(),
+        attempts: 3,
+    };
+    let assemble = AssembleRequest {
+        bundle,
+        store: request.store.clone(),
+        output: setup.videos.distributed.clone(),
+        execution: crate::store::Execution::Worker,
+        capture: CaptureMode::BeginFrame,
+        toolchain: request.toolchain.clone(),
+        strict: false,
+        video_mode: request.video_mode,
+    };
+    submit_and_assemble(&job, &assemble, reporter).await
 }
 
 /// Where one fixture's videos are: its renders in the report folder and its baseline, each

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::bundle::plan;
-use crate::harness::{Sandbox, browsers, fixture, hashes, stderr};
+use crate::harness::{Sandbox, browsers, fixture, hashes, repo, stderr};
 
 /// munged, slurmctld and slurmd, in the foreground, owned by this test.
 struct Cluster {
@@ -265,6 +265,43 @@ fn a_fixture_rendered_as_a_slurm_array_job_equals_the_in_process_render() {
         said.contains("submitting the array job") && said.contains("nosuch"),
         "{said}"
     );
+    // regress's distributed leg through Slurm, compared exactly with the in-process render (a
+    // store of its own, so every chunk goes through the scheduler).
+    let report = sandbox.path().join("report");
+    let regress_store = sandbox.path().join("regress-store");
+    let out = {
+        let _slots = browsers(2);
+        sandbox
+            .command(&[
+                "regress",
+                "--mode",
+                "distributed",
+                "--executor",
+                "slurm",
+                "--fixture",
+                "css-keyframes",
+                "--fixtures",
+                repo().join("fixtures").to_str().unwrap(),
+                "--baselines",
+                repo().join("baselines").to_str().unwrap(),
+                "--report-dir",
+                report.to_str().unwrap(),
+                "--store",
+                regress_store.to_str().unwrap(),
+            ])
+            .env("SLURM_CONF", &cluster.conf)
+            .output()
+            .unwrap()
+    };
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("submitted Slurm job"), "{said}");
+    assert!(said.contains("1 passed, 0 failed"), "{said}");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["mode"], "distributed");
+    assert_eq!(json["fixtures"][0]["findings"], serde_json::json!([]));
     drop(cluster);
 }
 
@@ -301,6 +338,14 @@ fn submit_slurm_names_what_is_missing_before_submitting() {
     );
     assert!(
         stderr(&out).contains("apt-get install slurm-client"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = sandbox.run(&["regress", "--mode", "distributed"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--mode distributed needs --executor slurm"),
         "{}",
         stderr(&out)
     );
