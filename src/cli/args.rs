@@ -1003,6 +1003,44 @@ mod tests {
     }
 
     #[test]
+    fn regress_combinations_clap_cannot_express_are_refused() {
+        for (line, said) in [
+            (
+                "framelock regress --mode distributed",
+                "needs --executor slurm",
+            ),
+            (
+                "framelock regress --executor slurm",
+                "--executor needs --mode distributed",
+            ),
+            (
+                "framelock regress --update --mode distributed-simulated",
+                "in-process renders only",
+            ),
+            ("framelock regress --inject no-reseed:1", "--inject needs"),
+        ] {
+            let args: Vec<&str> = line.split(' ').collect();
+            let Command::Regress(opts) = Cli::try_parse_from(&args).unwrap().command else {
+                panic!("{line} is a regress");
+            };
+            let err = opts.validate().unwrap_err();
+            assert!(err.contains(said), "{line}: {err}");
+        }
+        let args = [
+            "framelock",
+            "regress",
+            "--mode",
+            "distributed",
+            "--executor",
+            "slurm",
+        ];
+        let Command::Regress(opts) = Cli::try_parse_from(args).unwrap().command else {
+            panic!("a regress");
+        };
+        assert_eq!(opts.validate(), Ok(()));
+    }
+
+    #[test]
     fn command_lines() {
         let ok = [
             "framelock render c -o o.mp4",
@@ -1046,7 +1084,7 @@ mod tests {
             "framelock render c -o o.mp4 --capture fast",
             "framelock render c -o o.mp4 --chrome-sandbox maybe",
             "framelock frobnicate",
-            "framelock regress --mode distributed",
+            "framelock regress --mode distributed-workers",
             "framelock regress --workers 0",
             "framelock regress --events yaml",
             "framelock regress --mode distributed-simulated --inject clock-shift:1:0",
