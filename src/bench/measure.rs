@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::media::VideoMode;
 use crate::regress::{RegressMode, RegressRequest, regress};
 use crate::render::{
-    BrowserRun, ChunkWork, RenderRequest, StageSeconds, fingerprint_toolchain, render,
+    BrowserRun, ChunkWork, RenderRequest, RunSettings, StageSeconds, fingerprint_toolchain, render,
     render_chunks, start_session,
 };
 use crate::report::Reporter;
@@ -45,18 +45,16 @@ fn browser_run(
     composition: &Composition,
     capture: CaptureMode,
 ) -> BrowserRun {
-    BrowserRun {
-        composition: composition.clone(),
-        capture,
-        sandbox: request.sandbox,
-        virtual_time: true,
-        fault: None,
-        video_mode: VideoMode::Inject,
-        media: None,
-        frame_timeout: Duration::from_secs(30),
-        toolchain: request.toolchain.clone(),
-        encoder: EncoderSettings::for_codec(composition.format.codec()),
-    }
+    BrowserRun::of(
+        composition,
+        RunSettings {
+            capture,
+            sandbox: request.sandbox,
+            video_mode: VideoMode::Inject,
+            frame_timeout: Duration::from_secs(30),
+            toolchain: request.toolchain.clone(),
+        },
+    )
 }
 
 /// The raw-capture limit: BeginFrame with a screenshot per frame, nothing else.

@@ -12,14 +12,13 @@ use crate::browser::{CaptureMode, SandboxPolicy};
 use crate::bundle::{Bundle, Chunking, pack};
 use crate::composition::{Composition, Overrides};
 use crate::drift::FindingKind;
-use crate::encode::EncoderSettings;
 use crate::error::Error;
 use crate::hash::{BundleHash, ContentHash};
 use crate::media::VideoMode;
 use crate::regress::{
     DEFAULT_CHUNK_SIZE, Fixture, RegressMode, RegressRequest, Status, discover, judge_fixture,
 };
-use crate::render::{BrowserRun, prepare};
+use crate::render::{BrowserRun, RunSettings, prepare};
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{
     BadDefinition, Index, Judgement, RECORD_FORMAT_VERSION, Store, StoreError, VerdictKey,
@@ -291,18 +290,16 @@ async fn judge(
 ) -> Result<FixtureVerdict, Error> {
     let composition = Composition::load(&fixture.dir, &Overrides::default())?;
     let chunk_size = composition.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
-    let run = BrowserRun {
-        composition: composition.clone(),
-        capture: CaptureMode::BeginFrame,
-        sandbox: settings.sandbox,
-        virtual_time: true,
-        fault: None,
-        video_mode: settings.video_mode,
-        media: None,
-        frame_timeout: settings.frame_timeout,
-        toolchain: settings.toolchain.clone(),
-        encoder: EncoderSettings::for_codec(composition.format.codec()),
-    };
+    let run = BrowserRun::of(
+        &composition,
+        RunSettings {
+            capture: CaptureMode::BeginFrame,
+            sandbox: settings.sandbox,
+            video_mode: settings.video_mode,
+            frame_timeout: settings.frame_timeout,
+            toolchain: settings.toolchain.clone(),
+        },
+    );
     let scratch = tempfile::Builder::new()
         .prefix("framelock-plan-")
         .tempdir()

@@ -23,12 +23,11 @@ use super::{DistributedError, Fault, Injection};
 use crate::browser::{CaptureMode, SandboxPolicy};
 use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
-use crate::encode::EncoderSettings;
 use crate::error::{Error, exit_code};
 use crate::media::VideoMode;
 use crate::render::{
-    BrowserRun, ChunkCache, FramesRecord, RenderError, check_container, prepare, report_finished,
-    work_dir,
+    BrowserRun, ChunkCache, FramesRecord, RenderError, RunSettings, check_container, prepare,
+    report_finished, work_dir,
 };
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{ChunkRecord, Execution, Store};
@@ -77,18 +76,16 @@ pub async fn render_distributed(
     let started = Instant::now();
     check_container(&request.output, request.composition.format.codec())?;
     let (_work_guard, work) = work_dir(&request.output)?;
-    let run = BrowserRun {
-        composition: request.composition.clone(),
-        capture: request.capture,
-        sandbox: request.sandbox,
-        virtual_time: true,
-        fault: None,
-        video_mode: request.video_mode,
-        media: None,
-        frame_timeout: request.frame_timeout,
-        toolchain: request.toolchain.clone(),
-        encoder: EncoderSettings::for_codec(request.composition.format.codec()),
-    };
+    let run = BrowserRun::of(
+        &request.composition,
+        RunSettings {
+            capture: request.capture,
+            sandbox: request.sandbox,
+            video_mode: request.video_mode,
+            frame_timeout: request.frame_timeout,
+            toolchain: request.toolchain.clone(),
+        },
+    );
     let default_chunking = Chunking::Count(request.workers.max(1) as u64);
     let chunking = request
         .chunk_size

@@ -19,10 +19,9 @@ use crate::distributed::{
     AssembleRequest, DistributedRequest, Fault, Injection, render_distributed,
 };
 use crate::drift::{ChunkPair, Evidence, Finding, FindingKind, classify_audio, classify_chunk};
-use crate::encode::EncoderSettings;
 use crate::error::Error;
 use crate::media::VideoMode;
-use crate::render::{BrowserRun, prepare};
+use crate::render::{BrowserRun, RunSettings, prepare};
 use crate::render::{Fingerprints, FramesRecord, RenderRequest, render};
 use crate::report::{
     FailureImages, RenderEvent, Reporter, Side, write_failure_images, write_reports,
@@ -539,18 +538,16 @@ async fn through_slurm(
     partition: Option<String>,
     reporter: &dyn Reporter,
 ) -> Result<FramesRecord, Error> {
-    let run = BrowserRun {
-        composition: setup.composition.clone(),
-        capture: CaptureMode::BeginFrame,
-        sandbox: request.sandbox,
-        virtual_time: true,
-        fault: None,
-        video_mode: request.video_mode,
-        media: None,
-        frame_timeout: request.frame_timeout,
-        toolchain: request.toolchain.clone(),
-        encoder: EncoderSettings::for_codec(setup.composition.format.codec()),
-    };
+    let run = BrowserRun::of(
+        &setup.composition,
+        RunSettings {
+            capture: CaptureMode::BeginFrame,
+            sandbox: request.sandbox,
+            video_mode: request.video_mode,
+            frame_timeout: request.frame_timeout,
+            toolchain: request.toolchain.clone(),
+        },
+    );
     let bundles = request.store.root().join("slurm-bundles");
     let io = |path: &Utf8Path, source| crate::render::RenderError::Write {
         path: path.to_owned(),

@@ -48,6 +48,41 @@ pub struct BrowserRun {
     pub encoder: EncoderSettings,
 }
 
+/// How a composition is rendered by default, for every path that starts from a composition
+/// folder: the virtual-time runtime on, no fault, videos not yet planned, the encoder settings
+/// of the composition's codec.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Capture mode.
+    pub capture: CaptureMode,
+    /// Chrome's sandbox.
+    pub sandbox: SandboxPolicy,
+    /// How videos are shown.
+    pub video_mode: VideoMode,
+    /// Time allowed for one seek or one capture.
+    pub frame_timeout: Duration,
+    /// The tools.
+    pub toolchain: Toolchain,
+}
+
+impl BrowserRun {
+    /// A run of `composition` with `settings` and everything else at its default.
+    pub fn of(composition: &Composition, settings: RunSettings) -> BrowserRun {
+        BrowserRun {
+            composition: composition.clone(),
+            capture: settings.capture,
+            sandbox: settings.sandbox,
+            virtual_time: true,
+            fault: None,
+            video_mode: settings.video_mode,
+            media: None,
+            frame_timeout: settings.frame_timeout,
+            toolchain: settings.toolchain,
+            encoder: EncoderSettings::for_codec(composition.format.codec()),
+        }
+    }
+}
+
 /// One chunk to render: its index in the plan and its frames.
 #[derive(Debug, Clone, Copy)]
 pub struct ChunkWork {

@@ -10,8 +10,8 @@ mod settings;
 
 pub(crate) use engine::start_session;
 pub use engine::{
-    BrowserRun, ChunkWork, RenderError, Rendered, RenderedChunk, StageSeconds, probe_duration,
-    render_chunks,
+    BrowserRun, ChunkWork, RenderError, Rendered, RenderedChunk, RunSettings, StageSeconds,
+    probe_duration, render_chunks,
 };
 pub(crate) use inprocess::prepare;
 pub use inprocess::{RenderRequest, render};
