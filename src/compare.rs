@@ -153,8 +153,7 @@ fn read_frames(
 /// Whether two files have the same bytes (unreadable files are not).
 fn same_file(a: &Utf8Path, b: &Utf8Path) -> bool {
     let size = |p: &Utf8Path| std::fs::metadata(p).map(|m| m.len()).ok();
-    size(a).is_some()
-        && size(a) == size(b)
+    matches!((size(a), size(b)), (Some(x), Some(y)) if x == y)
         && matches!(
             (ContentHash::of_file(a), ContentHash::of_file(b)),
             (Ok(x), Ok(y)) if x == y

@@ -12,7 +12,7 @@ use super::walk::{BisectError, open_kept};
 use crate::bundle::{Bundle, BundleError, DEFAULT_UNPACK_LIMIT, ManifestEntry, unpack_bundle};
 use crate::error::Error;
 use crate::hash::BundleHash;
-use crate::store::{ChunkRecord, Index, Store, StoreError, list};
+use crate::store::{ChunkRecord, Index, Store, StoreError};
 
 /// Text files larger than this are compared by hash only.
 const TEXT_DIFF_LIMIT: u64 = 64 * 1024;
@@ -198,23 +198,20 @@ pub struct FingerprintDiff {
 impl FingerprintDiff {
     /// Compares what `store` knows of the renders of `a` and `b`.
     pub fn of(store: &Store, a: &Bundle, b: &Bundle) -> Result<FingerprintDiff, StoreError> {
-        let records = list(store)?;
+        // Every chunk record of the store, each read once.
+        let records: Vec<ChunkRecord> = store
+            .keys(Index::Chunks)?
+            .into_iter()
+            .filter_map(|(key, _)| store.get_key(Index::Chunks, &key).ok().flatten())
+            .filter_map(|hash| ChunkRecord::load(store, &hash).ok())
+            .collect();
         let side = |bundle: &Bundle| {
             let mut sets: [BTreeSet<String>; 4] = Default::default();
             sets[0].insert(bundle.plan.toolchain.fingerprint.clone());
-            for entry in &records {
-                let Some(record) = entry.record.as_ref() else {
-                    continue;
-                };
-                if entry.chunk.as_ref().map(|c| &c.bundle_hash) != Some(&bundle.hash().to_string())
-                {
-                    continue;
-                }
-                if let Ok(r) = ChunkRecord::load(store, record) {
-                    sets[1].insert(r.fingerprints.toolchain);
-                    sets[2].insert(r.fingerprints.render_settings);
-                    sets[3].insert(r.fingerprints.build_id);
-                }
+            for r in records.iter().filter(|r| &r.bundle_hash == bundle.hash()) {
+                sets[1].insert(r.fingerprints.toolchain.clone());
+                sets[2].insert(r.fingerprints.render_settings.clone());
+                sets[3].insert(r.fingerprints.build_id.clone());
             }
             sets
         };

@@ -164,17 +164,23 @@ fn failing_wrapper(dir: &Path, chunk: usize, always: bool) -> PathBuf {
     path
 }
 
-#[test]
-fn a_fixture_rendered_as_a_slurm_array_job_equals_the_in_process_render() {
-    let sandbox = Sandbox::new();
-    let cluster = Cluster::start(&sandbox.path().join("slurm"));
+/// `css-keyframes` planned in chunks of 20: three chunks, three array tasks.
+fn three_chunk_bundle(sandbox: &Sandbox) -> PathBuf {
     let bundle = sandbox.path().join("bundle");
     plan(
-        &sandbox,
+        sandbox,
         &fixture("css-keyframes"),
         &bundle,
         &["--chunk-size", "20"],
     );
+    bundle
+}
+
+#[test]
+fn a_fixture_rendered_as_a_slurm_array_job_equals_the_in_process_render() {
+    let sandbox = Sandbox::new();
+    let cluster = Cluster::start(&sandbox.path().join("slurm"));
+    let bundle = three_chunk_bundle(&sandbox);
     let reference = sandbox.render_ok(
         &fixture("css-keyframes"),
         "reference",
@@ -310,13 +316,7 @@ fn a_fixture_rendered_as_a_slurm_array_job_equals_the_in_process_render() {
 #[test]
 fn submit_slurm_names_what_is_missing_before_submitting() {
     let sandbox = Sandbox::new();
-    let bundle = sandbox.path().join("bundle");
-    plan(
-        &sandbox,
-        &fixture("css-keyframes"),
-        &bundle,
-        &["--chunk-size", "20"],
-    );
+    let bundle = three_chunk_bundle(&sandbox);
     let bin = sandbox.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let out = sandbox
