@@ -486,6 +486,7 @@ pub(super) async fn cache(
         inject: None,
         video_mode: VideoMode::Inject,
         executor: None,
+        use_cache: true,
     };
     let started = Instant::now();
     let first = regress(&regress_request, reporter).await?;

@@ -276,6 +276,7 @@ fn regress_request(
         inject: None,
         video_mode: settings.video_mode,
         executor: None,
+        use_cache: true,
     }
 }
 
@@ -334,8 +335,9 @@ async fn judge(
                 reused: true,
             });
         }
-        VerdictLookup::Corrupt(reason) => reporter.report(&RenderEvent::CorruptVerdict {
+        VerdictLookup::Corrupt(reason) => reporter.report(&RenderEvent::CorruptRecord {
             fixture: fixture.name.clone(),
+            record: "verdict".into(),
             reason,
         }),
         VerdictLookup::Miss => {}

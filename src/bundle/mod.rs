@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub use archive::{DEFAULT_UNPACK_LIMIT, pack, packed_plan, unpack};
 pub use manifest::{Manifest, ManifestDiff, ManifestEntry};
-pub use plan::{Chunking, PlanInput, SKIP, plan};
+pub use plan::{Chunking, PlanInput, SKIP, composition_digest, plan};
 pub use refs::{Reference, local_file, percent_decode, references};
 
 use crate::composition::{Composition, DurationSource, DurationSpec, Format};

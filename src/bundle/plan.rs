@@ -17,6 +17,7 @@ use super::{
     ToolchainRecord, VIDEOS_JSON, write_json,
 };
 use crate::composition::{Composition, DurationSource, DurationSpec};
+use crate::hash::ContentHash;
 use crate::media::prepare_media;
 use crate::staging;
 use crate::timing::{ChunkPlan, FrameRange};
@@ -111,7 +112,7 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     })?;
 
     let compiled = root.join("compiled");
-    copy_composition(&comp.dir, &comp.dir, &compiled)?;
+    copy_composition(&comp.dir, &compiled)?;
     check_references(&compiled, &comp.dir)?;
 
     let media = prepare_media(input.ffmpeg, &root, frames, comp.fps)?;
@@ -159,47 +160,104 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     Bundle::open(target)
 }
 
-/// Copies `dir` (below the composition `root`) into `dest`, skipping the skip list, the root's
-/// `meta.json`, and symlinks that leave the root.
-fn copy_composition(root: &Utf8Path, dir: &Utf8Path, dest: &Utf8Path) -> Result<(), BundleError> {
+/// Copies the composition folder `root` into `dest`: every entry [`walk_composition`] visits
+/// except the root's `meta.json`.
+fn copy_composition(root: &Utf8Path, dest: &Utf8Path) -> Result<(), BundleError> {
     let io = |path: &Utf8Path| {
         let path = path.to_owned();
         move |source| BundleError::Io { path, source }
     };
     std::fs::create_dir_all(dest).map_err(io(dest))?;
-    let mut entries: Vec<_> = dir
-        .read_dir_utf8()
-        .map_err(io(dir))?
-        .collect::<Result<_, _>>()
-        .map_err(io(dir))?;
-    entries.sort_by(|a, b| a.file_name().cmp(b.file_name()));
-    for entry in entries {
-        let name = entry.file_name();
-        let path = entry.path();
-        if SKIP.contains(&name) || (dir == root && name == "meta.json") {
-            continue;
+    walk_composition(root, &mut |rel, real, meta| {
+        let target = dest.join(rel);
+        if rel == "meta.json" {
+            return Ok(());
         }
-        // Follow symlinks only while they stay inside the composition.
-        let real = path.canonicalize_utf8().map_err(io(path))?;
-        if !real.starts_with(root) {
-            continue;
-        }
-        let meta = std::fs::metadata(&real).map_err(io(&real))?;
-        let target = dest.join(name);
         if meta.is_dir() {
-            copy_composition(root, &real, &target)?;
-        } else if meta.is_file() {
-            std::fs::copy(&real, &target).map_err(io(&target))?;
-            let mode = if meta.permissions().mode() & 0o111 != 0 {
-                0o755
-            } else {
-                0o644
-            };
-            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
-                .map_err(io(&target))?;
+            return std::fs::create_dir_all(&target).map_err(io(&target));
         }
+        std::fs::copy(real, &target).map_err(io(&target))?;
+        let mode = if meta.permissions().mode() & 0o111 != 0 {
+            0o755
+        } else {
+            0o644
+        };
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
+            .map_err(io(&target))
+    })
+}
+
+/// One hash for everything in the composition folder `root` a render depends on: each file
+/// [`walk_composition`] visits (the root's `meta.json` included, with its thresholds and
+/// expected findings), by path, executable bit and contents. A changed byte, a new file or a
+/// renamed one changes it; the skip list and links leaving the folder do not.
+pub fn composition_digest(root: &Utf8Path) -> Result<ContentHash, BundleError> {
+    let mut listing = String::new();
+    walk_composition(root, &mut |rel, real, meta| {
+        if meta.is_file() {
+            let hash = ContentHash::of_file(real).map_err(|source| BundleError::Io {
+                path: real.to_owned(),
+                source,
+            })?;
+            let executable = meta.permissions().mode() & 0o111 != 0;
+            listing.push_str(&format!("{rel}\0{executable}\0{hash}\n"));
+        }
+        Ok(())
+    })?;
+    Ok(ContentHash::of_tagged(
+        "framelock-composition-files-v1",
+        listing.as_bytes(),
+    ))
+}
+
+/// Visits every folder and file below the composition folder `root`, parents first and in
+/// name order, with its path relative to the root, its real path and its metadata: the skip
+/// list is left out, and symlinks are followed only while they stay inside the root.
+fn walk_composition(
+    root: &Utf8Path,
+    visit: &mut dyn FnMut(&Utf8Path, &Utf8Path, &std::fs::Metadata) -> Result<(), BundleError>,
+) -> Result<(), BundleError> {
+    fn walk(
+        root: &Utf8Path,
+        dir: &Utf8Path,
+        rel: &Utf8Path,
+        visit: &mut dyn FnMut(&Utf8Path, &Utf8Path, &std::fs::Metadata) -> Result<(), BundleError>,
+    ) -> Result<(), BundleError> {
+        let io = |path: &Utf8Path| {
+            let path = path.to_owned();
+            move |source| BundleError::Io { path, source }
+        };
+        let mut entries: Vec<_> = dir
+            .read_dir_utf8()
+            .map_err(io(dir))?
+            .collect::<Result<_, _>>()
+            .map_err(io(dir))?;
+        entries.sort_by(|a, b| a.file_name().cmp(b.file_name()));
+        for entry in entries {
+            let name = entry.file_name();
+            if SKIP.contains(&name) {
+                continue;
+            }
+            let real = entry.path().canonicalize_utf8().map_err(io(entry.path()))?;
+            if !real.starts_with(root) {
+                continue;
+            }
+            let meta = std::fs::metadata(&real).map_err(io(&real))?;
+            let rel = rel.join(name);
+            if meta.is_dir() {
+                visit(&rel, &real, &meta)?;
+                walk(root, &real, &rel, visit)?;
+            } else if meta.is_file() {
+                visit(&rel, &real, &meta)?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
+    let root = root.canonicalize_utf8().map_err(|source| BundleError::Io {
+        path: root.to_owned(),
+        source,
+    })?;
+    walk(&root, &root, Utf8Path::new(""), visit)
 }
 
 /// Every local reference of every HTML and CSS file must name a file inside `compiled/`;
@@ -255,4 +313,51 @@ fn collect_files(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_composition_digest_follows_every_file_a_render_depends_on_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(dir.path()).unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("index.html", "<p>a</p>");
+        write("meta.json", "{\"minPsnr\": 40}");
+        write("assets/logo.svg", "<svg/>");
+        let digest = || composition_digest(root).unwrap();
+        let first = digest();
+        assert_eq!(digest(), first, "the same files give the same digest");
+
+        write("node_modules/dep/index.js", "ignored");
+        std::os::unix::fs::symlink("/etc/hostname", root.join("outside")).unwrap();
+        assert_eq!(
+            digest(),
+            first,
+            "the skip list and links leaving the folder do not count"
+        );
+
+        let mut seen = vec![first];
+        write("meta.json", "{\"minPsnr\": 41}");
+        seen.push(digest());
+        write("assets/logo.svg", "<svg></svg>");
+        seen.push(digest());
+        std::fs::rename(root.join("assets/logo.svg"), root.join("assets/mark.svg")).unwrap();
+        seen.push(digest());
+        let script = root.join("assets/mark.svg");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        seen.push(digest());
+        let distinct: std::collections::BTreeSet<_> = seen.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            seen.len(),
+            "each change gives a new digest: {seen:?}"
+        );
+    }
 }

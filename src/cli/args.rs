@@ -463,6 +463,11 @@ pub struct RegressOpts {
     /// renders are never cached.
     #[arg(long, value_name = "FAULT", value_parser = parse_injection)]
     pub inject: Option<Injection>,
+    /// Render and compare every fixture afresh: reuse neither cached chunks nor the stored
+    /// result of a fixture that passed with nothing it rests on changed (its files, its
+    /// baseline, the toolchain, the framelock build, these options), and store neither.
+    #[arg(long)]
+    pub no_cache: bool,
     #[command(flatten)]
     /// Fixtures, renders, store and tools.
     pub run: FixtureRunOpts,

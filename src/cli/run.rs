@@ -223,6 +223,7 @@ async fn regress_command(opts: RegressOpts) -> Result<i32, Error> {
         worker_exe: current_exe(),
         inject: opts.inject,
         video_mode: opts.run.video.into(),
+        use_cache: !opts.no_cache,
     };
     let report = match opts.events {
         None => regress(&request, &TerminalReporter::default()).await?,
@@ -615,10 +616,11 @@ fn cache_command(command: CacheCommand) -> Result<i32, Error> {
             }
             let _ = writeln!(
                 out,
-                "{} cached chunk record(s), {} bisect verdict(s) and {} kept bundle(s) in {}",
+                "{} cached chunk record(s), {} bisect verdict(s), {} kept bundle(s) and {} passed fixture result(s) in {}",
                 entries.len(),
                 store.keys(Index::Verdicts)?.len(),
                 store.keys(Index::Bundles)?.len(),
+                store.keys(Index::Results)?.len(),
                 store.root()
             );
             Ok(exit_code::SUCCESS)

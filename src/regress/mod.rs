@@ -3,6 +3,7 @@
 
 mod baseline;
 mod fixture;
+mod reuse;
 mod run;
 
 pub use crate::drift::Finding;

@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::baseline::{Baseline, BaselineEntry, expand_envelope, quantize_envelope};
 use super::fixture::{Fixture, Thresholds, discover};
+use super::reuse::Reuse;
 use crate::browser::{CaptureMode, PageEvent, PageEventKind, SandboxPolicy};
 use crate::bundle::Chunking;
 use crate::compare::{
@@ -98,10 +99,13 @@ pub struct RegressRequest {
     /// The scheduler of [`RegressMode::Distributed`]; `None` runs the distributed leg on local
     /// worker processes.
     pub executor: Option<Executor>,
+    /// Read and write the store: cached chunks, and the results of fixtures that passed
+    /// (`false` for `--no-cache`: everything is rendered and compared afresh).
+    pub use_cache: bool,
 }
 
 /// How a fixture came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Everything matched (warnings allowed).
@@ -115,7 +119,7 @@ pub enum Status {
 }
 
 /// The result of one fixture.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FixtureResult {
     /// The fixture.
     pub name: String,
@@ -143,6 +147,9 @@ pub struct FixtureResult {
     pub seconds: f64,
     /// For an error, the exit code it stands for: 2 input, 3 environment.
     pub error_code: Option<i32>,
+    /// Restored from the store: nothing it rests on changed since a run that passed.
+    #[serde(default)]
+    pub reused: bool,
 }
 
 impl FixtureResult {
@@ -160,6 +167,7 @@ impl FixtureResult {
             images: Vec::new(),
             seconds: 0.0,
             error_code: None,
+            reused: false,
         }
     }
 }
@@ -211,6 +219,7 @@ pub async fn regress(
             source,
         }
     })?;
+    let reuse = Reuse::for_run(request).await?;
     let mut results = Vec::new();
     for (number, fixture) in selected.iter().enumerate() {
         reporter.report(&RenderEvent::FixtureStarted {
@@ -219,7 +228,7 @@ pub async fn regress(
             of: selected.len(),
         });
         let started = Instant::now();
-        let mut result = match run_fixture(request, fixture, reporter).await {
+        let mut result = match run_fixture(request, fixture, reuse.as_ref(), reporter).await {
             Ok(result) => result,
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             Err(e) => FixtureResult {
@@ -256,6 +265,7 @@ pub async fn regress(
 async fn run_fixture(
     request: &RegressRequest,
     fixture: &Fixture,
+    reuse: Option<&Reuse>,
     reporter: &dyn Reporter,
 ) -> Result<FixtureResult, Error> {
     let mut result = FixtureResult::new(fixture);
@@ -269,6 +279,16 @@ async fn run_fixture(
         bless(request, fixture, &setup, &mut result, reporter).await?;
         return Ok(result);
     }
+    let reuse_key = match reuse {
+        Some(reuse) => {
+            let key = reuse.key(request, fixture, &setup.composition)?;
+            if let Some(result) = reuse.restore(&key, &setup.out_dir, reporter)? {
+                return Ok(result);
+            }
+            Some((reuse, key))
+        }
+        None => None,
+    };
     let renders = check_determinism(request, fixture, &setup, &mut result, reporter).await?;
     let reference = &renders.reference;
     let videos = &setup.videos;
@@ -296,6 +316,14 @@ async fn run_fixture(
             baseline_frame,
             &result.findings,
             (reference.width, reference.height),
+        )?;
+    }
+    if let Some((reuse, key)) = reuse_key {
+        reuse.keep(
+            key,
+            &result,
+            &setup.out_dir,
+            &[&videos.in_process, &videos.distributed, &videos.again],
         )?;
     }
     Ok(result)
@@ -374,7 +402,7 @@ impl FixtureSetup {
             virtual_time: true,
             frame_timeout: request.frame_timeout,
             toolchain: request.toolchain.clone(),
-            store: cached.then(|| request.store.clone()),
+            store: (cached && request.use_cache).then(|| request.store.clone()),
             video_mode: request.video_mode,
             leak_wall_clock: None,
         }
@@ -518,7 +546,7 @@ async fn simulated(
             frame_timeout: request.frame_timeout,
             toolchain: request.toolchain.clone(),
             store: request.store.clone(),
-            use_cache: true,
+            use_cache: request.use_cache,
             worker_exe: request.worker_exe.clone(),
             max_attempts: 3,
             inject: request.inject,

@@ -178,11 +178,13 @@ pub enum RenderEvent {
         /// The figure, in words.
         result: String,
     },
-    /// A stored verdict could not be trusted: ignored, its index entry removed, the bundle
-    /// judged again.
-    CorruptVerdict {
+    /// A stored verdict or fixture result could not be trusted: ignored, its index entry
+    /// removed, the work done again.
+    CorruptRecord {
         /// The fixture.
         fixture: String,
+        /// Which kind of record.
+        record: String,
         /// Why.
         reason: String,
     },

@@ -3,7 +3,7 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 use image::RgbImage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::compare::{frame_rgb, heat_map};
 use crate::encode::EncodeError;
@@ -18,7 +18,7 @@ pub struct Side<'a> {
 }
 
 /// The three pictures of one differing frame, with paths relative to the report folder.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureImages {
     /// What they show (`baseline`, or a finding's kind).
     pub what: String,

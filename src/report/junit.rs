@@ -69,6 +69,7 @@ mod tests {
             images: Vec::new(),
             seconds: 1.0,
             error_code: None,
+            reused: false,
         };
         let report = RegressReport {
             format_version: 1,

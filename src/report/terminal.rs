@@ -197,8 +197,13 @@ impl Reporter for TerminalReporter {
                     .reason
                     .as_deref()
                     .map_or(String::new(), |r| format!(": {r}"));
+                let reused = if result.reused {
+                    " (reused from the store: nothing it rests on changed)"
+                } else {
+                    ""
+                };
                 self.line(&format!(
-                    "framelock: {} {} in {:.1} s{reason}",
+                    "framelock: {} {} in {:.1} s{reused}{reason}",
                     result.name,
                     status.as_str().unwrap_or(""),
                     result.seconds
@@ -265,8 +270,12 @@ impl Reporter for TerminalReporter {
             RenderEvent::BenchMeasured { section, result } => {
                 self.line(&format!("framelock bench: {section}: {result}"))
             }
-            RenderEvent::CorruptVerdict { fixture, reason } => self.line(&format!(
-                "framelock:   {fixture}: stored verdict not used: {reason}"
+            RenderEvent::CorruptRecord {
+                fixture,
+                record,
+                reason,
+            } => self.line(&format!(
+                "framelock:   {fixture}: stored {record} not used: {reason}"
             )),
         }
     }

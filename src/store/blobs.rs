@@ -94,10 +94,17 @@ pub enum Index {
     Verdicts,
     /// Bundle hashes to packed bundles, so `diff` can name a bundle by its hash.
     Bundles,
+    /// Fixture result keys to passed fixture results (`regress`).
+    Results,
 }
 
 impl Index {
-    const ALL: [Index; 3] = [Index::Chunks, Index::Verdicts, Index::Bundles];
+    pub(super) const ALL: [Index; 4] = [
+        Index::Chunks,
+        Index::Verdicts,
+        Index::Bundles,
+        Index::Results,
+    ];
 
     /// Its folder in the store.
     pub(super) fn dir(self) -> &'static str {
@@ -105,6 +112,7 @@ impl Index {
             Index::Chunks => "keys",
             Index::Verdicts => "verdicts",
             Index::Bundles => "bundles",
+            Index::Results => "results",
         }
     }
 }
@@ -115,6 +123,7 @@ impl std::fmt::Display for Index {
             Index::Chunks => "chunk",
             Index::Verdicts => "verdict",
             Index::Bundles => "bundle",
+            Index::Results => "fixture result",
         })
     }
 }

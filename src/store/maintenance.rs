@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{ChunkRecord, Index, Store, StoreError, VerdictRecord};
+use super::{ChunkRecord, Index, ResultRecord, Store, StoreError, VerdictRecord};
 use crate::bundle::packed_plan;
 use crate::hash::ContentHash;
 
@@ -82,7 +82,7 @@ pub fn list(store: &Store) -> Result<Vec<CacheEntry>, StoreError> {
 pub struct VerifyReport {
     /// Blobs read and hashed.
     pub blobs_checked: usize,
-    /// Keys followed (chunk keys, verdicts and kept bundles).
+    /// Keys followed (chunk keys, verdicts, kept bundles and fixture results).
     pub keys_checked: usize,
     /// Each problem: what, and why.
     pub problems: Vec<String>,
@@ -105,7 +105,7 @@ pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
                 .push(format!("cache key {}: {problem}", entry.key));
         }
     }
-    for index in [Index::Verdicts, Index::Bundles] {
+    for index in [Index::Verdicts, Index::Bundles, Index::Results] {
         for (key, _) in store.keys(index)? {
             report.keys_checked += 1;
             if let Err(problem) = follow(store, index, &key) {
@@ -118,18 +118,31 @@ pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
     Ok(report)
 }
 
-/// The blob a verdict or bundle key points at, checked: a verdict must read back as one, a
-/// kept bundle must be intact and be the bundle its key names.
-fn follow(store: &Store, index: Index, key: &ContentHash) -> Result<ContentHash, String> {
+/// The blobs a key keeps, checked: a chunk record or a verdict must read back as one, a kept
+/// bundle must be intact and be the bundle its key names, and a fixture result must read back
+/// with every output it names intact.
+fn follow(store: &Store, index: Index, key: &ContentHash) -> Result<Vec<ContentHash>, String> {
     let blob = store
         .get_key(index, key)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "removed while being read".to_string())?;
+    let mut blobs = Vec::new();
     match index {
         Index::Verdicts => {
             VerdictRecord::load(store, &blob).map_err(|e| e.to_string())?;
         }
-        _ => {
+        Index::Results => {
+            let record = ResultRecord::load(store, &blob).map_err(|e| e.to_string())?;
+            for output in record.outputs {
+                store.verify(&output.blob).map_err(|e| e.to_string())?;
+                blobs.push(output.blob);
+            }
+        }
+        Index::Chunks => {
+            let record = ChunkRecord::load(store, &blob).map_err(|e| e.to_string())?;
+            blobs.push(record.encoded_blob);
+        }
+        Index::Bundles => {
             store.verify(&blob).map_err(|e| e.to_string())?;
             let plan = packed_plan(&store.blob_path(&blob)).map_err(|e| e.to_string())?;
             if plan.bundle_hash.0 != *key {
@@ -137,7 +150,8 @@ fn follow(store: &Store, index: Index, key: &ContentHash) -> Result<ContentHash,
             }
         }
     }
-    Ok(blob)
+    blobs.push(blob);
+    Ok(blobs)
 }
 
 /// What `cache gc` removed.
@@ -153,34 +167,19 @@ pub struct GcReport {
     pub log_dirs_removed: usize,
 }
 
-/// Removes keys (chunk keys, verdicts, kept bundles) older than `keep_days` or unreadable,
-/// worker log folders as old, then blobs nothing remaining needs that are older too. Holds the store lock exclusively, so no writer is between storing a blob and
+/// Removes keys (chunk keys, verdicts, kept bundles, fixture results) older than `keep_days`
+/// or unreadable, worker log folders as old, then blobs nothing remaining needs that are older
+/// too. Holds the store lock exclusively, so no writer is between storing a blob and
 /// indexing it.
 pub fn gc(store: &Store, keep_days: u64) -> Result<GcReport, StoreError> {
     let _lock = store.lock(true)?;
     let max_age = keep_days * 24 * 3600;
     let mut report = GcReport::default();
     let mut live = BTreeSet::new();
-    for (key, age) in store.keys(Index::Chunks)? {
-        let record = store.get_key(Index::Chunks, &key).ok().flatten();
-        let loaded = record
-            .as_ref()
-            .and_then(|r| ChunkRecord::load(store, r).ok());
-        if age >= max_age || loaded.is_none() {
-            store.remove_key(Index::Chunks, &key)?;
-            report.keys_removed += 1;
-            continue;
-        }
-        let loaded = loaded.expect("checked above");
-        live.insert(record.expect("a loaded record has a hash"));
-        live.insert(loaded.encoded_blob);
-    }
-    for index in [Index::Verdicts, Index::Bundles] {
+    for index in Index::ALL {
         for (key, age) in store.keys(index)? {
             match follow(store, index, &key) {
-                Ok(blob) if age < max_age => {
-                    live.insert(blob);
-                }
+                Ok(blobs) if age < max_age => live.extend(blobs),
                 _ => {
                     store.remove_key(index, &key)?;
                     report.keys_removed += 1;

@@ -1,17 +1,21 @@
-//! The content-addressed store: blobs by blake3, chunk records, verdicts, kept bundles, and
-//! the indexes that find them.
+//! The content-addressed store: blobs by blake3, chunk records, verdicts, fixture results,
+//! kept bundles, and the indexes that find them.
 
 mod blobs;
+mod keyed;
 mod maintenance;
 mod records;
+mod results;
 mod verdicts;
 
 pub use blobs::{Index, Store, StoreError, StoreLock, default_store_root};
+pub use keyed::RecordLookup;
 pub use maintenance::{CacheEntry, ChunkSummary, GcReport, VerifyReport, gc, list, verify};
 pub use records::{
     CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, RunRecord,
     build_id,
 };
+pub use results::{ResultKey, ResultLookup, ResultRecord, StoredOutput};
 pub use verdicts::{
     BadDefinition, Judgement, VerdictKey, VerdictLookup, VerdictRecord, frames_digest,
 };

@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Index, RECORD_FORMAT_VERSION, RecordFingerprints, Store, StoreError};
+use super::keyed::{KeyedRecord, RecordLookup, load_record};
+use super::{Index, RecordFingerprints, Store, StoreError};
 use crate::drift::{Finding, FindingKind};
 use crate::hash::{BundleHash, ContentHash};
 use crate::timing::ChunkPlan;
@@ -93,7 +94,7 @@ impl std::fmt::Display for Judgement {
 /// A verdict with what it rests on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerdictRecord {
-    /// [`RECORD_FORMAT_VERSION`].
+    /// [`RECORD_FORMAT_VERSION`](super::RECORD_FORMAT_VERSION).
     pub format_version: u32,
     /// What was judged, how.
     pub key: VerdictKey,
@@ -117,15 +118,7 @@ pub fn frames_digest(frame_hashes: &[String]) -> ContentHash {
 }
 
 /// What a verdict lookup found.
-#[derive(Debug)]
-pub enum VerdictLookup {
-    /// An intact verdict for exactly this key.
-    Hit(Box<VerdictRecord>),
-    /// None stored.
-    Miss,
-    /// Something was stored but cannot be trusted; its index entry was removed.
-    Corrupt(String),
-}
+pub type VerdictLookup = RecordLookup<VerdictRecord>;
 
 impl VerdictRecord {
     /// Stores the verdict and indexes it under its key.
@@ -138,45 +131,35 @@ impl VerdictRecord {
 
     /// Reads a verdict blob.
     pub fn load(store: &Store, hash: &ContentHash) -> Result<VerdictRecord, StoreError> {
-        let bytes = store.get(hash)?;
-        serde_json::from_slice(&bytes).map_err(|source| StoreError::BadRecord {
-            path: store.blob_path(hash),
-            what: "verdict record",
-            source,
-        })
+        load_record(store, hash, "verdict record")
+    }
+}
+
+impl KeyedRecord for VerdictRecord {
+    const INDEX: Index = Index::Verdicts;
+    const WHAT: &'static str = "verdict record";
+    type Key = VerdictKey;
+
+    fn format_version(&self) -> u32 {
+        self.format_version
+    }
+
+    fn key(&self) -> &VerdictKey {
+        &self.key
     }
 }
 
 impl Store {
     /// The stored verdict for `key`, if one can be trusted.
     pub fn lookup_verdict(&self, key: &VerdictKey) -> VerdictLookup {
-        let key_hash = key.hash();
-        let forget = |reason: String| {
-            let _ = self.remove_key(Index::Verdicts, &key_hash);
-            VerdictLookup::Corrupt(reason)
-        };
-        let hash = match self.get_key(Index::Verdicts, &key_hash) {
-            Ok(Some(hash)) => hash,
-            Ok(None) => return VerdictLookup::Miss,
-            Err(e) => return forget(e.to_string()),
-        };
-        match VerdictRecord::load(self, &hash) {
-            Ok(record) if record.format_version != RECORD_FORMAT_VERSION => forget(format!(
-                "verdict {hash} has format {}, this build reads {RECORD_FORMAT_VERSION}",
-                record.format_version
-            )),
-            Ok(record) if &record.key != key => {
-                forget(format!("verdict {hash} does not answer its key"))
-            }
-            Ok(record) => VerdictLookup::Hit(Box::new(record)),
-            Err(e) => forget(e.to_string()),
-        }
+        self.lookup_record(&key.hash(), key)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::RECORD_FORMAT_VERSION;
     use crate::timing::FrameRange;
 
     fn record() -> VerdictRecord {

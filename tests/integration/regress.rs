@@ -72,7 +72,8 @@ fn an_edited_animation_fails_with_psnr_and_frame_and_update_reblesses_it() {
     assert_eq!(report["fixtures"][0]["status"], "passed");
 
     // A corrupted chunk record is reported and not trusted: the chunk is rendered again and
-    // the fixture still passes.
+    // the fixture still passes. (--no-strict puts the fixture's result under another key, so
+    // it is judged again from its chunks instead of reused whole.)
     let frames: Value = serde_json::from_str(
         &std::fs::read_to_string(
             sandbox
@@ -89,7 +90,7 @@ fn an_edited_animation_fails_with_psnr_and_frame_and_update_reblesses_it() {
         json.replacen("\"frames_captured\"", "\"frames_captured \"", 1),
     )
     .unwrap();
-    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &["--no-strict"]);
     assert_eq!(code, 0, "{text}");
     assert!(
         text.contains("chunk 0: stored record not used") && text.contains("corrupted"),
@@ -166,6 +167,65 @@ fn an_edited_animation_fails_with_psnr_and_frame_and_update_reblesses_it() {
     assert!(text.contains("composition changed"), "{text}");
     let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &[]);
     assert_eq!(code, 0, "re-blessed: {text}");
+}
+
+/// A fixture that passed is reused whole while nothing it rests on changes: the second run
+/// renders nothing and restores the same videos. Its meta.json (outside the bundle), its
+/// baseline, `--no-cache` and a failure each make the fixture run again.
+#[test]
+fn an_unchanged_passed_fixture_is_reused_and_any_change_runs_it_again() {
+    let (sandbox, fixtures, baselines) = blessed_copy("css-keyframes");
+    let video = sandbox.path().join("report/css-keyframes/in-process.mp4");
+    let reused = |report: &Value| report["fixtures"][0]["reused"].as_bool().unwrap();
+
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!reused(&report), "{text}");
+    let first = std::fs::read(&video).unwrap();
+
+    std::fs::remove_dir_all(sandbox.path().join("report")).unwrap();
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(reused(&report), "{text}");
+    assert!(text.contains("reused from the store"), "{text}");
+    assert!(!text.contains("rendering"), "nothing is rendered: {text}");
+    assert_eq!(report["fixtures"][0]["status"], "passed");
+    assert_eq!(
+        std::fs::read(&video).unwrap(),
+        first,
+        "the same video comes back"
+    );
+    assert!(video.with_extension("mp4.frames.json").is_file());
+
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &["--no-cache"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!reused(&report), "--no-cache: {text}");
+
+    // meta.json is outside the bundle but holds the thresholds: a change runs the fixture.
+    let meta = fixtures.join("css-keyframes/meta.json");
+    let json = std::fs::read_to_string(&meta).unwrap();
+    std::fs::write(&meta, json.replace("\"minPsnr\": 40", "\"minPsnr\": 41")).unwrap();
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!reused(&report), "meta.json changed: {text}");
+    assert_eq!(report["fixtures"][0]["min_psnr"], 41.0);
+
+    let baseline = baselines.join("css-keyframes/baseline.json");
+    let json = std::fs::read_to_string(&baseline).unwrap();
+    std::fs::write(&baseline, format!("{json}\n")).unwrap();
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!reused(&report), "baseline changed: {text}");
+
+    // A failure is never kept: each run looks at it afresh.
+    let index = fixtures.join("css-keyframes/index.html");
+    let html = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, html.replace("translateX(90px)", "translateX(92px)")).unwrap();
+    for _ in 0..2 {
+        let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
+        assert_eq!(code, 1, "{text}");
+        assert!(!reused(&report), "{text}");
+    }
 }
 
 /// Loads a report page in chromium-headless-shell and says what it shows: per PSNR plot, its
