@@ -307,7 +307,15 @@ fn a_fixture_rendered_as_a_slurm_array_job_equals_the_in_process_render() {
         serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
             .unwrap();
     assert_eq!(json["mode"], "distributed");
-    assert_eq!(json["fixtures"][0]["findings"], serde_json::json!([]));
+    // A `toolchain` finding says only that this machine's browser is not the one the committed
+    // baseline blesses (Debian updates it); any other finding is drift.
+    let drift: Vec<&Value> = json["fixtures"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] != "toolchain")
+        .collect();
+    assert!(drift.is_empty(), "{drift:?}");
     drop(cluster);
 }
 
