@@ -12,7 +12,7 @@ use crate::bundle::{Bundle, EncoderMeta, PlanInput, pack, plan, unpack_bundle};
 use crate::compare::compare_videos;
 use crate::composition::{Composition, Overrides};
 use crate::distributed::{DistributedRequest, render_distributed};
-use crate::encode::{EncodeError, EncoderSettings, run_ffmpeg};
+use crate::encode::{EncodeError, EncoderSettings, FrameReader, run_ffmpeg};
 use crate::error::Error;
 use crate::media::VideoMode;
 use crate::regress::{RegressMode, RegressRequest, regress};
@@ -448,14 +448,46 @@ pub(super) fn comparison(request: &BenchRequest) -> Result<Vec<CompareRow>, Erro
             ],
         )?;
         let ffmpeg_s = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        decode_into_pipes(ffmpeg, &[&a, other], 1920 * 1080 * 3 / 2)?;
+        let floor = started.elapsed().as_secs_f64();
         rows.push(CompareRow {
             case: case.into(),
             frames,
             framelock_seconds: framelock,
             ffmpeg_psnr_seconds: ffmpeg_s,
+            decode_into_pipes_seconds: floor,
         });
     }
     Ok(rows)
+}
+
+/// Decodes `videos` at once, each by its own ffmpeg into a pipe, reading every frame of
+/// `frame_len` bytes and dropping it: what compare pays before comparing anything.
+fn decode_into_pipes(
+    ffmpeg: &Utf8Path,
+    videos: &[&Utf8Path],
+    frame_len: usize,
+) -> Result<(), EncodeError> {
+    let readers = videos
+        .iter()
+        .map(|v| FrameReader::start(ffmpeg, v, "yuv420p"))
+        .collect::<Result<Vec<_>, _>>()?;
+    std::thread::scope(|scope| {
+        let drains: Vec<_> = readers
+            .into_iter()
+            .map(|mut reader| {
+                scope.spawn(move || {
+                    let mut frame = vec![0u8; frame_len];
+                    while reader.next(&mut frame)? {}
+                    reader.finish()
+                })
+            })
+            .collect();
+        drains
+            .into_iter()
+            .try_for_each(|d| d.join().expect("draining a pipe does not panic"))
+    })
 }
 
 /// `regress` of the fixtures twice on a fresh store (the second reuses every passed fixture
