@@ -149,6 +149,7 @@ fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
     let mut current: Option<(FrameRange, Vec<String>)> = None;
     let mut encoder: Option<ChunkEncoder> = None;
     let mut seconds = SinkSeconds::default();
+    let mut hasher = blake3::Hasher::new();
     let mut lap = std::time::Instant::now();
     let mut split = |into: &mut f64| {
         let now = std::time::Instant::now();
@@ -171,10 +172,11 @@ fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
             }
             Job::Frame { index, png } => {
                 split(&mut 0.0);
-                let rgba = decode(&png, index, config.width, config.height)?;
+                let (rgba, hash_seconds) = decode_and_hash(&png, index, &config, &mut hasher)?;
+                let hash = hasher.finalize().to_hex().to_string();
                 split(&mut seconds.decode);
-                let hash = blake3::hash(&rgba).to_hex().to_string();
-                split(&mut seconds.hash);
+                seconds.decode -= hash_seconds;
+                seconds.hash += hash_seconds;
                 current
                     .as_mut()
                     .expect("a chunk is started before its frames")
@@ -207,28 +209,166 @@ fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
     Ok(SinkOutput { chunks, seconds })
 }
 
-fn decode(png: &[u8], index: FrameIndex, width: u32, height: u32) -> Result<Vec<u8>, Error> {
+/// Rows hashed at once: enough for blake3's widest SIMD batch, few enough to still be in the
+/// core's cache when they are hashed right after being decoded.
+const HASH_BAND_BYTES: usize = 64 * 1024;
+
+/// Decodes a captured PNG into RGBA pixels and hashes them into `hasher` (reset first), a band
+/// of rows at a time as they are decoded: hashing the whole frame afterwards reads it back from
+/// memory, which on a busy machine costs twice the hashing itself. Returns the pixels and the
+/// seconds spent hashing. Interlaced or unusual PNGs, which Chrome does not write, are decoded
+/// whole and hashed after.
+fn decode_and_hash(
+    png: &[u8],
+    index: FrameIndex,
+    config: &SinkConfig,
+    hasher: &mut blake3::Hasher,
+) -> Result<(Vec<u8>, f64), Error> {
+    let bad = |reason: String| crate::browser::BrowserError::BadScreenshot {
+        frame: index.0,
+        reason,
+    };
+    hasher.reset();
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(|e| bad(e.to_string()))?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    if width != config.width || height != config.height {
+        return Err(bad(format!(
+            "it is {width}x{height}, expected {}x{}",
+            config.width, config.height
+        ))
+        .into());
+    }
+    let color = reader.output_color_type();
+    let rgb = match color {
+        (png::ColorType::Rgba, png::BitDepth::Eight) => false,
+        (png::ColorType::Rgb, png::BitDepth::Eight) => true,
+        _ => return decode_whole(png, index, hasher),
+    };
+    if reader.info().interlaced {
+        return decode_whole(png, index, hasher);
+    }
+    let stride = width as usize * 4;
+    let mut rgba = vec![0u8; stride * height as usize];
+    let mut row_rgb = vec![0u8; if rgb { width as usize * 3 } else { 0 }];
+    let band_rows = (HASH_BAND_BYTES / stride).max(1);
+    let mut hashed = 0;
+    let mut hash_seconds = 0.0;
+    for y in 0..height as usize {
+        let out = &mut rgba[y * stride..(y + 1) * stride];
+        let read = if rgb {
+            let read = reader.read_row(&mut row_rgb);
+            for (px, from) in out.chunks_exact_mut(4).zip(row_rgb.chunks_exact(3)) {
+                px[..3].copy_from_slice(from);
+                px[3] = u8::MAX;
+            }
+            read
+        } else {
+            reader.read_row(out)
+        };
+        if read.map_err(|e| bad(e.to_string()))?.is_none() {
+            return Err(bad(format!("it ends after {y} of {height} rows")).into());
+        }
+        if (y + 1) % band_rows == 0 || y + 1 == height as usize {
+            let started = std::time::Instant::now();
+            let end = (y + 1) * stride;
+            hasher.update(&rgba[hashed..end]);
+            hashed = end;
+            hash_seconds += started.elapsed().as_secs_f64();
+        }
+    }
+    Ok((rgba, hash_seconds))
+}
+
+/// Decodes a PNG whole with the image crate and hashes its RGBA pixels into `hasher`.
+fn decode_whole(
+    png: &[u8],
+    index: FrameIndex,
+    hasher: &mut blake3::Hasher,
+) -> Result<(Vec<u8>, f64), Error> {
     let image = image::load_from_memory_with_format(png, image::ImageFormat::Png).map_err(|e| {
         crate::browser::BrowserError::BadScreenshot {
             frame: index.0,
             reason: e.to_string(),
         }
     })?;
-    if image.width() != width || image.height() != height {
-        return Err(crate::browser::BrowserError::BadScreenshot {
-            frame: index.0,
-            reason: format!(
-                "it is {}x{}, expected {width}x{height}",
-                image.width(),
-                image.height()
-            ),
-        }
-        .into());
-    }
-    Ok(image.into_rgba8().into_raw())
+    let rgba = image.into_rgba8().into_raw();
+    let started = std::time::Instant::now();
+    hasher.update(&rgba);
+    Ok((rgba, started.elapsed().as_secs_f64()))
 }
 
 fn write_png(dir: &Utf8Path, index: FrameIndex, png: &[u8]) -> Result<(), Error> {
     let path = dir.join(format!("frame_{:06}.png", index.0));
     std::fs::write(&path, png).map_err(|source| RenderError::Write { path, source }.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(width: u32, height: u32) -> SinkConfig {
+        SinkConfig {
+            ffmpeg: "ffmpeg".into(),
+            encoder: EncoderSettings::default(),
+            width,
+            height,
+            fps: Fps::new(30, 1).unwrap(),
+            png_dir: None,
+        }
+    }
+
+    fn encode(image: image::DynamicImage) -> Vec<u8> {
+        let mut png = Vec::new();
+        image
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        png
+    }
+
+    /// A picture whose every pixel differs from its neighbours, large enough for many bands.
+    fn pattern(width: u32, height: u32) -> image::RgbaImage {
+        image::RgbaImage::from_fn(width, height, |x, y| {
+            image::Rgba([
+                (x * 7) as u8,
+                (y * 13) as u8,
+                (x ^ y) as u8,
+                (x + y) as u8 | 1,
+            ])
+        })
+    }
+
+    #[test]
+    fn decoding_in_bands_gives_the_pixels_and_hash_of_decoding_whole() {
+        let (width, height) = (301, 233);
+        let rgba = image::DynamicImage::ImageRgba8(pattern(width, height));
+        let rgb = image::DynamicImage::ImageRgb8(rgba.to_rgb8());
+        let gray = image::DynamicImage::ImageLuma8(rgba.to_luma8());
+        for (what, picture) in [("rgba", rgba), ("rgb", rgb), ("gray", gray)] {
+            let png = encode(picture.clone());
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(b"left over from the previous frame");
+            let (pixels, _) =
+                decode_and_hash(&png, FrameIndex(3), &config(width, height), &mut hasher).unwrap();
+            let expected = picture.to_rgba8().into_raw();
+            assert!(pixels == expected, "{what}: pixels differ");
+            assert_eq!(hasher.finalize(), blake3::hash(&expected), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_picture_of_another_size_or_cut_short_is_a_bad_screenshot_naming_the_frame() {
+        let png = encode(image::DynamicImage::ImageRgba8(pattern(64, 48)));
+        let mut hasher = blake3::Hasher::new();
+        let err = decode_and_hash(&png, FrameIndex(9), &config(64, 40), &mut hasher).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("frame 9") && text.contains("64x48, expected 64x40"),
+            "{text}"
+        );
+        let cut = &png[..png.len() / 2];
+        let err = decode_and_hash(cut, FrameIndex(9), &config(64, 48), &mut hasher).unwrap_err();
+        assert!(err.to_string().contains("frame 9"), "{err}");
+    }
 }
