@@ -21,8 +21,8 @@ use crate::regress::{
 use crate::render::{BrowserRun, RunSettings, prepare};
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{
-    BadDefinition, Index, Judgement, RECORD_FORMAT_VERSION, Store, StoreError, VerdictKey,
-    VerdictLookup, VerdictRecord, frames_digest,
+    BadDefinition, Index, Judgement, KeyedRecord, RECORD_FORMAT_VERSION, Store, StoreError,
+    VerdictKey, VerdictLookup, VerdictRecord, frames_digest,
 };
 use crate::toolchain::Toolchain;
 

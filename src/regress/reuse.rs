@@ -19,8 +19,8 @@ use crate::render::{
 use crate::report::{RenderEvent, Reporter};
 use crate::staging;
 use crate::store::{
-    RECORD_FORMAT_VERSION, RecordFingerprints, RecordLookup, ResultKey, ResultRecord, Store,
-    StoredOutput, build_id,
+    KeyedRecord, RECORD_FORMAT_VERSION, RecordFingerprints, RecordLookup, ResultKey, ResultRecord,
+    Store, StoredOutput, build_id,
 };
 
 /// What every fixture's key in one run shares.

@@ -3,13 +3,14 @@
 //! are of this build's format and answer exactly the key asked for. Anything else is reported
 //! and its index entry removed, so the work is done afresh.
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Index, RECORD_FORMAT_VERSION, Store, StoreError};
 use crate::hash::ContentHash;
 
 /// A record kept under the hash of its key.
-pub trait KeyedRecord: DeserializeOwned {
+pub trait KeyedRecord: Serialize + DeserializeOwned {
     /// The index it lives in.
     const INDEX: Index;
     /// What it is, in words, for errors.
@@ -22,6 +23,22 @@ pub trait KeyedRecord: DeserializeOwned {
 
     /// The key it answers.
     fn key(&self) -> &Self::Key;
+
+    /// The hash of its key, under which the store indexes it.
+    fn key_hash(&self) -> ContentHash;
+
+    /// Stores the record and indexes it under its key.
+    fn save(&self, store: &Store) -> Result<ContentHash, StoreError> {
+        let bytes = serde_json::to_vec_pretty(self).expect("a record serialises");
+        let hash = store.put_bytes(&bytes)?;
+        store.set_key(Self::INDEX, &self.key_hash(), &hash)?;
+        Ok(hash)
+    }
+
+    /// Reads a record blob.
+    fn load(store: &Store, hash: &ContentHash) -> Result<Self, StoreError> {
+        load_record(store, hash, Self::WHAT)
+    }
 }
 
 /// What a lookup found.
@@ -36,7 +53,7 @@ pub enum RecordLookup<R> {
 }
 
 /// Reads a record blob of kind `what`.
-pub(super) fn load_record<R: DeserializeOwned>(
+fn load_record<R: DeserializeOwned>(
     store: &Store,
     hash: &ContentHash,
     what: &'static str,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{ChunkRecord, Index, ResultRecord, Store, StoreError, VerdictRecord};
+use super::{ChunkRecord, Index, KeyedRecord, ResultRecord, Store, StoreError, VerdictRecord};
 use crate::bundle::packed_plan;
 use crate::hash::ContentHash;
 

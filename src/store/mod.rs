@@ -9,7 +9,7 @@ mod results;
 mod verdicts;
 
 pub use blobs::{Index, Store, StoreError, StoreLock, default_store_root};
-pub use keyed::RecordLookup;
+pub use keyed::{KeyedRecord, RecordLookup};
 pub use maintenance::{CacheEntry, ChunkSummary, GcReport, VerifyReport, gc, list, verify};
 pub use records::{
     CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, RunRecord,

@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keyed::{KeyedRecord, RecordLookup, load_record};
-use super::{Index, RecordFingerprints, Store, StoreError};
+use super::keyed::{KeyedRecord, RecordLookup};
+use super::{Index, RecordFingerprints, Store};
 use crate::hash::ContentHash;
 
 /// Everything a reusable fixture result must match.
@@ -58,21 +58,6 @@ pub struct ResultRecord {
 /// What a fixture result lookup found.
 pub type ResultLookup = RecordLookup<ResultRecord>;
 
-impl ResultRecord {
-    /// Stores the record and indexes it under its key; its outputs must be stored already.
-    pub fn save(&self, store: &Store) -> Result<ContentHash, StoreError> {
-        let bytes = serde_json::to_vec_pretty(self).expect("a fixture result serialises");
-        let hash = store.put_bytes(&bytes)?;
-        store.set_key(Index::Results, &self.key.hash(), &hash)?;
-        Ok(hash)
-    }
-
-    /// Reads a fixture result blob.
-    pub fn load(store: &Store, hash: &ContentHash) -> Result<ResultRecord, StoreError> {
-        load_record(store, hash, "fixture result")
-    }
-}
-
 impl KeyedRecord for ResultRecord {
     const INDEX: Index = Index::Results;
     const WHAT: &'static str = "fixture result";
@@ -84,6 +69,10 @@ impl KeyedRecord for ResultRecord {
 
     fn key(&self) -> &ResultKey {
         &self.key
+    }
+
+    fn key_hash(&self) -> ContentHash {
+        self.key.hash()
     }
 }
 

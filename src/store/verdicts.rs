@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keyed::{KeyedRecord, RecordLookup, load_record};
-use super::{Index, RecordFingerprints, Store, StoreError};
+use super::keyed::{KeyedRecord, RecordLookup};
+use super::{Index, RecordFingerprints, Store};
 use crate::drift::{Finding, FindingKind};
 use crate::hash::{BundleHash, ContentHash};
 use crate::timing::ChunkPlan;
@@ -120,21 +120,6 @@ pub fn frames_digest(frame_hashes: &[String]) -> ContentHash {
 /// What a verdict lookup found.
 pub type VerdictLookup = RecordLookup<VerdictRecord>;
 
-impl VerdictRecord {
-    /// Stores the verdict and indexes it under its key.
-    pub fn save(&self, store: &Store) -> Result<ContentHash, StoreError> {
-        let bytes = serde_json::to_vec_pretty(self).expect("a verdict serialises");
-        let hash = store.put_bytes(&bytes)?;
-        store.set_key(Index::Verdicts, &self.key.hash(), &hash)?;
-        Ok(hash)
-    }
-
-    /// Reads a verdict blob.
-    pub fn load(store: &Store, hash: &ContentHash) -> Result<VerdictRecord, StoreError> {
-        load_record(store, hash, "verdict record")
-    }
-}
-
 impl KeyedRecord for VerdictRecord {
     const INDEX: Index = Index::Verdicts;
     const WHAT: &'static str = "verdict record";
@@ -146,6 +131,10 @@ impl KeyedRecord for VerdictRecord {
 
     fn key(&self) -> &VerdictKey {
         &self.key
+    }
+
+    fn key_hash(&self) -> ContentHash {
+        self.key.hash()
     }
 }
 
