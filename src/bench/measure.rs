@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
-use super::{BenchRequest, CacheRun, CaptureRow, CompareRow, HashingRow, ScalingRow};
+use super::{
+    BenchRequest, CacheRun, CaptureRow, CompareRow, HashingRow, SEEK_AND_CAPTURE, ScalingRow,
+};
 use crate::browser::{CaptureMode, RawFormat};
 use crate::bundle::{Bundle, EncoderMeta, PlanInput, pack, plan, unpack_bundle};
 use crate::compare::compare_videos;
@@ -88,6 +90,31 @@ pub(super) async fn raw_capture(
         frames: request.frames,
         frames_per_second: request.frames as f64 / seconds,
         picture_kib: Some(bytes as f64 * 0.75 / 1024.0 / request.frames as f64),
+        stages: None,
+    })
+}
+
+/// framelock's browser side alone: each frame seeked and captured by BeginFrame as in a render,
+/// the picture dropped (no decode, hash or encoder beside it), to tell what the seek costs
+/// from what sharing the CPUs with the sink costs.
+pub(super) async fn seek_and_capture(
+    request: &BenchRequest,
+    composition: &Composition,
+) -> Result<CaptureRow, Error> {
+    let run = browser_run(request, composition, CaptureMode::BeginFrame);
+    let mut session = start_session(&run, &()).await?;
+    let started = Instant::now();
+    for i in 0..request.frames {
+        session.capture(FrameIndex(i)).await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    session.close().await;
+    Ok(CaptureRow {
+        size: size_of(composition),
+        path: SEEK_AND_CAPTURE.into(),
+        frames: request.frames,
+        frames_per_second: request.frames as f64 / seconds,
+        picture_kib: None,
         stages: None,
     })
 }

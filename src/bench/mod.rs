@@ -171,6 +171,9 @@ pub struct BenchReport {
     pub targets: Vec<Target>,
 }
 
+/// The capture row of framelock's browser side alone.
+const SEEK_AND_CAPTURE: &str = "framelock seek + BeginFrame only, picture dropped";
+
 /// The name of the capture target at `size`.
 fn capture_target(size: &str) -> String {
     format!("in-process capture at {size}, against the raw png loop")
@@ -212,6 +215,7 @@ pub async fn bench(request: &BenchRequest, reporter: &dyn Reporter) -> Result<Be
         for mode in [CaptureMode::BeginFrame, CaptureMode::Screenshot] {
             record(measure::framelock_capture(request, &composition, mode).await?);
         }
+        record(measure::seek_and_capture(request, &composition).await?);
     }
     let scaling = if wanted(Section::Scaling) {
         measure::scaling(request).await?
@@ -520,14 +524,26 @@ impl BenchReport {
             let raw_ms = 1000.0 / raw.frames_per_second;
             let browser = s.seek + s.capture;
             let sink = s.decode + s.hash + s.pipe;
+            let alone = find(&self.capture, &row.size, SEEK_AND_CAPTURE).map_or(String::new(), |a| {
+                let ratio = a.frames_per_second / raw.frames_per_second;
+                let verdict = if ratio >= 0.85 {
+                    "the browser side is not what falls short: the sink and the encoder sharing the CPUs with it are"
+                } else {
+                    "capture driven by a seek per frame goes no faster here, and the sink and the encoder sharing the CPUs take it down to the figure above"
+                };
+                format!(
+                    " Seeking and capturing alone, with nothing beside them, reach {:.1} frames/s ({ratio:.2}× the raw loop): {verdict}.",
+                    a.frames_per_second
+                )
+            });
             out.push(if sink > browser {
                 format!(
-                    "capture at {}: the sink sets the pace: per frame it spends {:.2} ms handing the pixels to the encoder (lossless x264 on one thread, so that its bytes are deterministic), {:.2} ms decoding the PNG and {:.2} ms hashing, {sink:.2} ms in all, against the browser's {browser:.2} ms (seek {:.2}, BeginFrame {:.2}) and the raw loop's {raw_ms:.2} ms for a whole frame; the browser, the sink and the encoder share {} CPU(s).",
+                    "capture at {}: the sink sets the pace: per frame it spends {:.2} ms handing the pixels to the encoder (lossless x264 on one thread, so that its bytes are deterministic), {:.2} ms decoding the PNG and {:.2} ms hashing, {sink:.2} ms in all, against the browser's {browser:.2} ms (seek {:.2}, BeginFrame {:.2}) and the raw loop's {raw_ms:.2} ms for a whole frame; the browser, the sink and the encoder share {} CPU(s).{alone}",
                     row.size, s.pipe, s.decode, s.hash, s.seek, s.capture, self.cpus
                 )
             } else {
                 format!(
-                    "capture at {}: framelock spends {:.2} ms per frame seeking (a CDP round trip and the page's seek of every animation, which the raw loop does not make) and {:.2} ms in BeginFrame, against the raw loop's {raw_ms:.2} ms for a whole frame; the seek's wait for the page cannot overlap the BeginFrame that must show it. The sink's decode, hash and pipe to the encoder ({sink:.2} ms) overlap the capture on their own thread, but the browser, the sink and the encoder share {} CPU(s).",
+                    "capture at {}: framelock spends {:.2} ms per frame seeking (a CDP round trip and the page's seek of every animation, which the raw loop does not make) and {:.2} ms in BeginFrame, against the raw loop's {raw_ms:.2} ms for a whole frame; the seek's wait for the page cannot overlap the BeginFrame that must show it. The sink's decode, hash and pipe to the encoder ({sink:.2} ms) overlap the capture on their own thread, but the browser, the sink and the encoder share {} CPU(s).{alone}",
                     row.size, s.seek, s.capture, self.cpus
                 )
             });
@@ -643,6 +659,63 @@ mod tests {
         };
         report.targets = targets(&report);
         report
+    }
+
+    /// A capture-only report at 1280x720: the raw loop at 100 frames/s, framelock at 50 with
+    /// the browser side slower than the sink, and the browser side alone at `alone` frames/s.
+    fn capture_only(alone: f64) -> BenchReport {
+        let row = |path: &str, fps: f64, stages: Option<StageSeconds>| CaptureRow {
+            size: "1280x720".into(),
+            path: path.into(),
+            frames: 300,
+            frames_per_second: fps,
+            picture_kib: None,
+            stages,
+        };
+        let stages = StageSeconds {
+            seek: 3.0,
+            capture: 14.0,
+            decode: 2.0,
+            hash: 1.2,
+            pipe: 12.0,
+            finish: 0.5,
+            wall: 20.0,
+        };
+        let mut report = BenchReport {
+            capture: vec![
+                row("raw loop, png", 100.0, None),
+                row("framelock in-process, beginframe", 50.0, Some(stages)),
+                row(SEEK_AND_CAPTURE, alone, None),
+            ],
+            compare: Vec::new(),
+            ..compare_only(false, 0.05)
+        };
+        report.targets = targets(&report);
+        report
+    }
+
+    #[test]
+    fn a_missed_capture_target_is_laid_at_the_seek_or_at_the_shared_cpus_by_the_figures() {
+        let m = capture_only(95.0).markdown();
+        assert!(m.contains("| in-process capture at 1280x720, against the raw png loop | ≥ 0.85× | 0.50× | no |"), "{m}");
+        assert!(m.contains("3.00 ms per frame seeking"), "{m}");
+        assert!(
+            m.contains(
+                "reach 95.0 frames/s (0.95× the raw loop): the browser side is not what falls short"
+            ),
+            "{m}"
+        );
+        assert!(
+            m.contains("hashing at 1280x720"),
+            "5% of the frame is hashing: {m}"
+        );
+        let m = capture_only(55.0).markdown();
+        assert!(
+            m.contains(
+                "(0.55× the raw loop): capture driven by a seek per frame goes no faster here"
+            ),
+            "{m}"
+        );
     }
 
     #[test]

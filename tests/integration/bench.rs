@@ -33,6 +33,7 @@ fn a_quick_bench_writes_its_json_and_markdown_reports() {
             "raw loop, png",
             "framelock in-process, beginframe",
             "framelock in-process, screenshot",
+            "framelock seek + BeginFrame only, picture dropped",
         ] {
             assert!(paths.contains(&(size, path)), "{size} {path}: {paths:?}");
         }
@@ -44,6 +45,10 @@ fn a_quick_bench_writes_its_json_and_markdown_reports() {
     assert!(report["scaling"][2]["peak_worker_mib"].as_f64().unwrap() > 0.0);
     assert_eq!(report["compare"].as_array().unwrap().len(), 2);
     assert!(report["cache"]["second_seconds"].as_f64().unwrap() > 0.0);
+    // The fixture passes, so the second regress reuses it whole; the third, with the results
+    // set aside, works from the chunks.
+    assert_eq!(report["cache"]["not_reused"], serde_json::json!([]));
+    assert!(report["cache"]["chunks_only_seconds"].as_f64().unwrap() > 0.0);
     assert!(!report["targets"].as_array().unwrap().is_empty());
     let markdown = std::fs::read_to_string(out.join("BENCHMARKS.md")).unwrap();
     for section in [
