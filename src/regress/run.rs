@@ -23,7 +23,7 @@ use crate::drift::{ChunkPair, Evidence, Finding, FindingKind, classify_audio, cl
 use crate::error::Error;
 use crate::media::VideoMode;
 use crate::render::{BrowserRun, RunSettings, prepare};
-use crate::render::{Fingerprints, FramesRecord, RenderRequest, render};
+use crate::render::{Fingerprints, FramesRecord, RenderRequest, frames_record_path, render};
 use crate::report::{
     FailureImages, RenderEvent, Reporter, Side, write_failure_images, write_reports,
 };
@@ -375,6 +375,19 @@ impl FixtureSetup {
             &request.baselines.join(&fixture.name),
             composition.format.codec().container(),
         );
+        // The folder shows this run alone: a video an earlier run left (an
+        // `in-process-again` this run may not need) would pass for this run's, and be kept
+        // with its result.
+        for video in [&videos.in_process, &videos.again, &videos.distributed] {
+            for path in [video.clone(), frames_record_path(video)] {
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(crate::render::RenderError::Output { path, source: e }.into());
+                    }
+                    _ => {}
+                }
+            }
+        }
         Ok(FixtureSetup {
             composition,
             chunk_size,

@@ -177,10 +177,14 @@ fn an_unchanged_passed_fixture_is_reused_and_any_change_runs_it_again() {
     let (sandbox, fixtures, baselines) = blessed_copy("css-keyframes");
     let video = sandbox.path().join("report/css-keyframes/in-process.mp4");
     let reused = |report: &Value| report["fixtures"][0]["reused"].as_bool().unwrap();
+    // A video an earlier run left is not this run's: it is removed, and never kept.
+    let stale = video.with_file_name("in-process-again.mp4");
+    std::fs::write(&stale, b"an earlier run's").unwrap();
 
     let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &[]);
     assert_eq!(code, 0, "{text}");
     assert!(!reused(&report), "{text}");
+    assert!(!stale.exists(), "a stale video was left");
     let first = std::fs::read(&video).unwrap();
 
     std::fs::remove_dir_all(sandbox.path().join("report")).unwrap();
@@ -196,6 +200,7 @@ fn an_unchanged_passed_fixture_is_reused_and_any_change_runs_it_again() {
         "the same video comes back"
     );
     assert!(video.with_extension("mp4.frames.json").is_file());
+    assert!(!stale.exists(), "only this fixture's own videos are kept");
 
     let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &["--no-cache"]);
     assert_eq!(code, 0, "{text}");
