@@ -564,13 +564,7 @@ pub(super) async fn cache(
         .fixtures
         .iter()
         .filter(|f| !f.reused)
-        .map(|f| {
-            let status = serde_json::to_value(f.status).expect("a status serialises");
-            (
-                f.name.clone(),
-                status.as_str().unwrap_or_default().to_owned(),
-            )
-        })
+        .map(|f| (f.name.clone(), f.status.to_string()))
         .collect();
     let store = &regress_request.store;
     for (key, _) in store.keys(Index::Results)? {

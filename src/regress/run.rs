@@ -118,6 +118,18 @@ pub enum Status {
     Error,
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so a width in a table lines the names up.
+        f.pad(match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+        })
+    }
+}
+
 /// The result of one fixture.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FixtureResult {

@@ -192,7 +192,6 @@ impl Reporter for TerminalReporter {
                 self.line(&format!("framelock: [{number}/{of}] {name}"));
             }
             RenderEvent::FixtureFinished { result } => {
-                let status = serde_json::to_value(result.status).expect("a status serialises");
                 let reason = result
                     .reason
                     .as_deref()
@@ -204,9 +203,7 @@ impl Reporter for TerminalReporter {
                 };
                 self.line(&format!(
                     "framelock: {} {} in {:.1} s{reused}{reason}",
-                    result.name,
-                    status.as_str().unwrap_or(""),
-                    result.seconds
+                    result.name, result.status, result.seconds
                 ));
             }
             RenderEvent::RegressFinished { .. } => {}
@@ -295,11 +292,10 @@ pub fn fixture_detail(f: &FixtureResult) -> String {
 pub fn summary_table(report: &RegressReport, report_dir: &Utf8Path) -> String {
     let mut out = format!("\n{:<20} {:<8} detail\n", "fixture", "status");
     for f in &report.fixtures {
-        let status = serde_json::to_value(f.status).expect("a status serialises");
         out.push_str(&format!(
             "{:<20} {:<8} {}\n",
             f.name,
-            status.as_str().unwrap_or(""),
+            f.status,
             fixture_detail(f)
         ));
     }
