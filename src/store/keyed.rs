@@ -15,8 +15,10 @@ pub trait KeyedRecord: Serialize + DeserializeOwned {
     const INDEX: Index;
     /// What it is, in words, for errors.
     const WHAT: &'static str;
+    /// The domain tag of its key's hash, so keys of different kinds never collide.
+    const KEY_TAG: &'static str;
     /// What it answers.
-    type Key: PartialEq;
+    type Key: Serialize + PartialEq;
 
     /// The format it was written in.
     fn format_version(&self) -> u32;
@@ -24,14 +26,17 @@ pub trait KeyedRecord: Serialize + DeserializeOwned {
     /// The key it answers.
     fn key(&self) -> &Self::Key;
 
-    /// The hash of its key, under which the store indexes it.
-    fn key_hash(&self) -> ContentHash;
+    /// The hash of `key`, under which the store indexes the record.
+    fn key_hash(key: &Self::Key) -> ContentHash {
+        let json = serde_json::to_vec(key).expect("a record key serialises");
+        ContentHash::of_tagged(Self::KEY_TAG, &json)
+    }
 
     /// Stores the record and indexes it under its key.
     fn save(&self, store: &Store) -> Result<ContentHash, StoreError> {
         let bytes = serde_json::to_vec_pretty(self).expect("a record serialises");
         let hash = store.put_bytes(&bytes)?;
-        store.set_key(Self::INDEX, &self.key_hash(), &hash)?;
+        store.set_key(Self::INDEX, &Self::key_hash(self.key()), &hash)?;
         Ok(hash)
     }
 
@@ -67,18 +72,14 @@ fn load_record<R: DeserializeOwned>(
 }
 
 impl Store {
-    /// The record of kind `R` stored for `key` (whose hash is `key_hash`), if it can be
-    /// trusted.
-    pub(super) fn lookup_record<R: KeyedRecord>(
-        &self,
-        key_hash: &ContentHash,
-        key: &R::Key,
-    ) -> RecordLookup<R> {
+    /// The record of kind `R` stored for `key`, if it can be trusted.
+    pub(super) fn lookup_record<R: KeyedRecord>(&self, key: &R::Key) -> RecordLookup<R> {
+        let key_hash = R::key_hash(key);
         let forget = |reason: String| {
-            let _ = self.remove_key(R::INDEX, key_hash);
+            let _ = self.remove_key(R::INDEX, &key_hash);
             RecordLookup::Corrupt(reason)
         };
-        let hash = match self.get_key(R::INDEX, key_hash) {
+        let hash = match self.get_key(R::INDEX, &key_hash) {
             Ok(Some(hash)) => hash,
             Ok(None) => return RecordLookup::Miss,
             Err(e) => return forget(e.to_string()),

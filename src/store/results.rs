@@ -25,14 +25,6 @@ pub struct ResultKey {
     pub options: Vec<String>,
 }
 
-impl ResultKey {
-    /// The key's hash, under which the store indexes the result.
-    pub fn hash(&self) -> ContentHash {
-        let json = serde_json::to_vec(self).expect("a result key serialises");
-        ContentHash::of_tagged("framelock-result-key-v1", &json)
-    }
-}
-
 /// A file the fixture's run wrote, kept as a blob.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredOutput {
@@ -61,6 +53,7 @@ pub type ResultLookup = RecordLookup<ResultRecord>;
 impl KeyedRecord for ResultRecord {
     const INDEX: Index = Index::Results;
     const WHAT: &'static str = "fixture result";
+    const KEY_TAG: &'static str = "framelock-result-key-v1";
     type Key = ResultKey;
 
     fn format_version(&self) -> u32 {
@@ -70,25 +63,20 @@ impl KeyedRecord for ResultRecord {
     fn key(&self) -> &ResultKey {
         &self.key
     }
-
-    fn key_hash(&self) -> ContentHash {
-        self.key.hash()
-    }
 }
 
 impl Store {
     /// The stored result for `key`, if it can be trusted: the record and every output it names
     /// must read back intact.
     pub fn lookup_result(&self, key: &ResultKey) -> ResultLookup {
-        let key_hash = key.hash();
-        match self.lookup_record::<ResultRecord>(&key_hash, key) {
+        match self.lookup_record::<ResultRecord>(key) {
             RecordLookup::Hit(record) => match record
                 .outputs
                 .iter()
                 .find_map(|o| self.verify(&o.blob).err())
             {
                 Some(problem) => {
-                    let _ = self.remove_key(Index::Results, &key_hash);
+                    let _ = self.remove_key(Index::Results, &ResultRecord::key_hash(key));
                     RecordLookup::Corrupt(problem.to_string())
                 }
                 None => RecordLookup::Hit(record),

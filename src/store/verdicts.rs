@@ -64,14 +64,6 @@ pub struct VerdictKey {
     pub bad_definition: BadDefinition,
 }
 
-impl VerdictKey {
-    /// The key's hash, under which the store indexes the verdict.
-    pub fn hash(&self) -> ContentHash {
-        let json = serde_json::to_vec(self).expect("a verdict key serialises");
-        ContentHash::of_tagged("framelock-verdict-key-v1", &json)
-    }
-}
-
 /// Good or bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -123,6 +115,7 @@ pub type VerdictLookup = RecordLookup<VerdictRecord>;
 impl KeyedRecord for VerdictRecord {
     const INDEX: Index = Index::Verdicts;
     const WHAT: &'static str = "verdict record";
+    const KEY_TAG: &'static str = "framelock-verdict-key-v1";
     type Key = VerdictKey;
 
     fn format_version(&self) -> u32 {
@@ -132,16 +125,12 @@ impl KeyedRecord for VerdictRecord {
     fn key(&self) -> &VerdictKey {
         &self.key
     }
-
-    fn key_hash(&self) -> ContentHash {
-        self.key.hash()
-    }
 }
 
 impl Store {
     /// The stored verdict for `key`, if one can be trusted.
     pub fn lookup_verdict(&self, key: &VerdictKey) -> VerdictLookup {
-        self.lookup_record(&key.hash(), key)
+        self.lookup_record(key)
     }
 }
 
