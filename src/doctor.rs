@@ -3,8 +3,6 @@
 //! It starts the browser exactly as a render does, loads an empty page, and asks WebGL which
 //! GPU rasterises: anything but SwiftShader would make pixels depend on the machine.
 
-use std::time::Duration;
-
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
@@ -13,18 +11,47 @@ use crate::browser::{
     launch_flags,
 };
 use crate::encode::EncoderSettings;
-use crate::error::Error;
-use crate::render::{RenderSettings, fingerprint_toolchain, render_settings_fingerprint};
+use crate::exit_code;
+use crate::render::{
+    DEFAULT_FRAME_TIMEOUT, RenderSettings, fingerprint_toolchain, render_settings_fingerprint,
+};
 use crate::timing::Fps;
-use crate::toolchain::{Toolchain, ToolchainError};
+use crate::toolchain::{ToolChoice, Toolchain, ToolchainError};
+
+/// Why a check failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DoctorError {
+    /// A tool is missing or unusable.
+    #[error(transparent)]
+    Toolchain(#[from] ToolchainError),
+    /// The browser does not start, load a page or rasterise in software.
+    #[error(transparent)]
+    Browser(#[from] BrowserError),
+}
+
+impl DoctorError {
+    /// A missing or broken tool is the environment's.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            DoctorError::Toolchain(_) => exit_code::ENVIRONMENT,
+            DoctorError::Browser(e) => e.exit_code(),
+        }
+    }
+
+    /// The install command or next step.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            DoctorError::Toolchain(e) => e.hint(),
+            DoctorError::Browser(e) => e.hint(),
+        }
+    }
+}
 
 /// What `doctor` checks with.
 #[derive(Debug, Clone)]
 pub struct DoctorOptions {
-    /// The browser, if given on the command line.
-    pub chrome: Option<Utf8PathBuf>,
-    /// ffmpeg, if given on the command line.
-    pub ffmpeg: Option<Utf8PathBuf>,
+    /// The tools given on the command line or by the environment.
+    pub tools: ToolChoice,
     /// Chrome's sandbox.
     pub sandbox: SandboxPolicy,
     /// Capture mode whose settings fingerprint is shown.
@@ -69,8 +96,8 @@ pub struct DoctorReport {
 }
 
 /// Runs every check; the first failure is the error.
-pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> {
-    let toolchain = Toolchain::locate(options.chrome.as_deref(), options.ffmpeg.as_deref())?;
+pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, DoctorError> {
+    let toolchain = Toolchain::locate(&options.tools)?;
     let fingerprint = fingerprint_toolchain(&toolchain, None).await?;
 
     let sandbox = options.sandbox.decide();
@@ -104,7 +131,7 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
         },
         media_root: None,
         root: root.canonicalize_utf8().unwrap_or(root),
-        frame_timeout: Duration::from_secs(30),
+        frame_timeout: DEFAULT_FRAME_TIMEOUT,
     })
     .await?;
     let gpu = session.gpu_renderer().await?;
@@ -146,4 +173,52 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, Error> 
         render_settings_fingerprint: render_settings_fingerprint(&settings),
         flags: launch_flags(options.capture, &sandbox),
     })
+}
+
+impl DoctorReport {
+    /// What `doctor` prints without `--json`.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let mut line = |text: String| {
+            s.push_str(&text);
+            s.push('\n');
+        };
+        line(format!(
+            "browser       {} ({})",
+            self.chrome_version, self.chrome_found_by
+        ));
+        line(format!("  binary      {}", self.chrome_binary));
+        if self.chrome != self.chrome_binary {
+            line(format!(
+                "  wrapper     {} (resolved to the binary above)",
+                self.chrome
+            ));
+        }
+        line(format!("  GPU         {} (software: ok)", self.gpu));
+        line(format!("  sandbox     {}", self.sandbox));
+        line(format!(
+            "ffmpeg        {} ({})",
+            self.ffmpeg_version, self.ffmpeg_found_by
+        ));
+        line(format!("  binary      {}", self.ffmpeg));
+        line(format!("fonts         {}", self.fontconfig));
+        for f in &self.fonts {
+            line(format!("  {f}"));
+        }
+        line(format!(
+            "fingerprints  toolchain {} ({} files hashed)",
+            self.toolchain_fingerprint, self.toolchain_files
+        ));
+        line(match &self.pinned_toolchain {
+            Some(pin) => format!("              pinned: {pin}"),
+            None => "              not the Nix flake's pinned toolchain (this machine's packages): hashes may differ from baselines blessed on it".into(),
+        });
+        line(format!(
+            "              render settings {}",
+            self.render_settings_fingerprint
+        ));
+        line(format!("flags         {}", self.flags.join(" ")));
+        line("all checks passed".into());
+        s
+    }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compare::envelope_lag;
 use crate::media::VideoFrames;
-use crate::timing::FrameRange;
+use crate::timing::{ChunkIndex, FrameRange};
 
 /// A named drift: what kind, where it starts, and what it rests on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,7 +19,7 @@ pub struct Finding {
     /// What kind.
     pub kind: FindingKind,
     /// The chunk, when it concerns one.
-    pub chunk: Option<usize>,
+    pub chunk: Option<ChunkIndex>,
     /// The first frame concerned.
     pub first_frame: Option<u64>,
     /// What it rests on, in words.
@@ -33,7 +33,7 @@ impl std::fmt::Display for Finding {
             f,
             "{} (chunk {}, frame {}): {}",
             self.kind,
-            place(self.chunk.map(|c| c as u64)),
+            place(self.chunk.map(|c| c.0 as u64)),
             place(self.first_frame),
             self.evidence
         )
@@ -128,7 +128,7 @@ pub struct ChunkFinding {
     /// What kind.
     pub kind: FindingKind,
     /// The chunk.
-    pub chunk: usize,
+    pub chunk: ChunkIndex,
     /// The first frame that differs.
     pub first_frame: u64,
     /// What it rests on.
@@ -139,7 +139,7 @@ pub struct ChunkFinding {
 #[derive(Debug, Clone)]
 pub struct ChunkPair<'a> {
     /// The chunk's index in the plan.
-    pub index: usize,
+    pub index: ChunkIndex,
     /// Its frames.
     pub range: FrameRange,
     /// Frame hashes of the whole in-process render, indexed by frame.
@@ -352,7 +352,7 @@ mod tests {
         rerender: Option<&'a [String]>,
     ) -> ChunkPair<'a> {
         ChunkPair {
-            index: 2,
+            index: ChunkIndex(2),
             range: FrameRange::new(range.0, range.1).unwrap(),
             reference,
             candidate,
@@ -375,7 +375,7 @@ mod tests {
         let f = classify_chunk(&pair(&all, &chunk, (10, 20), ("a", "b"), None)).unwrap();
         assert_eq!(
             (f.kind, f.chunk, f.first_frame),
-            (FindingKind::Encoder, 2, 10)
+            (FindingKind::Encoder, ChunkIndex(2), 10)
         );
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::error::exit_code;
+use crate::exit_code;
 use crate::timing::Fps;
 use crate::toolchain::tail;
 

@@ -103,6 +103,13 @@ impl fmt::Display for ContentHash {
 #[serde(transparent)]
 pub struct BundleHash(pub ContentHash);
 
+impl BundleHash {
+    /// The first hex digits, for display.
+    pub fn short(&self) -> &str {
+        self.0.short()
+    }
+}
+
 impl fmt::Display for BundleHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)

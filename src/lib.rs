@@ -2,7 +2,8 @@
 //!
 //! A composition (a folder with an animating `index.html`) is rendered in chrome-headless-shell
 //! frame by frame, with time, randomness and rasterisation pinned, and encoded bit-exactly. See
-//! `ARCHITECTURE.md` for the map of modules and the invariants they keep.
+//! `ARCHITECTURE.md` for the map of modules, the layers they sit in and the invariants they
+//! keep.
 
 #![warn(missing_docs)]
 
@@ -17,10 +18,11 @@ pub mod distributed;
 pub mod doctor;
 pub mod drift;
 pub mod encode;
-pub mod error;
+pub mod exit_code;
 pub mod hash;
 pub mod html;
 pub mod media;
+pub mod outcome;
 pub mod regress;
 pub mod render;
 pub mod report;
@@ -29,5 +31,3 @@ pub mod store;
 pub mod submit;
 pub mod timing;
 pub mod toolchain;
-
-pub use error::{Error, exit_code};

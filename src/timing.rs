@@ -232,6 +232,26 @@ impl<'de> Deserialize<'de> for FrameRange {
     }
 }
 
+/// A chunk's place in its plan, from 0: what `render-chunk --chunk`, array task indexes, chunk
+/// records and findings name a chunk by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChunkIndex(pub usize);
+
+impl fmt::Display for ChunkIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for ChunkIndex {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(s: &str) -> Result<ChunkIndex, Self::Err> {
+        s.trim().parse().map(ChunkIndex)
+    }
+}
+
 /// How a frame range is cut into chunks: consecutive ranges that cover it exactly, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -261,6 +281,36 @@ impl ChunkPlan {
     /// The chunks in order.
     pub fn chunks(&self) -> &[FrameRange] {
         &self.0
+    }
+
+    /// How many chunks there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the plan has no chunk at all (only a damaged `plan.json` can say so).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The frames of chunk `index`, if the plan has it.
+    pub fn get(&self, index: ChunkIndex) -> Option<FrameRange> {
+        self.0.get(index.0).copied()
+    }
+
+    /// Every chunk with its index, in order.
+    pub fn indexed(&self) -> impl Iterator<Item = (ChunkIndex, FrameRange)> + '_ {
+        self.0.iter().enumerate().map(|(i, r)| (ChunkIndex(i), *r))
+    }
+
+    /// The frames from the first chunk's start to the last one's end.
+    pub fn range(&self) -> FrameRange {
+        let first = self.0.first().expect("a plan has at least one chunk");
+        let last = self.0.last().expect("a plan has at least one chunk");
+        FrameRange {
+            start: first.start,
+            end: last.end,
+        }
     }
 }
 

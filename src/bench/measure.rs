@@ -6,20 +6,19 @@ use std::time::{Duration, Instant};
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
-use super::{
-    BenchRequest, CacheRun, CaptureRow, CompareRow, HashingRow, SEEK_AND_CAPTURE, ScalingRow,
-};
+use super::error::BenchError;
+use super::report::{CacheRun, CaptureRow, CompareRow, HashingRow, SEEK_AND_CAPTURE, ScalingRow};
+use super::run::BenchRequest;
 use crate::browser::{CaptureMode, RawFormat};
-use crate::bundle::{Bundle, EncoderMeta, PlanInput, pack, plan, unpack_bundle};
+use crate::bundle::{Bundle, pack, unpack_bundle};
 use crate::compare::compare_videos;
 use crate::composition::{Composition, Overrides};
 use crate::distributed::{DistributedRequest, render_distributed};
-use crate::encode::{EncodeError, EncoderSettings, FrameReader, run_ffmpeg};
-use crate::error::Error;
-use crate::media::VideoMode;
-use crate::regress::{RegressMode, RegressRequest, regress};
+use crate::encode::{EncodeError, FrameReader, run_ffmpeg};
+use crate::outcome::RegressMode;
+use crate::regress::{RegressRequest, regress};
 use crate::render::{
-    BrowserRun, ChunkWork, RenderRequest, RunSettings, StageSeconds, fingerprint_toolchain, render,
+    BrowserRun, ChunkWork, Planning, RenderRequest, RunSettings, StageSeconds, plan_bundle, render,
     render_chunks, start_session,
 };
 use crate::report::Reporter;
@@ -30,7 +29,7 @@ use crate::timing::{ChunkPlan, FrameIndex, FrameRange};
 pub(super) fn capture_composition(
     request: &BenchRequest,
     (width, height): (u32, u32),
-) -> Result<Composition, Error> {
+) -> Result<Composition, BenchError> {
     Ok(Composition::load(
         &request.fixtures.join("css-keyframes"),
         &Overrides {
@@ -51,10 +50,7 @@ fn browser_run(
         composition,
         RunSettings {
             capture,
-            sandbox: request.sandbox,
-            video_mode: VideoMode::Inject,
-            frame_timeout: Duration::from_secs(30),
-            toolchain: request.toolchain.clone(),
+            ..request.run.clone()
         },
     )
 }
@@ -64,7 +60,7 @@ pub(super) async fn raw_capture(
     request: &BenchRequest,
     composition: &Composition,
     format: RawFormat,
-) -> Result<CaptureRow, Error> {
+) -> Result<CaptureRow, BenchError> {
     // Without the virtual-time runtime the page's animations run on the BeginFrame ticks
     // themselves, so every frame has new pixels to raster, as in a real render.
     let run = BrowserRun {
@@ -100,7 +96,7 @@ pub(super) async fn raw_capture(
 pub(super) async fn seek_and_capture(
     request: &BenchRequest,
     composition: &Composition,
-) -> Result<CaptureRow, Error> {
+) -> Result<CaptureRow, BenchError> {
     let run = browser_run(request, composition, CaptureMode::BeginFrame);
     let mut session = start_session(&run, &()).await?;
     let started = Instant::now();
@@ -124,7 +120,7 @@ pub(super) async fn framelock_capture(
     request: &BenchRequest,
     composition: &Composition,
     capture: CaptureMode,
-) -> Result<CaptureRow, Error> {
+) -> Result<CaptureRow, BenchError> {
     let run = browser_run(request, composition, capture);
     let work = tempfile::tempdir().map_err(|source| write_error("temporary folder", source))?;
     let work = Utf8Path::from_path(work.path()).expect("temporary folders have UTF-8 paths");
@@ -165,7 +161,7 @@ fn per_frame_ms(stages: StageSeconds, frames: u64) -> StageSeconds {
 
 /// In process, then 1 and 2 workers, uncached, with each worker's peak memory (its own and its
 /// browser's and encoder's resident memory, sampled).
-pub(super) async fn scaling(request: &BenchRequest) -> Result<Vec<ScalingRow>, Error> {
+pub(super) async fn scaling(request: &BenchRequest) -> Result<Vec<ScalingRow>, BenchError> {
     let composition = capture_composition(request, (320, 180))?;
     let scratch = tempfile::tempdir().map_err(|source| write_error("temporary folder", source))?;
     let root = Utf8Path::from_path(scratch.path()).expect("temporary folders have UTF-8 paths");
@@ -179,14 +175,9 @@ pub(super) async fn scaling(request: &BenchRequest) -> Result<Vec<ScalingRow>, E
             frames: None,
             chunk_size: Some(chunk_size),
             png_dir: None,
-            capture: CaptureMode::BeginFrame,
-            sandbox: request.sandbox,
+            run: request.run.clone(),
             strict: false,
-            virtual_time: true,
-            frame_timeout: Duration::from_secs(30),
-            toolchain: request.toolchain.clone(),
             store: None,
-            video_mode: VideoMode::Inject,
             leak_wall_clock: None,
         },
         &(),
@@ -206,17 +197,13 @@ pub(super) async fn scaling(request: &BenchRequest) -> Result<Vec<ScalingRow>, E
                 output: root.join(format!("workers-{workers}.mp4")),
                 chunk_size: Some(chunk_size),
                 workers,
-                capture: CaptureMode::BeginFrame,
-                sandbox: request.sandbox,
+                run: request.run.clone(),
                 strict: false,
-                frame_timeout: Duration::from_secs(30),
-                toolchain: request.toolchain.clone(),
                 store: store.clone(),
                 use_cache: false,
                 worker_exe: request.worker_exe.clone(),
                 max_attempts: 1,
                 inject: None,
-                video_mode: VideoMode::Inject,
             },
             &(),
         )
@@ -316,7 +303,7 @@ fn worker_trees_kib() -> Vec<u64> {
 
 /// blake3 against sha256 over frame-sized buffers, and packing, unpacking and verifying a
 /// bundle of a few hundred files.
-pub(super) async fn hashing(request: &BenchRequest) -> Result<Vec<HashingRow>, Error> {
+pub(super) async fn hashing(request: &BenchRequest) -> Result<Vec<HashingRow>, BenchError> {
     let frame = vec![0x5au8; 1280 * 720 * 4];
     let rounds = if request.quick { 8 } else { 64 };
     let mib = (frame.len() * rounds) as f64 / (1 << 20) as f64;
@@ -348,21 +335,23 @@ pub(super) async fn hashing(request: &BenchRequest) -> Result<Vec<HashingRow>, E
     let files = if request.quick { 50 } else { 300 };
     let composition_dir = many_files(root, files)?;
     let composition = Composition::load(&composition_dir, &Overrides::default())?;
-    let fingerprint = fingerprint_toolchain(&request.toolchain, None).await?;
-    let bundle = plan(
-        &PlanInput {
+    let bundle = plan_bundle(
+        Planning {
             composition: &composition,
-            page_duration: None,
+            settings: &request.run,
             chunking: None,
-            toolchain: &fingerprint,
-            encoder: EncoderMeta::from(&EncoderSettings::for_codec(composition.format.codec())),
-            ffmpeg: &request.toolchain.ffmpeg.real,
+            store: None,
         },
         &root.join("bundle"),
-    )?;
+        &(),
+    )
+    .await?
+    .bundle;
     let bytes: u64 = bundle.verify()?.0.iter().map(|e| e.size).sum();
     let mib = bytes as f64 / (1 << 20) as f64;
-    let timed = |what: String, run: &dyn Fn() -> Result<(), Error>| -> Result<HashingRow, Error> {
+    let timed = |what: String,
+                 run: &dyn Fn() -> Result<(), crate::bundle::BundleError>|
+     -> Result<HashingRow, BenchError> {
         let started = Instant::now();
         run()?;
         let seconds = started.elapsed().as_secs_f64();
@@ -374,12 +363,10 @@ pub(super) async fn hashing(request: &BenchRequest) -> Result<Vec<HashingRow>, E
     };
     let archive = root.join("bundle.tar.zst");
     rows.push(timed(format!("pack a bundle of {files} files"), &|| {
-        pack(&bundle.dir, &archive).map(|_| ()).map_err(Error::from)
+        pack(&bundle.dir, &archive).map(|_| ())
     })?);
     rows.push(timed("unpack it".into(), &|| {
-        unpack_bundle(&archive, &root.join("unpacked"), 1 << 32)
-            .map(|_| ())
-            .map_err(Error::from)
+        unpack_bundle(&archive, &root.join("unpacked"), 1 << 32).map(|_| ())
     })?);
     rows.push(timed("verify it".into(), &|| {
         Bundle::open(&root.join("unpacked"))?.verify()?;
@@ -389,7 +376,7 @@ pub(super) async fn hashing(request: &BenchRequest) -> Result<Vec<HashingRow>, E
 }
 
 /// A composition folder with `count` small asset files beside its page.
-fn many_files(root: &Utf8Path, count: usize) -> Result<Utf8PathBuf, Error> {
+fn many_files(root: &Utf8Path, count: usize) -> Result<Utf8PathBuf, BenchError> {
     let dir = root.join("many-files");
     let assets = dir.join("assets");
     std::fs::create_dir_all(&assets).map_err(|source| write_error(assets.as_str(), source))?;
@@ -413,10 +400,10 @@ fn many_files(root: &Utf8Path, count: usize) -> Result<Utf8PathBuf, Error> {
 
 /// framelock's compare against ffmpeg's psnr filter, on two 1080p videos that differ in every
 /// frame and on two identical ones.
-pub(super) fn comparison(request: &BenchRequest) -> Result<Vec<CompareRow>, Error> {
+pub(super) fn comparison(request: &BenchRequest) -> Result<Vec<CompareRow>, BenchError> {
     let scratch = tempfile::tempdir().map_err(|source| write_error("temporary folder", source))?;
     let root = Utf8Path::from_path(scratch.path()).expect("temporary folders have UTF-8 paths");
-    let ffmpeg = &request.toolchain.ffmpeg.real;
+    let ffmpeg = &request.run.toolchain.ffmpeg.real;
     let frames = request.frames;
     let make = |source: &str, out: &Utf8Path| -> Result<(), EncodeError> {
         let frames = frames.to_string();
@@ -522,7 +509,7 @@ fn decode_into_pipes(
 pub(super) async fn cache(
     request: &BenchRequest,
     reporter: &dyn Reporter,
-) -> Result<CacheRun, Error> {
+) -> Result<CacheRun, BenchError> {
     let scratch = tempfile::tempdir().map_err(|source| write_error("temporary folder", source))?;
     let root = Utf8Path::from_path(scratch.path()).expect("temporary folders have UTF-8 paths");
     let regress_request = RegressRequest {
@@ -538,13 +525,10 @@ pub(super) async fn cache(
         workers: 2,
         update: false,
         strict: true,
-        frame_timeout: Duration::from_secs(30),
-        sandbox: request.sandbox,
-        toolchain: request.toolchain.clone(),
+        run: request.run.clone(),
         store: Store::open(&root.join("store"))?,
         worker_exe: request.worker_exe.clone(),
         inject: None,
-        video_mode: VideoMode::Inject,
         executor: None,
         use_cache: true,
     };
@@ -583,10 +567,9 @@ pub(super) async fn cache(
     })
 }
 
-fn write_error(what: &str, source: std::io::Error) -> Error {
-    crate::render::RenderError::Write {
+fn write_error(what: &str, source: std::io::Error) -> BenchError {
+    BenchError::Io {
         path: Utf8PathBuf::from(what),
         source,
     }
-    .into()
 }

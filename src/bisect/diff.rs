@@ -5,12 +5,10 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use similar::TextDiff;
 
-use super::walk::{BisectError, open_kept};
-use crate::bundle::{Bundle, BundleError, DEFAULT_UNPACK_LIMIT, ManifestEntry, unpack_bundle};
-use crate::error::Error;
+use crate::bundle::{Bundle, BundleError, ManifestEntry};
 use crate::hash::BundleHash;
 use crate::store::{ChunkRecord, Index, Store, StoreError};
 
@@ -102,20 +100,6 @@ impl BundleDiff {
         }
         out
     }
-}
-
-/// Opens a bundle given on the command line: a folder, or a packed bundle unpacked into
-/// `scratch`. Callers verify it.
-pub fn open_side(path: &Utf8Path, scratch: &Utf8Path) -> Result<Bundle, BundleError> {
-    if path.is_dir() {
-        return Bundle::open(path);
-    }
-    std::fs::create_dir_all(scratch).map_err(|source| BundleError::Io {
-        path: scratch.to_owned(),
-        source,
-    })?;
-    let name = path.file_name().unwrap_or("bundle");
-    unpack_bundle(path, &scratch.join(name), DEFAULT_UNPACK_LIMIT)
 }
 
 /// Compares two bundles, verifying each first: a manifest that does not match its files would
@@ -251,59 +235,4 @@ impl FingerprintDiff {
         }
         out
     }
-}
-
-/// Opens a side of `diff`: a bundle folder, a packed bundle, or — when no such file exists —
-/// the hash (or a prefix of at least 8 characters) of a bundle kept in the store.
-pub fn open_diff_side(
-    arg: &Utf8Path,
-    scratch: &Utf8Path,
-    store: &dyn Fn() -> Result<Store, Error>,
-) -> Result<Bundle, Error> {
-    let text = arg.as_str();
-    if arg.exists() {
-        return Ok(open_side(arg, scratch)?);
-    }
-    let hex = text.len() >= 8 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
-    if !hex {
-        return Err(BisectError::NoSuchSide {
-            arg: arg.to_owned(),
-        }
-        .into());
-    }
-    let store = store()?;
-    let hash = find_kept(&store, &text.to_ascii_lowercase())?;
-    open_kept(&store, &hash, scratch)
-}
-
-/// The kept bundle whose hash starts with `prefix`.
-fn find_kept(store: &Store, prefix: &str) -> Result<BundleHash, BisectError> {
-    let found: Vec<_> = store
-        .keys(Index::Bundles)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| k.as_str().starts_with(prefix))
-        .collect();
-    match found.as_slice() {
-        [(hash, _)] => Ok(BundleHash(hash.clone())),
-        [] => Err(BisectError::NotKept {
-            hash: prefix.into(),
-            store: store.root().to_owned(),
-        }),
-        more => Err(BisectError::Ambiguous {
-            prefix: prefix.into(),
-            names: more
-                .iter()
-                .map(|(h, _)| h.as_str()[..16].to_string())
-                .collect(),
-        }),
-    }
-}
-
-/// Where a diff's scratch folder for packed bundles goes.
-pub fn scratch_dir() -> std::io::Result<(tempfile::TempDir, Utf8PathBuf)> {
-    let dir = tempfile::tempdir()?;
-    let path = Utf8PathBuf::from_path_buf(dir.path().to_owned())
-        .map_err(|_| std::io::Error::other("temporary folder path is not UTF-8"))?;
-    Ok((dir, path))
 }

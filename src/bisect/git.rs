@@ -6,7 +6,7 @@ use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::error::exit_code;
+use crate::exit_code;
 
 /// Why git could not give bisect what it needs.
 #[derive(Debug, thiserror::Error)]

@@ -4,27 +4,23 @@
 //! skipped, never called bad; a broken environment stops the whole bisect.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::browser::{CaptureMode, SandboxPolicy};
-use crate::bundle::{Bundle, Chunking, pack};
+use super::error::BisectError;
+use super::open::keep_bundle;
+use crate::bundle::Chunking;
 use crate::composition::{Composition, Overrides};
 use crate::drift::FindingKind;
-use crate::error::Error;
 use crate::hash::{BundleHash, ContentHash};
-use crate::media::VideoMode;
-use crate::regress::{
-    DEFAULT_CHUNK_SIZE, Fixture, RegressMode, RegressRequest, Status, discover, judge_fixture,
-};
-use crate::render::{BrowserRun, RunSettings, prepare};
+use crate::outcome::{RegressMode, Status};
+use crate::regress::{DEFAULT_CHUNK_SIZE, Fixture, RegressRequest, discover, judge_fixture};
+use crate::render::{Planning, RunSettings, plan_bundle};
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{
-    BadDefinition, Index, Judgement, KeyedRecord, RECORD_FORMAT_VERSION, Store, StoreError,
-    VerdictKey, VerdictLookup, VerdictRecord, frames_digest,
+    BadDefinition, Judgement, KeyedRecord, RECORD_FORMAT_VERSION, Store, VerdictKey, VerdictLookup,
+    VerdictRecord, frames_digest,
 };
-use crate::toolchain::Toolchain;
 
 /// How every checkout is judged.
 #[derive(Debug, Clone)]
@@ -35,18 +31,12 @@ pub struct JudgeSettings {
     pub only: Vec<String>,
     /// Workers at once.
     pub workers: usize,
-    /// Time allowed for one seek or one capture.
-    pub frame_timeout: Duration,
-    /// Chrome's sandbox.
-    pub sandbox: SandboxPolicy,
-    /// The tools.
-    pub toolchain: Toolchain,
+    /// How every render runs.
+    pub run: RunSettings,
     /// The store: chunk records, verdicts and kept bundles.
     pub store: Store,
     /// The framelock binary workers run.
     pub worker_exe: Utf8PathBuf,
-    /// How videos are shown.
-    pub video_mode: VideoMode,
 }
 
 /// What makes a revision bad, per fixture.
@@ -134,7 +124,7 @@ pub async fn judge_checkout(
     bad: &Bad,
     out_dir: &Utf8Path,
     reporter: &dyn Reporter,
-) -> Result<CheckoutJudgement, Error> {
+) -> Result<CheckoutJudgement, BisectError> {
     // Reasons name files relative to the checkout: a worktree's folder is gone afterwards.
     let relative = |reason: String| reason.replace(&format!("{checkout}/"), "");
     let fixtures = match select(checkout, settings) {
@@ -163,14 +153,14 @@ pub async fn judge_checkout(
             Ok(verdict) => {
                 reporter.report(&RenderEvent::FixtureJudged {
                     fixture: fixture.name.clone(),
-                    bundle_hash: verdict.bundle_hash.to_string(),
+                    bundle_hash: verdict.bundle_hash.clone(),
                     judgement: verdict.record.judgement.to_string(),
                     reused: verdict.reused,
                 });
                 judged.insert(fixture.name.clone(), verdict);
             }
             // A revision whose fixture cannot be planned says nothing about the drift.
-            Err(e @ (Error::Composition(_) | Error::Bundle(_))) => {
+            Err(e) if e.is_planning() => {
                 return Ok(CheckoutJudgement::skip(relative(format!(
                     "{}: {e}",
                     fixture.name
@@ -196,7 +186,7 @@ pub async fn reference_frames(
     settings: &JudgeSettings,
     out_dir: &Utf8Path,
     reporter: &dyn Reporter,
-) -> Result<BTreeMap<String, ContentHash>, Error> {
+) -> Result<BTreeMap<String, ContentHash>, BisectError> {
     // Without a reference for a fixture, judging the good end says why it cannot be judged.
     let Ok(fixtures) = select(checkout, settings) else {
         return Ok(BTreeMap::new());
@@ -211,8 +201,8 @@ pub async fn reference_frames(
                     frames_digest(&renders.reference.frame_hashes),
                 );
             }
-            Err(Error::Composition(_) | Error::Bundle(_)) => {}
-            Err(e) => return Err(e),
+            Err(e) if e.is_planning() => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(frames)
@@ -268,13 +258,10 @@ fn regress_request(
         update: false,
         // A blocked request is a hermeticity problem, not a determinism one.
         strict: false,
-        frame_timeout: settings.frame_timeout,
-        sandbox: settings.sandbox,
-        toolchain: settings.toolchain.clone(),
+        run: settings.run.clone(),
         store: settings.store.clone(),
         worker_exe: settings.worker_exe.clone(),
         inject: None,
-        video_mode: settings.video_mode,
         executor: None,
         use_cache: true,
     }
@@ -288,35 +275,27 @@ async fn judge(
     definition: BadDefinition,
     out_dir: &Utf8Path,
     reporter: &dyn Reporter,
-) -> Result<FixtureVerdict, Error> {
+) -> Result<FixtureVerdict, BisectError> {
     let composition = Composition::load(&fixture.dir, &Overrides::default())?;
     let chunk_size = composition.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
-    let run = BrowserRun::of(
-        &composition,
-        RunSettings {
-            capture: CaptureMode::BeginFrame,
-            sandbox: settings.sandbox,
-            video_mode: settings.video_mode,
-            frame_timeout: settings.frame_timeout,
-            toolchain: settings.toolchain.clone(),
-        },
-    );
     let scratch = tempfile::Builder::new()
         .prefix("framelock-plan-")
         .tempdir()
-        .map_err(|source| crate::render::RenderError::Write {
-            path: Utf8PathBuf::from("temporary folder"),
+        .map_err(|source| BisectError::Io {
+            path: std::env::temp_dir().to_string_lossy().into_owned().into(),
             source,
         })?;
     let bundle_dir = Utf8Path::from_path(scratch.path())
         .expect("temporary folders have UTF-8 paths here")
         .join("bundle");
-    let prepared = prepare(
-        &composition,
-        &run,
-        Some(Chunking::Size(chunk_size)),
+    let prepared = plan_bundle(
+        Planning {
+            composition: &composition,
+            settings: &settings.run,
+            chunking: Some(Chunking::Size(chunk_size)),
+            store: Some(&settings.store),
+        },
         &bundle_dir,
-        Some(&settings.store),
         reporter,
     )
     .await?;
@@ -384,29 +363,4 @@ async fn judge(
         record,
         reused: false,
     })
-}
-
-/// Keeps a packed copy of `bundle` in the store, indexed by its hash, so `diff` can name it by
-/// hash after its folder is gone.
-pub fn keep_bundle(store: &Store, bundle: &Bundle) -> Result<(), Error> {
-    let key = &bundle.hash().0;
-    if let Ok(Some(blob)) = store.get_key(Index::Bundles, key)
-        && store.verify(&blob).is_ok()
-    {
-        return Ok(());
-    }
-    let scratch = tempfile::Builder::new()
-        .prefix("framelock-pack-")
-        .tempdir_in(store.root())
-        .map_err(|source| StoreError::Io {
-            path: store.root().to_owned(),
-            source,
-        })?;
-    let archive = Utf8Path::from_path(scratch.path())
-        .expect("the store has a UTF-8 path")
-        .join("bundle.tar.zst");
-    pack(&bundle.dir, &archive)?;
-    let blob = store.put_file(&archive)?;
-    store.set_key(Index::Bundles, key, &blob)?;
-    Ok(())
 }

@@ -3,18 +3,20 @@
 //! each commit's fixtures, reusing stored verdicts by bundle hash instead of rendering again.
 
 mod diff;
+mod error;
 mod git;
 mod judge;
+mod open;
 mod runs;
 mod walk;
 
-pub use diff::{
-    BundleDiff, ChangedFile, FingerprintDiff, diff_bundles, open_diff_side, open_side, scratch_dir,
-};
+pub use diff::{BundleDiff, ChangedFile, FingerprintDiff, diff_bundles};
+pub use error::BisectError;
 pub use git::{Commit, GitError, Repo, Worktree};
 pub use judge::{
-    Bad, CheckoutJudgement, FixtureVerdict, JudgeSettings, Verdict, judge_checkout, keep_bundle,
+    Bad, CheckoutJudgement, FixtureVerdict, JudgeSettings, Verdict, judge_checkout,
     reference_frames,
 };
+pub use open::{keep_bundle, open_diff_side, open_kept, open_side, scratch_dir};
 pub use runs::{RunsDiff, diff_runs};
-pub use walk::{BisectError, BisectOutcome, BisectRequest, Step, bisect, open_kept};
+pub use walk::{BisectOutcome, BisectRequest, Step, bisect};

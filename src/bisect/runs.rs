@@ -7,11 +7,13 @@ use std::fmt::Write;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use super::error::BisectError;
 use crate::compare::compare_videos;
 use crate::drift::{ChunkFinding, ChunkPair, classify_chunk};
-use crate::error::Error;
-use crate::render::{FramesRecord, RenderError, frames_record_path};
-use crate::report::{FailureImages, Side, write_failure_images};
+use crate::outcome::FailureImages;
+use crate::regress::{Side, write_failure_images};
+use crate::render::{FramesRecord, frames_record_path};
+use crate::timing::ChunkIndex;
 
 /// What differs between two renders.
 #[derive(Debug, Clone)]
@@ -23,7 +25,7 @@ pub struct RunsDiff {
     /// The first of them.
     pub first_frame: Option<u64>,
     /// The chunk of B's plan it falls in.
-    pub first_chunk: Option<usize>,
+    pub first_chunk: Option<ChunkIndex>,
     /// Lowest per-frame PSNR and the sequence PSNR, when frames differ.
     pub psnr: Option<(f64, f64)>,
     /// The drift the first divergent chunk shows (renders of one bundle only: between two
@@ -85,7 +87,7 @@ pub fn diff_runs(
     a: &Utf8Path,
     b: &Utf8Path,
     out: &Utf8Path,
-) -> Result<RunsDiff, Error> {
+) -> Result<RunsDiff, BisectError> {
     let (ra, rb) = (load(a)?, load(b)?);
     let frames = ra.frame_hashes.len().min(rb.frame_hashes.len());
     let differing: Vec<usize> = (0..frames)
@@ -107,19 +109,17 @@ pub fn diff_runs(
     let first_frame = rb.range.start().0 + first as u64;
     if let Some((index, range)) = rb
         .chunk_plan
-        .chunks()
-        .iter()
-        .enumerate()
+        .indexed()
         .find(|(_, r)| r.start().0 <= first_frame && first_frame < r.end().0)
     {
         diff.first_chunk = Some(index);
         let (s, e) = (range.start().0 as usize, range.end().0 as usize);
         if diff.same_bundle && e <= rb.frame_hashes.len() && e <= ra.frame_hashes.len() {
-            let blob = |r: &FramesRecord| r.chunk_hashes.get(index).map(|h| h.to_string());
+            let blob = |r: &FramesRecord| r.chunk_hashes.get(index.0).map(|h| h.to_string());
             let (ba, bb) = (blob(&ra).unwrap_or_default(), blob(&rb).unwrap_or_default());
             diff.finding = classify_chunk(&ChunkPair {
                 index,
-                range: *range,
+                range,
                 reference: &ra.frame_hashes,
                 candidate: &rb.frame_hashes[s..e],
                 reference_blob: &ba,
@@ -135,7 +135,7 @@ pub fn diff_runs(
         .min_by(|&x, &y| cmp.frame_psnr[x].total_cmp(&cmp.frame_psnr[y]))
         .unwrap_or(first);
     diff.psnr = Some((cmp.frame_psnr[worst], cmp.sequence_psnr));
-    std::fs::create_dir_all(out).map_err(|source| RenderError::Output {
+    std::fs::create_dir_all(out).map_err(|source| BisectError::Io {
         path: out.to_owned(),
         source,
     })?;
@@ -160,20 +160,16 @@ pub fn diff_runs(
 }
 
 /// The frames.json beside a video framelock rendered.
-fn load(video: &Utf8Path) -> Result<FramesRecord, Error> {
+fn load(video: &Utf8Path) -> Result<FramesRecord, BisectError> {
     let path = frames_record_path(video);
-    let text = std::fs::read_to_string(&path).map_err(|source| RenderError::Write {
+    let text = std::fs::read_to_string(&path).map_err(|source| BisectError::NotARender {
         path: path.clone(),
-        source: std::io::Error::new(
-            source.kind(),
-            format!("{source}: give a video framelock rendered (it writes <video>.frames.json beside it)"),
+        reason: format!(
+            "{source}: give a video framelock rendered (it writes <video>.frames.json beside it)"
         ),
     })?;
-    serde_json::from_str(&text).map_err(|e| {
-        RenderError::Write {
-            path,
-            source: std::io::Error::other(format!("not a frames.json framelock wrote: {e}")),
-        }
-        .into()
+    serde_json::from_str(&text).map_err(|e| BisectError::NotARender {
+        path,
+        reason: format!("not a frames.json framelock wrote: {e}"),
     })
 }

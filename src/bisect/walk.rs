@@ -5,111 +5,19 @@
 
 use std::fmt::Write;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 
 use super::diff::{BundleDiff, diff_bundles};
-use super::git::{Commit, GitError, Repo};
+use super::error::BisectError;
+use super::git::{Commit, Repo};
 use super::judge::{
     Bad, CheckoutJudgement, JudgeSettings, Verdict, judge_checkout, reference_frames,
 };
-use crate::bundle::{Bundle, DEFAULT_UNPACK_LIMIT, packed_plan, unpack_bundle};
+use super::open::{open_kept, scratch_dir};
 use crate::drift::Finding;
-use crate::error::{Error, exit_code};
-use crate::hash::BundleHash;
+use crate::exit_code;
 use crate::report::{RenderEvent, Reporter};
-use crate::store::{Index, Judgement, Store, StoreError};
-
-/// Why a bisect cannot start or finish.
-#[derive(Debug, thiserror::Error)]
-pub enum BisectError {
-    /// git could not resolve or walk the revisions.
-    #[error(transparent)]
-    Git(#[from] GitError),
-    /// An end of the range does not behave as the user said.
-    #[error("--{end} {commit} {verdict}, not {end}{}", reason.as_deref().map_or(String::new(), |r| format!(" ({r})")))]
-    WrongEnd {
-        /// `good` or `bad`.
-        end: &'static str,
-        /// The commit.
-        commit: String,
-        /// What it was judged: "is good", "is bad", "cannot be judged".
-        verdict: String,
-        /// Why.
-        reason: Option<String>,
-        /// Whether it could be judged at all (not skipped).
-        judged: bool,
-    },
-    /// --good and --bad name one commit.
-    #[error("--good and --bad both name {commit}: give --good an older revision")]
-    SameCommit {
-        /// The commit.
-        commit: String,
-    },
-    /// A bundle a diff needs is not kept in the store.
-    #[error(
-        "bundle {hash} is not kept in the store {store} (bisect keeps the bundles it judges): give a bundle folder or a .tar.zst, or the store that has it (--store)"
-    )]
-    NotKept {
-        /// The bundle.
-        hash: String,
-        /// The store.
-        store: Utf8PathBuf,
-    },
-    /// The store's bundle index points at another bundle than it names.
-    #[error(
-        "the store keeps {archive} as bundle {hash}, but it holds bundle {holds}: run `framelock cache verify`, then `framelock cache gc`"
-    )]
-    KeptMismatch {
-        /// The bundle asked for.
-        hash: String,
-        /// The bundle the archive holds.
-        holds: String,
-        /// The archive.
-        archive: Utf8PathBuf,
-    },
-    /// A side of `diff` is neither a file nor a hash.
-    #[error(
-        "{arg}: no such bundle folder or packed bundle, nor a bundle hash (8 to 64 hex characters) to look up in the store"
-    )]
-    NoSuchSide {
-        /// What was given.
-        arg: Utf8PathBuf,
-    },
-    /// A hash prefix names several kept bundles.
-    #[error("bundle hash prefix {prefix} names {} kept bundles ({}): give more characters", names.len(), names.join(", "))]
-    Ambiguous {
-        /// The prefix.
-        prefix: String,
-        /// The bundles it names (their first 16 characters).
-        names: Vec<String>,
-    },
-}
-
-impl BisectError {
-    /// The exit code: the user's revisions are input; a missing git is the environment.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            BisectError::Git(e) => e.exit_code(),
-            _ => exit_code::INPUT,
-        }
-    }
-
-    /// What to do next.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            BisectError::WrongEnd { judged: false, .. } => Some(
-                "check --fixture and --fixtures (they name fixtures at the top of each checkout), and that the fixtures plan at this revision".into(),
-            ),
-            BisectError::WrongEnd { end: "good", .. } => Some(
-                "give --good a revision whose fixtures render deterministically (or use --against-good to hunt a visual change)".into(),
-            ),
-            BisectError::WrongEnd { .. } => {
-                Some("give --bad a revision where the regression shows".into())
-            }
-            _ => None,
-        }
-    }
-}
+use crate::store::Judgement;
 
 /// A bisect.
 #[derive(Debug, Clone)]
@@ -254,15 +162,14 @@ impl BisectOutcome {
 pub async fn bisect(
     request: &BisectRequest,
     reporter: &dyn Reporter,
-) -> Result<BisectOutcome, Error> {
+) -> Result<BisectOutcome, BisectError> {
     let repo = Repo::open(&request.repo).map_err(BisectError::from)?;
     let good = repo.resolve(&request.good).map_err(BisectError::from)?;
     let bad = repo.resolve(&request.bad).map_err(BisectError::from)?;
     if good == bad {
         return Err(BisectError::SameCommit {
             commit: good.to_string(),
-        }
-        .into());
+        });
     }
     let path = repo.path(&good, &bad).map_err(BisectError::from)?;
     let mut walk = Walk {
@@ -342,7 +249,7 @@ fn next_step(lo: isize, hi: isize, skipped: &[bool]) -> Option<usize> {
         .map(|i| i as usize)
 }
 
-fn wrong_end(end: &'static str, commit: &Commit, judged: &CheckoutJudgement) -> Error {
+fn wrong_end(end: &'static str, commit: &Commit, judged: &CheckoutJudgement) -> BisectError {
     BisectError::WrongEnd {
         end,
         commit: commit.to_string(),
@@ -353,7 +260,6 @@ fn wrong_end(end: &'static str, commit: &Commit, judged: &CheckoutJudgement) -> 
         reason: judged.reason(),
         judged: !matches!(judged.verdict, Verdict::Skip(_)),
     }
-    .into()
 }
 
 /// What the first bad commit changed and shows.
@@ -395,7 +301,7 @@ impl Walk<'_> {
         role: &'static str,
         commit: &Commit,
         bad: &Bad,
-    ) -> Result<CheckoutJudgement, Error> {
+    ) -> Result<CheckoutJudgement, BisectError> {
         self.started(role, commit);
         let tree = self.repo.worktree(commit).map_err(BisectError::from)?;
         let judged = judge_checkout(
@@ -429,7 +335,7 @@ impl Walk<'_> {
     }
 
     /// The bundle diffs and findings of the first bad commit against the last good one.
-    fn explain(&self, parent: &Commit, first_bad: &Commit) -> Result<Explanation, Error> {
+    fn explain(&self, parent: &Commit, first_bad: &Commit) -> Result<Explanation, BisectError> {
         let bad = self
             .judged(first_bad)
             .expect("the first bad commit was judged");
@@ -442,11 +348,7 @@ impl Walk<'_> {
         let mut diffs = Vec::new();
         if let Some(before) = self.judged(parent) {
             let store = &self.request.judge.store;
-            let (_scratch, scratch) =
-                super::diff::scratch_dir().map_err(|source| crate::render::RenderError::Write {
-                    path: "temporary folder".into(),
-                    source,
-                })?;
+            let (_scratch, scratch) = scratch_dir()?;
             for (name, after) in &bad.fixtures {
                 let Some(before) = before.fixtures.get(name) else {
                     continue;
@@ -465,40 +367,6 @@ impl Walk<'_> {
             reason: bad.reason(),
         })
     }
-}
-
-/// Unpacks a bundle kept in the store into `scratch`.
-pub fn open_kept(store: &Store, hash: &BundleHash, scratch: &Utf8Path) -> Result<Bundle, Error> {
-    let not_kept = || BisectError::NotKept {
-        hash: hash.to_string(),
-        store: store.root().to_owned(),
-    };
-    let blob = store
-        .get_key(Index::Bundles, &hash.0)?
-        .ok_or_else(not_kept)?;
-    store.verify(&blob).map_err(|e| match e {
-        StoreError::Missing { .. } => Error::from(not_kept()),
-        e => e.into(),
-    })?;
-    let archive = store.blob_path(&blob);
-    let holds = packed_plan(&archive)?.bundle_hash;
-    if holds != *hash {
-        return Err(BisectError::KeptMismatch {
-            hash: hash.to_string(),
-            holds: holds.to_string(),
-            archive,
-        }
-        .into());
-    }
-    let target = scratch.join(hash.to_string());
-    if target.is_dir() {
-        return Ok(Bundle::open(&target)?);
-    }
-    std::fs::create_dir_all(scratch).map_err(|source| crate::bundle::BundleError::Io {
-        path: scratch.to_owned(),
-        source,
-    })?;
-    Ok(unpack_bundle(&archive, &target, DEFAULT_UNPACK_LIMIT)?)
 }
 
 #[cfg(test)]

@@ -62,7 +62,8 @@ impl fmt::Display for CaptureMode {
 }
 
 /// Whether Chrome's own sandbox is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SandboxPolicy {
     /// Turn it off when it cannot work: running as root, or no user namespaces and no setuid
     /// helper (as inside a Nix build).

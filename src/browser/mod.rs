@@ -18,7 +18,7 @@ pub use process::{ChromeProcess, LaunchSpec};
 pub use runtime::{EPOCH_MS, PageFault, RUNTIME_JS, RuntimeConfig};
 pub use session::{CaptureSeconds, RawFormat, Session, SessionConfig};
 
-use crate::error::exit_code;
+use crate::exit_code;
 
 /// What went wrong in the browser.
 #[derive(Debug, thiserror::Error)]

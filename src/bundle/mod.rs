@@ -15,7 +15,7 @@ pub use refs::{Reference, local_file, percent_decode, references};
 
 use crate::composition::{Composition, DurationSource, DurationSpec, Format};
 use crate::encode::{AudioTrack, Codec, EncoderSettings};
-use crate::error::exit_code;
+use crate::exit_code;
 use crate::hash::BundleHash;
 use crate::media::{AUDIO_MIX, MediaError, PageMedia, VideoMeta};
 use crate::timing::{ChunkPlan, Fps};
@@ -35,9 +35,10 @@ pub enum BundleError {
         /// The codec named.
         codec: String,
     },
-    /// The composition's video or audio cannot be prepared.
+    /// The composition's video or audio cannot be prepared (boxed: its fields would make
+    /// every error that carries a bundle error large).
     #[error(transparent)]
-    Media(#[from] MediaError),
+    Media(Box<MediaError>),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -139,10 +140,16 @@ pub enum BundleError {
     #[error("chunk {index} does not exist: the plan has chunks 0 to {}", count.saturating_sub(1))]
     NoSuchChunk {
         /// The index asked for.
-        index: usize,
+        index: crate::timing::ChunkIndex,
         /// Number of chunks.
         count: usize,
     },
+}
+
+impl From<MediaError> for BundleError {
+    fn from(e: MediaError) -> Self {
+        BundleError::Media(Box::new(e))
+    }
 }
 
 impl BundleError {

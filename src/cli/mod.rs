@@ -1,7 +1,17 @@
-//! The command line: clap definitions, conversion to engine values, dispatch and exit codes.
+//! The command line: clap definitions per subcommand family, their conversion to engine values
+//! at the edge, dispatch, and the one error type that knows every exit code. The engine never
+//! imports from here.
 
-mod args;
-mod run;
+mod app;
+mod bisect;
+mod bundle;
+mod cache;
+mod common;
+mod error;
+mod regress;
+mod render;
+mod submit;
+mod tools;
 
-pub use args::{Cli, Command, DoctorOpts, RenderOpts};
-pub use run::main;
+pub use app::{Cli, Command, main};
+pub use error::Error;

@@ -16,22 +16,20 @@ use camino::{Utf8Path, Utf8PathBuf};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
-use super::assemble::Joining;
-use super::assemble::assemble_records;
+use super::error::DistributedError;
+use super::inject::Injection;
+use super::spec::{SpecTools, WorkerSettings, WorkerSpec, invocation};
 use super::worker::ChunkOutcome;
-use super::{DistributedError, Fault, Injection};
-use crate::browser::{CaptureMode, SandboxPolicy};
 use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
-use crate::error::{Error, exit_code};
-use crate::media::VideoMode;
+use crate::exit_code;
 use crate::render::{
-    BrowserRun, ChunkCache, FramesRecord, RenderError, RunSettings, check_container, prepare,
-    report_finished, work_dir,
+    ChunkCache, Finish, FinishedChunk, FramesRecord, Planned, Planning, RenderError, RunSettings,
+    check_container, finish, plan_bundle, report_finished, work_dir,
 };
 use crate::report::{RenderEvent, Reporter};
-use crate::store::{ChunkRecord, Execution, Store};
-use crate::toolchain::Toolchain;
+use crate::store::{Execution, Store};
+use crate::timing::{ChunkIndex, FrameRange};
 
 /// A distributed-simulated render.
 #[derive(Debug, Clone)]
@@ -44,16 +42,10 @@ pub struct DistributedRequest {
     pub chunk_size: Option<u64>,
     /// Workers at once.
     pub workers: usize,
-    /// Capture mode.
-    pub capture: CaptureMode,
-    /// Chrome's sandbox.
-    pub sandbox: SandboxPolicy,
+    /// How the workers render.
+    pub run: RunSettings,
     /// Fail on requests outside the composition.
     pub strict: bool,
-    /// Time allowed for one seek or one capture.
-    pub frame_timeout: Duration,
-    /// The tools.
-    pub toolchain: Toolchain,
     /// The store workers write to.
     pub store: Store,
     /// Whether workers may reuse stored records.
@@ -64,254 +56,284 @@ pub struct DistributedRequest {
     pub max_attempts: u32,
     /// A self-test fault in one chunk.
     pub inject: Option<Injection>,
-    /// How videos are shown.
-    pub video_mode: VideoMode,
 }
 
 /// Renders `request` with worker processes.
 pub async fn render_distributed(
     request: &DistributedRequest,
     reporter: &dyn Reporter,
-) -> Result<FramesRecord, Error> {
+) -> Result<FramesRecord, DistributedError> {
     let started = Instant::now();
     check_container(&request.output, request.composition.format.codec())?;
     let (_work_guard, work) = work_dir(&request.output)?;
-    let run = BrowserRun::of(
-        &request.composition,
-        RunSettings {
-            capture: request.capture,
-            sandbox: request.sandbox,
-            video_mode: request.video_mode,
-            frame_timeout: request.frame_timeout,
-            toolchain: request.toolchain.clone(),
-        },
-    );
-    let default_chunking = Chunking::Count(request.workers.max(1) as u64);
     let chunking = request
         .chunk_size
-        .map(Chunking::Size)
-        .or(request.composition.chunk_size.map(Chunking::Size))
-        .unwrap_or(default_chunking);
-    let prepared = prepare(
-        &request.composition,
-        &run,
-        Some(chunking),
+        .or(request.composition.chunk_size)
+        .map_or(
+            Chunking::Count(request.workers.max(1) as u64),
+            Chunking::Size,
+        );
+    let planned = plan_bundle(
+        Planning {
+            composition: &request.composition,
+            settings: &request.run,
+            chunking: Some(chunking),
+            store: Some(&request.store),
+        },
         &work.join("plan/bundle"),
-        Some(&request.store),
         reporter,
     )
     .await?;
-
-    let chunks = prepared.bundle.plan.chunk_plan.chunks().to_vec();
-    if let Some(injection) = request.inject.filter(|i| i.chunk >= chunks.len()) {
+    let plan = &planned.bundle.plan.chunk_plan;
+    if let Some(injection) = request.inject.filter(|i| plan.get(i.chunk).is_none()) {
         return Err(RenderError::InjectionOutside {
             chunk: injection.chunk,
-            count: chunks.len(),
+            count: plan.len(),
         }
         .into());
     }
-    let mut outcomes: Vec<Option<ChunkOutcome>> = vec![None; chunks.len()];
-    // A worker here would run this binary on this toolchain: where the store already holds
-    // its record, no worker needs to start.
-    if request.use_cache {
-        let fingerprints = prepared.record_fingerprints();
-        let cache = ChunkCache {
-            store: &request.store,
-            bundle_hash: prepared.bundle.hash(),
-            execution: Execution::Worker,
-            fingerprints: &fingerprints,
-        };
-        for (index, range) in chunks.iter().enumerate() {
-            if request
-                .inject
-                .is_some_and(|i| i.in_worker() && i.chunk == index)
-            {
-                continue;
-            }
-            if let Some((record, _)) = cache.find(index, *range, reporter) {
-                reporter.report(&RenderEvent::ChunkDone {
-                    chunk: index,
-                    reused: true,
-                });
-                outcomes[index] = Some(ChunkOutcome {
-                    chunk: index,
-                    record,
-                    reused: true,
-                });
-            }
-        }
-    }
-    let missing: Vec<usize> = (0..chunks.len())
-        .filter(|i| outcomes[*i].is_none())
+    let mut outcomes = stored_outcomes(request, &planned, reporter);
+    let missing: Vec<ChunkIndex> = plan
+        .indexed()
+        .map(|(index, _)| index)
+        .filter(|index| outcomes[index.0].is_none())
         .collect();
-
-    // The workers' copy travels as an archive, like a bundle sent to another machine: it
-    // holds nothing that points back at the composition folder.
-    let worker_bundle = work.join("worker/bundle");
     if !missing.is_empty() {
-        let archive = work.join("bundle.tar.zst");
-        pack(&prepared.bundle.dir, &archive)?;
-        std::fs::create_dir_all(work.join("worker")).map_err(|source| {
-            crate::render::RenderError::Write {
-                path: work.join("worker"),
-                source,
-            }
-        })?;
-        unpack(&archive, &worker_bundle, DEFAULT_UNPACK_LIMIT)?;
+        let workers = Workers::prepare(request, &planned, &work)?;
+        workers
+            .run(request, &planned, missing, &mut outcomes, reporter)
+            .await?;
     }
 
-    let log_dir = request.store.log_dir(&prepared.bundle.hash().to_string())?;
-    let semaphore = Arc::new(Semaphore::new(request.workers.max(1)));
-    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let mut tasks = tokio::task::JoinSet::new();
-    for index in missing {
-        let range = chunks[index];
-        let semaphore = Arc::clone(&semaphore);
-        let argv = worker_args(request, &worker_bundle, index);
-        let exe = request.worker_exe.clone();
-        let log_dir = log_dir.clone();
-        let max_attempts = request.max_attempts.max(1);
-        let events_tx = events_tx.clone();
-        tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await.expect("never closed");
-            let result = run_chunk(
-                &exe,
-                &argv,
-                index,
-                range,
-                &log_dir,
-                max_attempts,
-                &events_tx,
-            );
-            (index, result.await)
-        });
-    }
-    drop(events_tx);
-    loop {
-        tokio::select! {
-            Some(event) = events.recv() => reporter.report(&event),
-            joined = tasks.join_next() => {
-                let Some(joined) = joined else { break };
-                let (index, outcome) = joined.expect("chunk tasks do not panic");
-                // The first chunk that cannot be rendered ends the run; dropping the other
-                // tasks stops their workers.
-                let outcome = outcome?;
-                reporter.report(&RenderEvent::ChunkDone {
-                    chunk: index,
-                    reused: outcome.reused,
-                });
-                outcomes[index] = Some(outcome);
-            }
-        }
-    }
-    while let Ok(event) = events.try_recv() {
-        reporter.report(&event);
-    }
-
-    let mut records = Vec::with_capacity(chunks.len());
-    for outcome in outcomes
+    let chunks = outcomes
         .into_iter()
-        .map(|o| o.expect("every chunk finished"))
-    {
-        let record = ChunkRecord::load(&request.store, &outcome.record)?;
-        records.push((outcome.record, record, outcome.reused));
-    }
-    let record = assemble_records(
-        &prepared.bundle,
-        &prepared.fingerprints(),
-        records,
-        &request.store,
-        Joining {
-            ffmpeg: &request.toolchain.ffmpeg.real,
+        .map(|o| {
+            let outcome = o.expect("every chunk finished");
+            FinishedChunk::load(&request.store, &outcome.record, outcome.reused)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let record = finish(
+        Finish {
+            bundle: &planned.bundle,
+            plan,
+            fingerprints: &planned.fingerprints(),
+            ffmpeg: &request.run.toolchain.ffmpeg.real,
             work: &work,
             output: &request.output,
             strict: request.strict,
-            audio_delay_ms: match request.inject.map(|i| i.fault) {
-                Some(Fault::AudioDelay(ms)) => ms,
-                _ => 0,
-            },
+            virtual_time: true,
+            audio_delay_ms: Injection::audio_delay_ms(request.inject),
+            store: Some(&request.store),
+            png: None,
         },
+        &chunks,
     )?;
     report_finished(reporter, &request.output, &record, started);
     Ok(record)
 }
 
-fn worker_args(request: &DistributedRequest, bundle: &Utf8Path, chunk: usize) -> Vec<String> {
-    let mut args = vec![
-        "render-chunk".to_string(),
-        bundle.to_string(),
-        "--chunk".into(),
-        chunk.to_string(),
-        "--store".into(),
-        request.store.root().to_string(),
-        "--capture".into(),
-        request.capture.to_string(),
-        "--chrome-sandbox".into(),
-        match request.sandbox {
-            SandboxPolicy::Auto => "auto",
-            SandboxPolicy::On => "on",
-            SandboxPolicy::Off => "off",
-        }
-        .into(),
-        "--frame-timeout".into(),
-        request.frame_timeout.as_secs_f64().to_string(),
-        "--chrome".into(),
-        request.toolchain.chrome.real.to_string(),
-        "--ffmpeg".into(),
-        request.toolchain.ffmpeg.real.to_string(),
-    ];
+/// Per chunk, the worker record the store already holds: a worker here would run this binary
+/// on this toolchain, so where the store has its record, no worker needs to start. A chunk the
+/// fault goes into is always rendered.
+fn stored_outcomes(
+    request: &DistributedRequest,
+    planned: &Planned,
+    reporter: &dyn Reporter,
+) -> Vec<Option<ChunkOutcome>> {
+    let plan = &planned.bundle.plan.chunk_plan;
+    let mut outcomes = vec![None; plan.len()];
     if !request.use_cache {
-        args.push("--no-cache".into());
+        return outcomes;
     }
-    if request.video_mode == VideoMode::Native {
-        args.push("--video=native".into());
+    let fingerprints = planned.record_fingerprints();
+    let cache = ChunkCache {
+        store: &request.store,
+        bundle_hash: planned.bundle.hash(),
+        execution: Execution::Worker,
+        fingerprints: &fingerprints,
+    };
+    for (index, range) in plan.indexed() {
+        if request
+            .inject
+            .is_some_and(|i| i.in_worker() && i.chunk == index)
+        {
+            continue;
+        }
+        if let Some(found) = cache.find(index, range, reporter) {
+            reporter.report(&RenderEvent::ChunkDone {
+                chunk: index,
+                reused: true,
+            });
+            outcomes[index.0] = Some(ChunkOutcome {
+                chunk: index,
+                record: found.stored.expect("a cache hit is stored"),
+                reused: true,
+            });
+        }
     }
-    if let Some(injection) = request.inject.filter(|i| i.in_worker() && i.chunk == chunk) {
-        args.extend(injection.worker_args());
-    }
-    args
+    outcomes
 }
 
-/// Runs one chunk's worker until it succeeds, fails on its input, or runs out of attempts.
-async fn run_chunk(
-    exe: &Utf8Path,
-    argv: &[String],
-    chunk: usize,
-    range: crate::timing::FrameRange,
-    log_dir: &Utf8Path,
-    max_attempts: u32,
-    events: &tokio::sync::mpsc::UnboundedSender<RenderEvent>,
-) -> Result<ChunkOutcome, Error> {
-    let mut attempt = 1;
-    loop {
-        let _ = events.send(RenderEvent::ChunkStarted {
-            chunk,
-            range,
-            attempt,
-        });
-        let log = log_dir.join(format!("chunk-{chunk:06}-attempt-{attempt}.log"));
-        match run_worker(exe, argv, &log).await {
-            Ok(outcome) => return Ok(outcome),
-            Err(failure) => {
-                let give_up = failure.code == Some(exit_code::INPUT) || attempt >= max_attempts;
-                if give_up {
-                    let err = DistributedError::ChunkFailed {
-                        chunk,
-                        range,
-                        attempts: attempt,
-                        reason: failure.reason.into(),
-                        log: Box::new(log),
-                        code: failure.code,
-                    };
-                    return Err(err.into());
+/// The workers' bundle copy and spec, and where their logs go.
+struct Workers {
+    bundle: Utf8PathBuf,
+    spec: Utf8PathBuf,
+    log_dir: Utf8PathBuf,
+}
+
+impl Workers {
+    /// Packs and unpacks the bundle for the workers and writes their spec. The copy travels as
+    /// an archive, like a bundle sent to another machine: it holds nothing that points back at
+    /// the composition folder.
+    fn prepare(
+        request: &DistributedRequest,
+        planned: &Planned,
+        work: &Utf8Path,
+    ) -> Result<Workers, DistributedError> {
+        let dir = work.join("worker");
+        std::fs::create_dir_all(&dir).map_err(|source| DistributedError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let archive = work.join("bundle.tar.zst");
+        pack(&planned.bundle.dir, &archive)?;
+        let bundle = dir.join("bundle");
+        unpack(&archive, &bundle, DEFAULT_UNPACK_LIMIT)?;
+        let run = &request.run;
+        let spec = WorkerSpec::new(
+            &planned.bundle,
+            WorkerSettings {
+                capture: run.capture,
+                video_mode: run.video_mode,
+                frame_timeout: run.frame_timeout,
+                sandbox: run.sandbox,
+                tools: SpecTools::passed_on(&run.toolchain),
+                allow_toolchain_mismatch: false,
+                use_cache: request.use_cache,
+                inject: request.inject.filter(Injection::in_worker),
+            },
+        )
+        .write(&dir)?;
+        Ok(Workers {
+            bundle,
+            spec,
+            log_dir: request.store.log_dir(&planned.bundle.hash().to_string())?,
+        })
+    }
+
+    /// Runs a worker per missing chunk, at most `request.workers` at once, filling `outcomes`.
+    async fn run(
+        &self,
+        request: &DistributedRequest,
+        planned: &Planned,
+        missing: Vec<ChunkIndex>,
+        outcomes: &mut [Option<ChunkOutcome>],
+        reporter: &dyn Reporter,
+    ) -> Result<(), DistributedError> {
+        let plan = &planned.bundle.plan.chunk_plan;
+        let semaphore = Arc::new(Semaphore::new(request.workers.max(1)));
+        let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let mut tasks = tokio::task::JoinSet::new();
+        for index in missing {
+            let range = plan.get(index).expect("missing chunks are in the plan");
+            let semaphore = Arc::clone(&semaphore);
+            let argv = invocation(
+                &request.worker_exe,
+                &self.bundle,
+                request.store.root(),
+                &self.spec,
+                Some(index),
+            );
+            let log_dir = self.log_dir.clone();
+            let max_attempts = request.max_attempts.max(1);
+            let events_tx = events_tx.clone();
+            tasks.spawn(async move {
+                let _permit = semaphore.acquire_owned().await.expect("never closed");
+                let worker = ChunkWorker {
+                    argv,
+                    chunk: index,
+                    range,
+                    log_dir,
+                    max_attempts,
+                };
+                (index, worker.run(&events_tx).await)
+            });
+        }
+        drop(events_tx);
+        loop {
+            tokio::select! {
+                Some(event) = events.recv() => reporter.report(&event),
+                joined = tasks.join_next() => {
+                    let Some(joined) = joined else { break };
+                    let (index, outcome) = joined.expect("chunk tasks do not panic");
+                    // The first chunk that cannot be rendered ends the run; dropping the other
+                    // tasks stops their workers.
+                    let outcome = outcome?;
+                    reporter.report(&RenderEvent::ChunkDone {
+                        chunk: index,
+                        reused: outcome.reused,
+                    });
+                    outcomes[index.0] = Some(outcome);
                 }
-                let _ = events.send(RenderEvent::ChunkRetry {
-                    chunk,
-                    attempt,
-                    reason: failure.reason,
-                    log,
-                });
-                attempt += 1;
+            }
+        }
+        while let Ok(event) = events.try_recv() {
+            reporter.report(&event);
+        }
+        Ok(())
+    }
+}
+
+/// One chunk's worker, started again when it fails for a reason that may pass.
+struct ChunkWorker {
+    /// The invocation, program first.
+    argv: Vec<String>,
+    chunk: ChunkIndex,
+    range: FrameRange,
+    log_dir: Utf8PathBuf,
+    max_attempts: u32,
+}
+
+impl ChunkWorker {
+    /// Runs the worker until it succeeds, fails on its input, or runs out of attempts.
+    async fn run(
+        &self,
+        events: &tokio::sync::mpsc::UnboundedSender<RenderEvent>,
+    ) -> Result<ChunkOutcome, DistributedError> {
+        let (chunk, range) = (self.chunk, self.range);
+        let mut attempt = 1;
+        loop {
+            let _ = events.send(RenderEvent::ChunkStarted {
+                chunk,
+                range,
+                attempt,
+            });
+            let log = self
+                .log_dir
+                .join(format!("chunk-{:06}-attempt-{attempt}.log", chunk.0));
+            match run_worker(&self.argv, &log).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(failure) => {
+                    let give_up =
+                        failure.code == Some(exit_code::INPUT) || attempt >= self.max_attempts;
+                    if give_up {
+                        return Err(DistributedError::ChunkFailed {
+                            chunk,
+                            range,
+                            attempts: attempt,
+                            reason: failure.reason.into(),
+                            log: Box::new(log),
+                            code: failure.code,
+                        });
+                    }
+                    let _ = events.send(RenderEvent::ChunkRetry {
+                        chunk,
+                        attempt,
+                        reason: failure.reason,
+                        log,
+                    });
+                    attempt += 1;
+                }
             }
         }
     }
@@ -322,11 +344,8 @@ struct WorkerFailure {
     reason: String,
 }
 
-async fn run_worker(
-    exe: &Utf8Path,
-    argv: &[String],
-    log: &Utf8Path,
-) -> Result<ChunkOutcome, WorkerFailure> {
+async fn run_worker(argv: &[String], log: &Utf8Path) -> Result<ChunkOutcome, WorkerFailure> {
+    let (exe, args) = argv.split_first().expect("an invocation names its program");
     let log_file = std::fs::File::create(log).map_err(|e| WorkerFailure {
         code: None,
         reason: format!("cannot create the log {log}: {e}"),
@@ -343,7 +362,7 @@ async fn run_worker(
         });
     }
     let child = command
-        .args(argv)
+        .args(args)
         .env("CI", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -351,7 +370,7 @@ async fn run_worker(
         .spawn()
         .map_err(|e| WorkerFailure {
             code: None,
-            reason: format!("cannot start `{exe} {}`: {e}", argv.join(" ")),
+            reason: format!("cannot start `{}`: {e}", argv.join(" ")),
         })?;
     let mut child = WorkerChild(Some(child));
     let mut stdout = String::new();

@@ -1,65 +1,47 @@
 //! `render-chunk`: one chunk of a bundle, in a process of its own that sees only the bundle.
 //!
-//! Before rendering, the worker recomputes the bundle hash (`BUNDLE_HASH_MISMATCH`), compares
-//! its toolchain with the planning machine's (`TOOLCHAIN_MISMATCH`), and checks that its
-//! browser rasterises in software (`BROWSER_GPU_NOT_SOFTWARE`). The result goes into the store:
-//! the encoded chunk as a blob, and a chunk record indexed by its cache key.
+//! Before rendering, the worker recomputes the bundle hash (`BUNDLE_HASH_MISMATCH`), checks the
+//! job's spec against the bundle and its own render settings (`RENDER_SETTINGS_MISMATCH`),
+//! compares its toolchain with the planning machine's (`TOOLCHAIN_MISMATCH`), and checks that
+//! its browser rasterises in software (`BROWSER_GPU_NOT_SOFTWARE`). The result goes into the
+//! store: the encoded chunk as a blob, and a chunk record indexed by its cache key.
 
-use std::time::Duration;
-
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use super::DistributedError;
-use crate::browser::{CaptureMode, PageFault, SandboxPolicy};
+use super::error::DistributedError;
+use super::spec::WorkerSpec;
 use crate::bundle::{Bundle, BundleError, ToolchainRecord};
-use crate::error::Error;
 use crate::hash::ContentHash;
-use crate::media::VideoMode;
 use crate::render::{
-    BrowserRun, ChunkCache, ChunkWork, RenderSettings, fingerprint_toolchain, record_fingerprints,
-    render_chunks,
+    BrowserRun, ChunkCache, ChunkWork, Keep, Recorder, RenderSettings, RunSettings,
+    fingerprint_toolchain, record_fingerprints, render_chunks,
 };
 use crate::report::Reporter;
-use crate::store::{ChunkRecord, Execution, RECORD_FORMAT_VERSION, Store};
-use crate::toolchain::Toolchain;
+use crate::store::{Execution, Store, StoreError};
+use crate::timing::ChunkIndex;
+use crate::toolchain::{ToolChoice, Toolchain};
 
 /// One chunk to render.
 #[derive(Debug, Clone)]
 pub struct ChunkRequest {
     /// The bundle folder.
-    pub bundle: camino::Utf8PathBuf,
+    pub bundle: Utf8PathBuf,
     /// Which chunk of its plan.
-    pub chunk: usize,
+    pub chunk: ChunkIndex,
     /// Where results go.
     pub store: Store,
-    /// Capture mode.
-    pub capture: CaptureMode,
-    /// Chrome's sandbox.
-    pub sandbox: SandboxPolicy,
-    /// Time allowed for one seek or one capture.
-    pub frame_timeout: Duration,
-    /// The tools.
-    pub toolchain: Toolchain,
-    /// Render even though this machine's toolchain differs from the planning machine's (the
-    /// record says so).
-    pub allow_toolchain_mismatch: bool,
-    /// Neither read nor write the cache index (the record is still stored).
-    pub no_cache: bool,
-    /// Self-test fault put into the page. Such a chunk is never read from or indexed in the
-    /// cache.
-    pub page_fault: Option<PageFault>,
-    /// Self-test fault: encode with this quantiser instead of the bundle's. Never cached.
-    pub encoder_qp: Option<u8>,
-    /// How videos are shown.
-    pub video_mode: VideoMode,
+    /// How the job renders.
+    pub spec: WorkerSpec,
+    /// The tools this worker's own command line gave; the spec's win.
+    pub tools: ToolChoice,
 }
 
 /// What `render-chunk` prints on stdout, one JSON line: the orchestrator reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChunkOutcome {
     /// The chunk.
-    pub chunk: usize,
+    pub chunk: ChunkIndex,
     /// Its stored record.
     pub record: ContentHash,
     /// Whether the record was reused from the store.
@@ -70,120 +52,183 @@ pub struct ChunkOutcome {
 pub async fn render_chunk(
     request: &ChunkRequest,
     reporter: &dyn Reporter,
-) -> Result<ChunkOutcome, Error> {
+) -> Result<ChunkOutcome, DistributedError> {
+    let spec = &request.spec;
     let bundle = Bundle::open(&request.bundle)?;
     bundle.verify()?;
-    let count = bundle.plan.chunk_plan.chunks().len();
-    let range =
-        *bundle
-            .plan
-            .chunk_plan
-            .chunks()
-            .get(request.chunk)
-            .ok_or(BundleError::NoSuchChunk {
-                index: request.chunk,
-                count,
-            })?;
-
-    let fingerprint = fingerprint_toolchain(&request.toolchain, Some(&request.store)).await?;
+    spec.check(&bundle, &request.bundle)?;
+    let range = bundle
+        .plan
+        .chunk_plan
+        .get(request.chunk)
+        .ok_or(BundleError::NoSuchChunk {
+            index: request.chunk,
+            count: bundle.plan.chunk_plan.len(),
+        })?;
+    let toolchain = Toolchain::locate(&spec.tools.over(&request.tools))?;
+    let fingerprint = fingerprint_toolchain(&toolchain, Some(&request.store)).await?;
     let here = ToolchainRecord::from(&fingerprint);
     let mismatch = here.fingerprint != bundle.plan.toolchain.fingerprint;
-    if mismatch && !request.allow_toolchain_mismatch {
+    if mismatch && !spec.allow_toolchain_mismatch {
         return Err(DistributedError::ToolchainMismatch {
             planned: Box::new(bundle.plan.toolchain.clone()),
             here: Box::new(here),
-        }
-        .into());
+        });
     }
-    let mut encoder = bundle.encoder_settings();
-    if let Some(qp) = request.encoder_qp {
-        encoder.qp = qp;
+    let page_fault = spec.inject.and_then(|i| i.page_fault(request.chunk));
+    let encoder_qp = spec.inject.and_then(|i| i.encoder_qp(request.chunk));
+    let mut run = BrowserRun::of(
+        &bundle.composition(),
+        RunSettings {
+            capture: spec.capture,
+            sandbox: spec.sandbox,
+            video_mode: spec.video_mode,
+            frame_timeout: spec.frame_timeout(),
+            toolchain,
+            virtual_time: true,
+        },
+    )
+    .of_bundle(&bundle);
+    run.fault = page_fault;
+    if let Some(qp) = encoder_qp {
+        run.encoder.qp = qp;
     }
-    let settings = RenderSettings {
-        capture: request.capture,
-        encoder,
-        virtual_time: true,
-        video_mode: request.video_mode,
-    };
-    let fingerprints = record_fingerprints(&fingerprint, &settings);
-    let no_cache = request.no_cache || request.page_fault.is_some() || request.encoder_qp.is_some();
+    let fingerprints = record_fingerprints(
+        &fingerprint,
+        &RenderSettings {
+            capture: run.capture,
+            encoder: run.encoder.clone(),
+            virtual_time: true,
+            video_mode: run.video_mode,
+        },
+    );
+    // A faulty chunk proves the harness: the cache neither answers nor keeps it.
+    let cached = spec.use_cache && page_fault.is_none() && encoder_qp.is_none();
     let cache = ChunkCache {
         store: &request.store,
         bundle_hash: bundle.hash(),
         execution: Execution::Worker,
         fingerprints: &fingerprints,
     };
-    if let Some((record, _)) = (!no_cache)
+    if let Some(found) = cached
         .then(|| cache.find(request.chunk, range, reporter))
         .flatten()
     {
         return Ok(ChunkOutcome {
             chunk: request.chunk,
-            record,
+            record: found.stored.expect("a cache hit is stored"),
             reused: true,
         });
     }
 
+    let store = &request.store;
     let work = tempfile::Builder::new()
         .prefix(".framelock-chunk-")
-        .tempdir_in(request.store.root())
-        .map_err(|source| crate::store::StoreError::Io {
-            path: request.store.root().to_owned(),
+        .tempdir_in(store.root())
+        .map_err(|source| StoreError::Io {
+            path: store.root().to_owned(),
             source,
         })?;
-    let work_path = Utf8Path::from_path(work.path())
-        .expect("the store path is UTF-8")
-        .to_owned();
-    let run = BrowserRun {
-        composition: bundle.composition(),
-        capture: request.capture,
-        sandbox: request.sandbox,
-        virtual_time: true,
-        fault: request.page_fault,
-        video_mode: request.video_mode,
-        media: bundle.page_media(),
-        frame_timeout: request.frame_timeout,
-        toolchain: request.toolchain.clone(),
-        encoder: settings.encoder.clone(),
-    };
+    let work_path = Utf8Path::from_path(work.path()).expect("the store path is UTF-8");
     let chunk = ChunkWork {
         index: request.chunk,
         range,
     };
-    let rendered = render_chunks(&run, &[chunk], &work_path, None, reporter)
+    let rendered = render_chunks(&run, &[chunk], work_path, None, reporter)
         .await?
-        .chunks;
-    let rendered = rendered
+        .chunks
         .into_iter()
         .next()
         .expect("one chunk in, one chunk out");
-
-    let store = &request.store;
     let _lock = store.lock(false)?;
-    let record = ChunkRecord {
-        format_version: RECORD_FORMAT_VERSION,
-        bundle_hash: bundle.hash().clone(),
-        chunk_index: request.chunk,
-        range,
-        frames_captured: rendered.frame_hashes.len() as u64,
-        frame_hashes: rendered.frame_hashes,
-        encoded_blob: store.put_file(&rendered.file)?,
-        capture_mode: request.capture,
+    let recorder = Recorder {
+        bundle_hash: bundle.hash(),
+        capture: run.capture,
         execution: Execution::Worker,
-        fingerprints,
-        seconds: rendered.seconds,
-        page_events: rendered.page_events,
+        fingerprints: &fingerprints,
         planned_toolchain: mismatch.then(|| bundle.plan.toolchain.fingerprint.clone()),
-        video_frames: rendered.video_frames,
     };
-    let hash = if no_cache {
-        record.put(store)?
+    let keep = if cached {
+        Keep::Indexed(store)
     } else {
-        record.save(store)?
+        Keep::Stored(store)
     };
+    let finished = recorder.record(rendered, keep)?;
     Ok(ChunkOutcome {
         chunk: request.chunk,
-        record: hash,
+        record: finished.stored.expect("a worker's record is stored"),
         reused: false,
     })
+}
+
+/// The environment variables array schedulers set to a task's index, in the order they are
+/// read: Slurm array jobs, Kubernetes Indexed Jobs, AWS Batch array jobs.
+pub const ARRAY_INDEX_VARS: [&str; 3] = [
+    "SLURM_ARRAY_TASK_ID",
+    "JOB_COMPLETION_INDEX",
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+];
+
+/// The chunk an array task renders when `--chunk` is not given: the first of
+/// [`ARRAY_INDEX_VARS`] that is set, read through `var`.
+pub fn chunk_from_environment(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<ChunkIndex, DistributedError> {
+    let (name, value) = ARRAY_INDEX_VARS
+        .iter()
+        .find_map(|name| var(name).map(|value| (*name, value)))
+        .ok_or(DistributedError::NoChunk)?;
+    value
+        .parse()
+        .map_err(|_| DistributedError::BadArrayIndex { var: name, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn an_array_task_renders_the_chunk_its_scheduler_numbers_it() {
+        assert_eq!(
+            chunk_from_environment(env(&[("SLURM_ARRAY_TASK_ID", "3")])).unwrap(),
+            ChunkIndex(3)
+        );
+        assert_eq!(
+            chunk_from_environment(env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap(),
+            ChunkIndex(0)
+        );
+        assert_eq!(
+            chunk_from_environment(env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "7")])).unwrap(),
+            ChunkIndex(7)
+        );
+        // Slurm first: a Slurm job inside a cluster that also sets the others is still Slurm's.
+        assert_eq!(
+            chunk_from_environment(env(&[
+                ("JOB_COMPLETION_INDEX", "1"),
+                ("SLURM_ARRAY_TASK_ID", "2"),
+            ]))
+            .unwrap(),
+            ChunkIndex(2)
+        );
+        assert!(matches!(
+            chunk_from_environment(env(&[])),
+            Err(DistributedError::NoChunk)
+        ));
+        let err = chunk_from_environment(env(&[("SLURM_ARRAY_TASK_ID", "4294967296x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("$SLURM_ARRAY_TASK_ID") && err.contains("chunk index"),
+            "{err}"
+        );
+    }
 }

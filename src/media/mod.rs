@@ -22,7 +22,7 @@ pub use extract::{extract_frames, frame_file};
 pub use prepare::{MediaPlan, prepare_media};
 pub use probe::{MediaInfo, VideoStream, ffprobe_beside, probe};
 
-use crate::error::exit_code;
+use crate::exit_code;
 use crate::timing::Fps;
 
 /// The source frame each video of a page shows in one composition frame, by video key

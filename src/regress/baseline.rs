@@ -8,6 +8,8 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
+use crate::hash::BundleHash;
+
 /// Version of `baseline.json`.
 pub const BASELINE_FORMAT_VERSION: u32 = 1;
 
@@ -84,18 +86,18 @@ pub struct Baseline {
     /// The fixture.
     pub fixture: String,
     /// The bundle the entries were rendered from.
-    pub bundle_hash: String,
+    pub bundle_hash: BundleHash,
     /// One entry per blessed pair, sorted by (toolchain, render settings).
     pub entries: Vec<BaselineEntry>,
 }
 
 impl Baseline {
     /// An empty baseline for `fixture`.
-    pub fn new(fixture: &str, bundle_hash: &str) -> Baseline {
+    pub fn new(fixture: &str, bundle_hash: &BundleHash) -> Baseline {
         Baseline {
             format_version: BASELINE_FORMAT_VERSION,
             fixture: fixture.to_string(),
-            bundle_hash: bundle_hash.to_string(),
+            bundle_hash: bundle_hash.clone(),
             entries: Vec::new(),
         }
     }
@@ -143,14 +145,14 @@ impl Baseline {
 
     /// Blesses `entry` for its pair (replacing that pair's old entry only) and records the
     /// bundle hash; returns one line per change, for `--update` to print.
-    pub fn bless(&mut self, bundle_hash: &str, entry: BaselineEntry) -> Vec<String> {
+    pub fn bless(&mut self, bundle_hash: &BundleHash, entry: BaselineEntry) -> Vec<String> {
         let mut changes = Vec::new();
-        if self.bundle_hash != bundle_hash {
+        if self.bundle_hash != *bundle_hash {
             changes.push(format!(
                 "bundle hash {} -> {bundle_hash} (the composition changed)",
-                short(&self.bundle_hash)
+                self.bundle_hash.short()
             ));
-            self.bundle_hash = bundle_hash.to_string();
+            self.bundle_hash = bundle_hash.clone();
         }
         match self
             .entries
@@ -218,13 +220,17 @@ mod tests {
         }
     }
 
+    fn bundle(name: &str) -> BundleHash {
+        BundleHash(crate::hash::ContentHash::of_bytes(name.as_bytes()))
+    }
+
     #[test]
     fn blessing_one_pair_keeps_the_others_and_reports_changes() {
-        let mut b = Baseline::new("fx", "bundle-1");
-        let first = b.bless("bundle-1", entry("debian", &["a", "b"]));
+        let mut b = Baseline::new("fx", &bundle("1"));
+        let first = b.bless(&bundle("1"), entry("debian", &["a", "b"]));
         assert_eq!(first.len(), 1, "{first:?}");
-        b.bless("bundle-1", entry("nix", &["x", "y"]));
-        let changes = b.bless("bundle-2", entry("debian", &["a", "c"]));
+        b.bless(&bundle("1"), entry("nix", &["x", "y"]));
+        let changes = b.bless(&bundle("2"), entry("debian", &["a", "c"]));
         assert!(
             changes.iter().any(|c| c.contains("composition changed")),
             "{changes:?}"
@@ -240,7 +246,7 @@ mod tests {
             ["a", "c"]
         );
         assert!(b.entry("other", "settings").is_none());
-        let unchanged = b.bless("bundle-2", entry("debian", &["a", "c"]));
+        let unchanged = b.bless(&bundle("2"), entry("debian", &["a", "c"]));
         assert!(unchanged.is_empty(), "{unchanged:?}");
     }
 
@@ -251,8 +257,8 @@ mod tests {
             .unwrap()
             .join("fx/baseline.json");
         assert_eq!(Baseline::load(&path).unwrap(), None);
-        let mut b = Baseline::new("fx", "bundle");
-        b.bless("bundle", entry("debian", &["a"]));
+        let mut b = Baseline::new("fx", &bundle("b"));
+        b.bless(&bundle("b"), entry("debian", &["a"]));
         b.save(&path).unwrap();
         assert_eq!(Baseline::load(&path).unwrap(), Some(b));
         std::fs::write(&path, "{").unwrap();

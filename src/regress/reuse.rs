@@ -6,13 +6,13 @@
 
 use camino::Utf8Path;
 
+use super::error::RegressError;
 use super::fixture::Fixture;
-use super::run::{Executor, FixtureResult, RegressRequest, Status};
-use crate::browser::CaptureMode;
+use super::request::RegressRequest;
 use crate::bundle::composition_digest;
 use crate::composition::Composition;
 use crate::encode::EncoderSettings;
-use crate::error::Error;
+use crate::outcome::{FixtureResult, Status};
 use crate::render::{
     RenderSettings, fingerprint_toolchain, frames_record_path, render_settings_fingerprint,
 };
@@ -33,26 +33,15 @@ pub(super) struct Reuse {
 impl Reuse {
     /// Ready to reuse results in this run, or `None` when it must look afresh: `--no-cache`,
     /// `--update`, and `--inject` (a faulty run proves the harness, not the fixtures).
-    pub(super) async fn for_run(request: &RegressRequest) -> Result<Option<Reuse>, Error> {
+    pub(super) async fn for_run(request: &RegressRequest) -> Result<Option<Reuse>, RegressError> {
         if !request.use_cache || request.update || request.inject.is_some() {
             return Ok(None);
         }
-        let toolchain = fingerprint_toolchain(&request.toolchain, Some(&request.store)).await?;
-        let mode = serde_json::to_value(request.mode).expect("a mode serialises");
-        let mut options = vec![
-            format!("mode={}", mode.as_str().unwrap_or_default()),
-            format!("strict={}", request.strict),
-        ];
-        if let Some(Executor::Slurm { partition }) = &request.executor {
-            options.push(format!(
-                "executor=slurm:{}",
-                partition.as_deref().unwrap_or_default()
-            ));
-        }
+        let toolchain = fingerprint_toolchain(&request.run.toolchain, Some(&request.store)).await?;
         Ok(Some(Reuse {
             store: request.store.clone(),
             toolchain: toolchain.hash,
-            options,
+            options: request.result_options(),
         }))
     }
 
@@ -62,7 +51,7 @@ impl Reuse {
         request: &RegressRequest,
         fixture: &Fixture,
         composition: &Composition,
-    ) -> Result<ResultKey, Error> {
+    ) -> Result<ResultKey, RegressError> {
         let baseline_dir = request.baselines.join(&fixture.name);
         let baseline = if baseline_dir.is_dir() {
             Some(composition_digest(&baseline_dir)?)
@@ -70,10 +59,10 @@ impl Reuse {
             None
         };
         let settings = RenderSettings {
-            capture: CaptureMode::BeginFrame,
+            capture: request.run.capture,
             encoder: EncoderSettings::for_codec(composition.format.codec()),
-            virtual_time: true,
-            video_mode: request.video_mode,
+            virtual_time: request.run.virtual_time,
+            video_mode: request.run.video_mode,
         };
         Ok(ResultKey {
             fixture: fixture.name.clone(),
@@ -95,7 +84,7 @@ impl Reuse {
         key: &ResultKey,
         out_dir: &Utf8Path,
         reporter: &dyn Reporter,
-    ) -> Result<Option<FixtureResult>, Error> {
+    ) -> Result<Option<FixtureResult>, RegressError> {
         let corrupt = |reason: String| {
             reporter.report(&RenderEvent::CorruptRecord {
                 fixture: key.fixture.clone(),
@@ -116,12 +105,7 @@ impl Reuse {
         for output in &record.outputs {
             let bytes = self.store.get(&output.blob)?;
             let target = out_dir.join(&output.name);
-            staging::write_file(&target, "reused", &bytes).map_err(|source| {
-                crate::render::RenderError::Write {
-                    path: target.clone(),
-                    source,
-                }
-            })?;
+            staging::write_file(&target, "reused", &bytes).map_err(RegressError::io(&target))?;
         }
         result.reused = true;
         Ok(Some(result))
@@ -135,7 +119,7 @@ impl Reuse {
         result: &FixtureResult,
         out_dir: &Utf8Path,
         videos: &[&Utf8Path],
-    ) -> Result<(), Error> {
+    ) -> Result<(), RegressError> {
         if result.status != Status::Passed {
             return Ok(());
         }

@@ -9,18 +9,18 @@ use std::time::{Duration, Instant};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use super::error::RenderError;
 use super::pipeline::{EncodedChunk, Sink, SinkConfig};
 use crate::browser::{
     BrowserError, CaptureMode, LaunchSpec, PageEvent, PageFault, RuntimeConfig, SandboxPolicy,
     Session, SessionConfig,
 };
-use crate::bundle::BundleError;
+use crate::bundle::{Bundle, BundleError};
 use crate::composition::{Composition, DurationSource};
 use crate::encode::EncoderSettings;
-use crate::error::{Error, exit_code};
 use crate::media::{PageMedia, VideoFrames, VideoMode};
 use crate::report::{RenderEvent, Reporter};
-use crate::timing::{ChunkPlan, FrameRange};
+use crate::timing::{ChunkIndex, ChunkPlan, FrameRange};
 use crate::toolchain::Toolchain;
 
 /// How a browser renders, shared by every path.
@@ -48,9 +48,10 @@ pub struct BrowserRun {
     pub encoder: EncoderSettings,
 }
 
-/// How a composition is rendered by default, for every path that starts from a composition
-/// folder: the virtual-time runtime on, no fault, videos not yet planned, the encoder settings
-/// of the composition's codec.
+/// How a composition is rendered, for every path that starts from a composition folder: the
+/// choices a user makes (capture, sandbox, videos, frame timeout, tools), everything else at
+/// its default (no fault, videos not yet planned, the encoder settings of the composition's
+/// codec).
 #[derive(Debug, Clone)]
 pub struct RunSettings {
     /// Capture mode.
@@ -63,7 +64,27 @@ pub struct RunSettings {
     pub frame_timeout: Duration,
     /// The tools.
     pub toolchain: Toolchain,
+    /// The virtual-time runtime: on, except to debug (`render --debug-real-time`).
+    pub virtual_time: bool,
 }
+
+impl RunSettings {
+    /// The default run on `toolchain`: BeginFrame capture, injected videos, the default frame
+    /// timeout, virtual time.
+    pub fn new(toolchain: Toolchain, sandbox: SandboxPolicy) -> RunSettings {
+        RunSettings {
+            capture: CaptureMode::BeginFrame,
+            sandbox,
+            video_mode: VideoMode::Inject,
+            frame_timeout: DEFAULT_FRAME_TIMEOUT,
+            toolchain,
+            virtual_time: true,
+        }
+    }
+}
+
+/// The time one seek or one capture may take unless told otherwise (`--frame-timeout`).
+pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl BrowserRun {
     /// A run of `composition` with `settings` and everything else at its default.
@@ -72,7 +93,7 @@ impl BrowserRun {
             composition: composition.clone(),
             capture: settings.capture,
             sandbox: settings.sandbox,
-            virtual_time: true,
+            virtual_time: settings.virtual_time,
             fault: None,
             video_mode: settings.video_mode,
             media: None,
@@ -81,13 +102,24 @@ impl BrowserRun {
             encoder: EncoderSettings::for_codec(composition.format.codec()),
         }
     }
+
+    /// The same run, of what `bundle` froze: its composition, its encoder settings and its
+    /// media, so nothing outside the bundle is read.
+    pub fn of_bundle(self, bundle: &Bundle) -> BrowserRun {
+        BrowserRun {
+            composition: bundle.composition(),
+            encoder: bundle.encoder_settings(),
+            media: bundle.page_media(),
+            ..self
+        }
+    }
 }
 
 /// One chunk to render: its index in the plan and its frames.
 #[derive(Debug, Clone, Copy)]
 pub struct ChunkWork {
     /// Index in the chunk plan.
-    pub index: usize,
+    pub index: ChunkIndex,
     /// Frames.
     pub range: FrameRange,
 }
@@ -95,13 +127,8 @@ pub struct ChunkWork {
 impl ChunkWork {
     /// Every chunk of `plan`, in order.
     pub fn all(plan: &ChunkPlan) -> Vec<ChunkWork> {
-        plan.chunks()
-            .iter()
-            .enumerate()
-            .map(|(index, range)| ChunkWork {
-                index,
-                range: *range,
-            })
+        plan.indexed()
+            .map(|(index, range)| ChunkWork { index, range })
             .collect()
     }
 }
@@ -110,7 +137,7 @@ impl ChunkWork {
 #[derive(Debug, Clone)]
 pub struct RenderedChunk {
     /// Index in the chunk plan.
-    pub index: usize,
+    pub index: ChunkIndex,
     /// Frames.
     pub range: FrameRange,
     /// blake3 of each frame's raw RGBA pixels.
@@ -154,133 +181,11 @@ pub struct StageSeconds {
     pub wall: f64,
 }
 
-/// Why a render failed, beyond the browser's and the encoder's own errors.
-#[derive(Debug, thiserror::Error)]
-pub enum RenderError {
-    /// `--frames` reaches past the end.
-    #[error("--frames {range}: the composition has only {total} frames (0..{total})")]
-    RangeOutside {
-        /// The requested range.
-        range: FrameRange,
-        /// Frames in the composition.
-        total: u64,
-    },
-    /// The output location cannot be written.
-    #[error("{path}: cannot write output here: {source}")]
-    Output {
-        /// The path.
-        path: Utf8PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A file could not be written.
-    #[error("{path}: {source}")]
-    Write {
-        /// The file.
-        path: Utf8PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The page requested URLs outside the composition and `--strict` is on.
-    #[error(
-        "hermeticity: the page requested {count} URL(s) outside the composition (first at frame {frame}: {url}); --strict makes this a failure"
-    )]
-    Hermeticity {
-        /// How many requests were blocked.
-        count: usize,
-        /// The first one.
-        url: String,
-        /// Its frame, or `load`.
-        frame: String,
-    },
-    /// The page asked for a file the composition does not have, and `--strict` is on.
-    #[error(
-        "the page asked for {url} at frame {frame}, which is not in the composition; --strict makes this a failure"
-    )]
-    MissingFile {
-        /// The URL.
-        url: String,
-        /// Its frame, or `load`.
-        frame: String,
-    },
-    /// A chunk record does not cover its range.
-    #[error("chunk {index} ({range}): its record has {found} frames, the range has {expected}")]
-    IncompleteChunk {
-        /// The chunk.
-        index: usize,
-        /// Its range.
-        range: FrameRange,
-        /// Frames recorded.
-        found: u64,
-        /// Frames expected.
-        expected: u64,
-    },
-    /// Chunks have no record in the store.
-    #[error(
-        "chunk(s) {} of bundle {bundle} have no {execution} record in the store {store}: render each with `framelock render-chunk {bundle_dir} --chunk N --store {store}`",
-        chunks.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
-    )]
-    MissingChunks {
-        /// The chunks.
-        chunks: Vec<usize>,
-        /// The bundle hash.
-        bundle: String,
-        /// The bundle folder.
-        bundle_dir: Utf8PathBuf,
-        /// Execution kind looked for.
-        execution: String,
-        /// The store.
-        store: Utf8PathBuf,
-    },
-    /// A chunk record does not answer its chunk.
-    #[error("chunk {index} ({range}): its record is for another chunk of the plan")]
-    WrongChunk {
-        /// The chunk.
-        index: usize,
-        /// Its range.
-        range: FrameRange,
-    },
-    /// The output's extension is not the container the composition's format writes.
-    #[error(
-        "{path}: this composition renders to .{expected} (renderConfig.format); name the output with that extension"
-    )]
-    WrongContainer {
-        /// The output given.
-        path: Utf8PathBuf,
-        /// The extension it should have.
-        expected: &'static str,
-    },
-    /// `--inject` names a chunk the plan does not have.
-    #[error("--inject: chunk {chunk} does not exist: the plan has chunks 0 to {}", count.saturating_sub(1))]
-    InjectionOutside {
-        /// The chunk asked for.
-        chunk: usize,
-        /// Chunks in the plan.
-        count: usize,
-    },
-    /// The frame sink stopped without saying why.
-    #[error("the encoder thread stopped unexpectedly")]
-    SinkStopped,
-}
-
-impl RenderError {
-    /// Input problems exit 2; a hermeticity hole is a finding (exit 1).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            RenderError::Hermeticity { .. } => exit_code::REGRESSION,
-            RenderError::SinkStopped => exit_code::ENVIRONMENT,
-            _ => exit_code::INPUT,
-        }
-    }
-}
-
 /// Starts a browser for `run`, checking that it rasterises in software.
-pub(crate) async fn start_session(
+pub async fn start_session(
     run: &BrowserRun,
     reporter: &dyn Reporter,
-) -> Result<Session, Error> {
+) -> Result<Session, RenderError> {
     let comp = &run.composition;
     let sandbox = run.sandbox.decide();
     if let Some(reason) = sandbox.reason.filter(|_| sandbox.disabled) {
@@ -321,7 +226,7 @@ pub(crate) async fn start_session(
 pub async fn probe_duration(
     run: &BrowserRun,
     reporter: &dyn Reporter,
-) -> Result<(f64, DurationSource), Error> {
+) -> Result<(f64, DurationSource), RenderError> {
     let mut session = start_session(run, reporter).await?;
     let duration = session.page_duration().await?;
     session.close().await;
@@ -341,7 +246,7 @@ pub async fn render_chunks(
     work: &Utf8Path,
     png_dir: Option<&Utf8Path>,
     reporter: &dyn Reporter,
-) -> Result<Rendered, Error> {
+) -> Result<Rendered, RenderError> {
     let first = chunks.first().expect("at least one chunk is rendered");
     let last = chunks.last().expect("at least one chunk is rendered");
     let mut session = start_session(run, reporter).await?;

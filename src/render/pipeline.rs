@@ -7,9 +7,8 @@ use std::thread::JoinHandle;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::engine::RenderError;
+use super::error::RenderError;
 use crate::encode::{ChunkEncoder, EncoderSettings};
-use crate::error::Error;
 use crate::timing::{Fps, FrameIndex, FrameRange};
 
 /// Frames in flight between capture and encoding.
@@ -61,7 +60,7 @@ pub struct SinkSeconds {
 /// The sending side, used by the capture loop.
 pub struct Sink {
     tx: Option<SyncSender<Job>>,
-    thread: Option<JoinHandle<Result<SinkOutput, Error>>>,
+    thread: Option<JoinHandle<Result<SinkOutput, RenderError>>>,
 }
 
 /// Settings of the sink.
@@ -92,21 +91,25 @@ impl Sink {
     }
 
     /// Starts a chunk; its encoder writes `output`.
-    pub fn start_chunk(&mut self, range: FrameRange, output: Utf8PathBuf) -> Result<(), Error> {
+    pub fn start_chunk(
+        &mut self,
+        range: FrameRange,
+        output: Utf8PathBuf,
+    ) -> Result<(), RenderError> {
         self.send(Job::StartChunk { range, output })
     }
 
     /// Hands over one captured frame.
-    pub fn frame(&mut self, index: FrameIndex, png: Vec<u8>) -> Result<(), Error> {
+    pub fn frame(&mut self, index: FrameIndex, png: Vec<u8>) -> Result<(), RenderError> {
         self.send(Job::Frame { index, png })
     }
 
     /// Ends the current chunk.
-    pub fn end_chunk(&mut self) -> Result<(), Error> {
+    pub fn end_chunk(&mut self) -> Result<(), RenderError> {
         self.send(Job::EndChunk)
     }
 
-    fn send(&mut self, job: Job) -> Result<(), Error> {
+    fn send(&mut self, job: Job) -> Result<(), RenderError> {
         let tx = self.tx.as_ref().expect("the sink is open until finish");
         if tx.send(job).is_err() {
             // The thread stopped on an error; finishing returns it.
@@ -115,16 +118,16 @@ impl Sink {
         Ok(())
     }
 
-    fn take_error(&mut self) -> Error {
+    fn take_error(&mut self) -> RenderError {
         self.tx.take();
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(Err(e))) => e,
-            _ => RenderError::SinkStopped.into(),
+            _ => RenderError::SinkStopped,
         }
     }
 
     /// Waits for the last chunk to be encoded.
-    pub fn finish(mut self) -> Result<SinkOutput, Error> {
+    pub fn finish(mut self) -> Result<SinkOutput, RenderError> {
         self.tx.take();
         self.thread
             .take()
@@ -144,7 +147,7 @@ impl Drop for Sink {
     }
 }
 
-fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, Error> {
+fn run(config: SinkConfig, rx: Receiver<Job>) -> Result<SinkOutput, RenderError> {
     let mut chunks = Vec::new();
     let mut current: Option<(FrameRange, Vec<String>)> = None;
     let mut encoder: Option<ChunkEncoder> = None;
@@ -223,7 +226,7 @@ fn decode_and_hash(
     index: FrameIndex,
     config: &SinkConfig,
     hasher: &mut blake3::Hasher,
-) -> Result<(Vec<u8>, f64), Error> {
+) -> Result<(Vec<u8>, f64), RenderError> {
     let bad = |reason: String| crate::browser::BrowserError::BadScreenshot {
         frame: index.0,
         reason,
@@ -288,7 +291,7 @@ fn decode_whole(
     png: &[u8],
     index: FrameIndex,
     hasher: &mut blake3::Hasher,
-) -> Result<(Vec<u8>, f64), Error> {
+) -> Result<(Vec<u8>, f64), RenderError> {
     let image = image::load_from_memory_with_format(png, image::ImageFormat::Png).map_err(|e| {
         crate::browser::BrowserError::BadScreenshot {
             frame: index.0,
@@ -301,9 +304,9 @@ fn decode_whole(
     Ok((rgba, started.elapsed().as_secs_f64()))
 }
 
-fn write_png(dir: &Utf8Path, index: FrameIndex, png: &[u8]) -> Result<(), Error> {
+fn write_png(dir: &Utf8Path, index: FrameIndex, png: &[u8]) -> Result<(), RenderError> {
     let path = dir.join(format!("frame_{:06}.png", index.0));
-    std::fs::write(&path, png).map_err(|source| RenderError::Write { path, source }.into())
+    std::fs::write(&path, png).map_err(|source| RenderError::Write { path, source })
 }
 
 #[cfg(test)]

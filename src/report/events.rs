@@ -5,8 +5,9 @@ use camino::Utf8PathBuf;
 use serde::Serialize;
 
 use crate::browser::{CaptureMode, PageEvent};
-use crate::regress::FixtureResult;
-use crate::timing::{FrameIndex, FrameRange};
+use crate::hash::BundleHash;
+use crate::outcome::FixtureResult;
+use crate::timing::{ChunkIndex, FrameIndex, FrameRange};
 
 /// Something that happened during a render or a regression run, in order.
 #[derive(Debug, Clone, Serialize)]
@@ -22,7 +23,7 @@ pub enum RenderEvent {
     /// A bundle was planned.
     Planned {
         /// Its hash.
-        bundle_hash: String,
+        bundle_hash: BundleHash,
         /// Number of chunks.
         chunks: usize,
     },
@@ -49,14 +50,14 @@ pub enum RenderEvent {
     /// A stored record could not be trusted and is rendered again.
     CorruptCacheEntry {
         /// The chunk.
-        chunk: usize,
+        chunk: ChunkIndex,
         /// Why.
         reason: String,
     },
     /// A worker started on a chunk.
     ChunkStarted {
         /// The chunk.
-        chunk: usize,
+        chunk: ChunkIndex,
         /// Its frames.
         range: FrameRange,
         /// 1 for the first try.
@@ -65,14 +66,14 @@ pub enum RenderEvent {
     /// A worker finished a chunk.
     ChunkDone {
         /// The chunk.
-        chunk: usize,
+        chunk: ChunkIndex,
         /// Whether its record came from the store.
         reused: bool,
     },
     /// A worker failed; the chunk is tried again.
     ChunkRetry {
         /// The chunk.
-        chunk: usize,
+        chunk: ChunkIndex,
         /// The attempt that failed.
         attempt: u32,
         /// Why.
@@ -140,7 +141,7 @@ pub enum RenderEvent {
         /// The fixture.
         fixture: String,
         /// Its bundle.
-        bundle_hash: String,
+        bundle_hash: BundleHash,
         /// `good` or `bad`.
         judgement: String,
         /// Whether the verdict came from the store instead of a render.
@@ -160,7 +161,7 @@ pub enum RenderEvent {
         /// Its id.
         job: String,
         /// The chunks, one task each.
-        chunks: Vec<usize>,
+        chunks: Vec<ChunkIndex>,
         /// 1 for the first submission of these chunks' bundle.
         attempt: u32,
     },

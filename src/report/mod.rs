@@ -1,65 +1,13 @@
-//! Turning what the engine does into output: typed events in, terminal lines, progress bars and
-//! JSON lines out; and the files a regression run leaves (`report.json`, `report.html`, failure
-//! PNGs). The engine never prints; it sends [`RenderEvent`]s to a [`Reporter`].
+//! Turning what the engine and the harness do into output: typed events in, terminal lines,
+//! progress bars and JSON lines out. The engine never prints; it sends [`RenderEvent`]s to a
+//! [`Reporter`]. Reporters consume events and plain result types (`outcome`); they never call
+//! back into what emits them. The files a regression run leaves (`report.json`, `report.html`,
+//! JUnit, failure pictures) are the harness's (`regress::reports`).
 
 mod events;
-mod html;
-mod images;
 mod jsonl;
-mod junit;
 mod terminal;
 
-use camino::Utf8Path;
-
 pub use events::{RenderEvent, Reporter};
-pub use html::report_html;
-pub use images::{FailureImages, Side, write_failure_images};
 pub use jsonl::{JsonLinesReporter, Tee};
-pub use junit::junit_xml;
-pub use terminal::{TerminalReporter, summary_table};
-
-use crate::regress::RegressReport;
-use crate::render::RenderError;
-
-/// Text made safe for HTML and XML content and attribute values. Control characters XML 1.0
-/// forbids become spaces.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Writes `report.json` and `report.html` into `dir`, each replacing the old one whole.
-pub fn write_reports(report: &RegressReport, dir: &Utf8Path) -> Result<(), RenderError> {
-    let json = serde_json::to_string_pretty(report).expect("the report serialises") + "\n";
-    let html = report_html(report, dir);
-    for (name, text) in [("report.json", json), ("report.html", html)] {
-        let path = dir.join(name);
-        crate::staging::write_file(&path, "report", text.as_bytes())
-            .map_err(|source| RenderError::Write { path, source })?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn markup_is_escaped_and_control_characters_dropped() {
-        assert_eq!(
-            escape("<script>\"a\" & 'b'\u{1b}</script>"),
-            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39; &lt;/script&gt;"
-        );
-    }
-}
+pub use terminal::{TerminalReporter, event_line};

@@ -1,13 +1,13 @@
-//! The stderr reporter: a progress bar on a terminal, plain lines otherwise.
+//! The stderr reporter: a progress bar on a terminal, plain lines otherwise. What each event
+//! reads as is [`event_line`], one pure function, so the wording is tested without a terminal.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use camino::Utf8Path;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{RenderEvent, Reporter};
-use crate::regress::{FixtureResult, RegressReport, Status};
 
 /// What a progress bar counts.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -19,8 +19,8 @@ enum Unit {
 /// Writes progress and diagnostics to stderr.
 pub struct TerminalReporter {
     bar: Mutex<Option<(ProgressBar, Unit)>>,
-    chunks: std::sync::atomic::AtomicUsize,
-    sandbox_said: std::sync::atomic::AtomicBool,
+    chunks: AtomicUsize,
+    sandbox_said: AtomicBool,
     /// The bundle last said to be planned: planning it again says nothing new.
     planned: Mutex<String>,
     interactive: bool,
@@ -30,8 +30,8 @@ impl Default for TerminalReporter {
     fn default() -> Self {
         TerminalReporter {
             bar: Mutex::new(None),
-            chunks: std::sync::atomic::AtomicUsize::new(0),
-            sandbox_said: std::sync::atomic::AtomicBool::new(false),
+            chunks: AtomicUsize::new(0),
+            sandbox_said: AtomicBool::new(false),
             planned: Mutex::new(String::new()),
             interactive: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         }
@@ -79,10 +79,35 @@ impl TerminalReporter {
             .lock()
             .expect("bar lock is never poisoned")
             .as_ref()
+            && *u == unit
         {
-            if *u == unit {
-                bar.inc(1);
+            bar.inc(1);
+        }
+    }
+
+    fn finish_bar(&self) {
+        if let Some((bar, _)) = self.bar.lock().expect("bar lock is never poisoned").take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// The progress bar's part of an event; `true` when the bar stands in for its line.
+    fn progress(&self, event: &RenderEvent) -> bool {
+        if !self.interactive {
+            return false;
+        }
+        match event {
+            RenderEvent::Started { name, frames, .. } => {
+                self.start_bar(*frames, Unit::Frames, format!("rendering {name}"));
+                true
             }
+            RenderEvent::ChunkStarted { .. } => {
+                let chunks = self.chunks.load(Ordering::SeqCst);
+                self.start_bar(chunks as u64, Unit::Chunks, "rendering chunks".into());
+                true
+            }
+            RenderEvent::ChunkDone { .. } => true,
+            _ => false,
         }
     }
 }
@@ -90,224 +115,184 @@ impl TerminalReporter {
 impl Reporter for TerminalReporter {
     fn report(&self, event: &RenderEvent) {
         match event {
-            RenderEvent::SandboxDisabled { reason } => {
-                // Every browser of a run says so; once is enough.
-                if !self
-                    .sandbox_said
-                    .swap(true, std::sync::atomic::Ordering::SeqCst)
-                {
-                    self.line(&format!("framelock: Chrome's sandbox is off ({reason})"));
-                }
+            // Every browser of a run says so; once is enough.
+            RenderEvent::SandboxDisabled { .. }
+                if self.sandbox_said.swap(true, Ordering::SeqCst) =>
+            {
+                return;
             }
-            RenderEvent::Fingerprinting => {}
             RenderEvent::Planned {
                 bundle_hash,
                 chunks,
             } => {
+                self.chunks.store(*chunks, Ordering::SeqCst);
                 let mut planned = self.planned.lock().expect("planned lock is never poisoned");
-                if *planned != *bundle_hash {
-                    self.line(&format!(
-                        "framelock: planned bundle {bundle_hash} ({chunks} chunk(s))"
-                    ));
-                    planned.clone_from(bundle_hash);
+                if *planned == bundle_hash.to_string() {
+                    return;
                 }
-                self.chunks
-                    .store(*chunks, std::sync::atomic::Ordering::SeqCst);
-            }
-            RenderEvent::Started {
-                name,
-                range,
-                frames,
-                capture,
-                ..
-            } => {
-                if self.interactive {
-                    self.start_bar(*frames, Unit::Frames, format!("rendering {name}"));
-                } else {
-                    eprintln!("framelock: rendering {name}: frames {range} ({capture} capture)");
-                }
+                *planned = bundle_hash.to_string();
             }
             RenderEvent::FrameCaptured { .. } => self.inc(Unit::Frames),
-            RenderEvent::Page(event) => self.line(&format!("framelock: page: {event}")),
-            RenderEvent::CorruptCacheEntry { chunk, reason } => self.line(&format!(
-                "framelock: chunk {chunk}: stored record not used: {reason}"
-            )),
-            RenderEvent::ChunkStarted {
-                chunk,
-                range,
-                attempt,
-            } => {
-                if self.interactive {
-                    let chunks = self.chunks.load(std::sync::atomic::Ordering::SeqCst);
-                    self.start_bar(chunks as u64, Unit::Chunks, "rendering chunks".into());
-                } else {
-                    let again = if *attempt > 1 {
-                        format!(" (attempt {attempt})")
-                    } else {
-                        String::new()
-                    };
-                    eprintln!("framelock: chunk {chunk} ({range}) started{again}");
-                }
-            }
-            RenderEvent::ChunkDone { chunk, reused } => {
-                self.inc(Unit::Chunks);
-                if !self.interactive {
-                    let how = if *reused {
-                        "reused from the store"
-                    } else {
-                        "rendered"
-                    };
-                    eprintln!("framelock: chunk {chunk} {how}");
-                }
-            }
-            RenderEvent::ChunkRetry {
-                chunk,
-                attempt,
-                reason,
-                log,
-            } => self.line(&format!(
-                "framelock: chunk {chunk} attempt {attempt} failed ({reason}); retrying. Log: {log}"
-            )),
-            RenderEvent::Finished {
-                output,
-                frames,
-                chunks,
-                reused_chunks,
-                seconds,
-            } => {
-                if let Some((bar, _)) = self.bar.lock().expect("bar lock is never poisoned").take()
-                {
-                    bar.finish_and_clear();
-                }
-                let fps = if *seconds > 0.0 {
-                    *frames as f64 / seconds
-                } else {
-                    0.0
-                };
-                eprintln!(
-                    "framelock: wrote {output} ({frames} frames, {chunks} chunk(s), {reused_chunks} reused from the store; {seconds:.1} s, {fps:.1} frames/s)"
-                );
-            }
-            RenderEvent::FixtureStarted { name, number, of } => {
-                self.line(&format!("framelock: [{number}/{of}] {name}"));
-            }
-            RenderEvent::FixtureFinished { result } => {
-                let reason = result
-                    .reason
-                    .as_deref()
-                    .map_or(String::new(), |r| format!(": {r}"));
-                let reused = if result.reused {
-                    " (reused from the store: nothing it rests on changed)"
-                } else {
-                    ""
-                };
-                self.line(&format!(
-                    "framelock: {} {} in {:.1} s{reused}{reason}",
-                    result.name, result.status, result.seconds
-                ));
-            }
-            RenderEvent::RegressFinished { .. } => {}
-            RenderEvent::BisectStepStarted {
-                step,
-                role,
-                candidates,
-                commit,
-                subject,
-            } => self.line(&format!(
-                "framelock: bisect step {step} ({role}; the first bad commit is one of {candidates}): {} {subject}",
-                &commit[..commit.len().min(10)]
-            )),
-            RenderEvent::FixtureJudged {
-                fixture,
-                bundle_hash,
-                judgement,
-                reused,
-            } => {
-                let how = if *reused {
-                    "verdict reused by bundle hash, nothing rendered"
-                } else {
-                    "judged afresh"
-                };
-                self.line(&format!(
-                    "framelock:   {fixture}: bundle {} {judgement} ({how})",
-                    &bundle_hash[..bundle_hash.len().min(12)]
-                ));
-            }
-            RenderEvent::BisectStepFinished {
-                commit,
-                verdict,
-                reason,
-            } => {
-                let reason = reason
-                    .as_deref()
-                    .map_or(String::new(), |r| format!(": {r}"));
-                self.line(&format!(
-                    "framelock:   {} is {verdict}{reason}",
-                    &commit[..commit.len().min(10)]
-                ));
-            }
-            RenderEvent::SlurmSubmitted {
-                job,
-                chunks,
-                attempt,
-            } => {
-                let again = if *attempt > 1 {
-                    format!(" again (attempt {attempt})")
-                } else {
-                    String::new()
-                };
-                self.line(&format!(
-                    "framelock: submitted Slurm job {job}{again}: {} chunk(s), one array task each",
-                    chunks.len()
-                ));
-            }
-            RenderEvent::SlurmWaiting { job, tasks_left } => self.line(&format!(
-                "framelock: Slurm job {job}: {tasks_left} task(s) pending or running"
-            )),
-            RenderEvent::BenchMeasured { section, result } => {
-                self.line(&format!("framelock bench: {section}: {result}"))
-            }
-            RenderEvent::CorruptRecord {
-                fixture,
-                record,
-                reason,
-            } => self.line(&format!(
-                "framelock:   {fixture}: stored {record} not used: {reason}"
-            )),
+            RenderEvent::ChunkDone { .. } => self.inc(Unit::Chunks),
+            RenderEvent::Finished { .. } => self.finish_bar(),
+            _ => {}
+        }
+        if self.progress(event) {
+            return;
+        }
+        if let Some(line) = event_line(event) {
+            self.line(&line);
         }
     }
 }
 
-/// One line on a fixture: its reason, findings and warnings (the summary table's and the HTML
-/// report's detail column).
-pub fn fixture_detail(f: &FixtureResult) -> String {
-    let mut details: Vec<String> = f.reason.iter().cloned().collect();
-    details.extend(f.findings.iter().map(ToString::to_string));
-    details.extend(f.warnings.iter().map(|w| format!("warning: {w}")));
-    details.join("; ")
-}
-
-/// The table `regress` prints at the end: one row per fixture with its findings and warnings,
-/// then the counts and where the reports are.
-pub fn summary_table(report: &RegressReport, report_dir: &Utf8Path) -> String {
-    let mut out = format!("\n{:<20} {:<8} detail\n", "fixture", "status");
-    for f in &report.fixtures {
-        out.push_str(&format!(
-            "{:<20} {:<8} {}\n",
-            f.name,
-            f.status,
-            fixture_detail(f)
-        ));
-    }
-    let count = |s: Status| report.fixtures.iter().filter(|f| f.status == s).count();
-    out.push_str(&format!(
-        "\n{} passed, {} failed, {} skipped, {} errors; reports: {} and {}\n",
-        count(Status::Passed),
-        count(Status::Failed),
-        count(Status::Skipped),
-        count(Status::Error),
-        report_dir.join("report.json"),
-        report_dir.join("report.html"),
-    ));
-    out
+/// What a terminal shows for `event` as a line of its own; `None` for the events only a
+/// progress bar shows (a captured frame) or that say nothing new.
+pub fn event_line(event: &RenderEvent) -> Option<String> {
+    let short = |id: &str, n: usize| id[..id.len().min(n)].to_string();
+    let text = match event {
+        RenderEvent::SandboxDisabled { reason } => {
+            format!("framelock: Chrome's sandbox is off ({reason})")
+        }
+        RenderEvent::Fingerprinting
+        | RenderEvent::FrameCaptured { .. }
+        | RenderEvent::RegressFinished { .. } => return None,
+        RenderEvent::Planned {
+            bundle_hash,
+            chunks,
+        } => format!("framelock: planned bundle {bundle_hash} ({chunks} chunk(s))"),
+        RenderEvent::Started {
+            name,
+            range,
+            capture,
+            ..
+        } => format!("framelock: rendering {name}: frames {range} ({capture} capture)"),
+        RenderEvent::Page(event) => format!("framelock: page: {event}"),
+        RenderEvent::CorruptCacheEntry { chunk, reason } => {
+            format!("framelock: chunk {chunk}: stored record not used: {reason}")
+        }
+        RenderEvent::ChunkStarted {
+            chunk,
+            range,
+            attempt,
+        } => {
+            let again = match attempt {
+                1 => String::new(),
+                n => format!(" (attempt {n})"),
+            };
+            format!("framelock: chunk {chunk} ({range}) started{again}")
+        }
+        RenderEvent::ChunkDone { chunk, reused } => {
+            let how = if *reused {
+                "reused from the store"
+            } else {
+                "rendered"
+            };
+            format!("framelock: chunk {chunk} {how}")
+        }
+        RenderEvent::ChunkRetry {
+            chunk,
+            attempt,
+            reason,
+            log,
+        } => format!(
+            "framelock: chunk {chunk} attempt {attempt} failed ({reason}); retrying. Log: {log}"
+        ),
+        RenderEvent::Finished {
+            output,
+            frames,
+            chunks,
+            reused_chunks,
+            seconds,
+        } => {
+            let fps = if *seconds > 0.0 {
+                *frames as f64 / seconds
+            } else {
+                0.0
+            };
+            format!(
+                "framelock: wrote {output} ({frames} frames, {chunks} chunk(s), {reused_chunks} reused from the store; {seconds:.1} s, {fps:.1} frames/s)"
+            )
+        }
+        RenderEvent::FixtureStarted { name, number, of } => {
+            format!("framelock: [{number}/{of}] {name}")
+        }
+        RenderEvent::FixtureFinished { result } => {
+            let reason = result
+                .reason
+                .as_deref()
+                .map_or(String::new(), |r| format!(": {r}"));
+            let reused = if result.reused {
+                " (reused from the store: nothing it rests on changed)"
+            } else {
+                ""
+            };
+            format!(
+                "framelock: {} {} in {:.1} s{reused}{reason}",
+                result.name, result.status, result.seconds
+            )
+        }
+        RenderEvent::BisectStepStarted {
+            step,
+            role,
+            candidates,
+            commit,
+            subject,
+        } => format!(
+            "framelock: bisect step {step} ({role}; the first bad commit is one of {candidates}): {} {subject}",
+            short(commit, 10)
+        ),
+        RenderEvent::FixtureJudged {
+            fixture,
+            bundle_hash,
+            judgement,
+            reused,
+        } => {
+            let how = if *reused {
+                "verdict reused by bundle hash, nothing rendered"
+            } else {
+                "judged afresh"
+            };
+            format!(
+                "framelock:   {fixture}: bundle {} {judgement} ({how})",
+                bundle_hash.short()
+            )
+        }
+        RenderEvent::BisectStepFinished {
+            commit,
+            verdict,
+            reason,
+        } => {
+            let reason = reason
+                .as_deref()
+                .map_or(String::new(), |r| format!(": {r}"));
+            format!("framelock:   {} is {verdict}{reason}", short(commit, 10))
+        }
+        RenderEvent::SlurmSubmitted {
+            job,
+            chunks,
+            attempt,
+        } => {
+            let again = match attempt {
+                1 => String::new(),
+                n => format!(" again (attempt {n})"),
+            };
+            format!(
+                "framelock: submitted Slurm job {job}{again}: {} chunk(s), one array task each",
+                chunks.len()
+            )
+        }
+        RenderEvent::SlurmWaiting { job, tasks_left } => {
+            format!("framelock: Slurm job {job}: {tasks_left} task(s) pending or running")
+        }
+        RenderEvent::BenchMeasured { section, result } => {
+            format!("framelock bench: {section}: {result}")
+        }
+        RenderEvent::CorruptRecord {
+            fixture,
+            record,
+            reason,
+        } => format!("framelock:   {fixture}: stored {record} not used: {reason}"),
+    };
+    Some(text)
 }

@@ -13,7 +13,7 @@ use std::os::fd::AsRawFd;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::error::exit_code;
+use crate::exit_code;
 use crate::hash::{ContentHash, HashParseError};
 
 /// Why the store cannot be used.
@@ -71,13 +71,10 @@ impl StoreError {
     }
 }
 
-/// The default store: `$FRAMELOCK_STORE`, else `$XDG_CACHE_HOME/framelock`, else
-/// `~/.cache/framelock`.
+/// The default store when none is given (`--store`, which clap also reads from
+/// `$FRAMELOCK_STORE`): `$XDG_CACHE_HOME/framelock`, else `~/.cache/framelock`.
 pub fn default_store_root() -> Utf8PathBuf {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(s) = var("FRAMELOCK_STORE") {
-        return s.into();
-    }
     if let Some(x) = var("XDG_CACHE_HOME") {
         return Utf8PathBuf::from(x).join("framelock");
     }

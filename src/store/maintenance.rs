@@ -4,9 +4,12 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{ChunkRecord, Index, KeyedRecord, ResultRecord, Store, StoreError, VerdictRecord};
+use super::{
+    ChunkRecord, Execution, Index, KeyedRecord, ResultRecord, Store, StoreError, VerdictRecord,
+};
 use crate::bundle::packed_plan;
-use crate::hash::ContentHash;
+use crate::hash::{BundleHash, ContentHash};
+use crate::timing::{ChunkIndex, FrameRange};
 
 /// One cache entry, as `cache ls` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -27,13 +30,13 @@ pub struct CacheEntry {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChunkSummary {
     /// Bundle hash.
-    pub bundle_hash: String,
+    pub bundle_hash: BundleHash,
     /// Chunk index.
-    pub chunk_index: usize,
+    pub chunk_index: ChunkIndex,
     /// Frames.
-    pub range: String,
+    pub range: FrameRange,
     /// Execution kind.
-    pub execution: String,
+    pub execution: Execution,
 }
 
 /// Every cache entry, oldest last.
@@ -44,10 +47,10 @@ pub fn list(store: &Store) -> Result<Vec<CacheEntry>, StoreError> {
             Ok(Some(record)) => match ChunkRecord::load(store, &record) {
                 Ok(r) => CacheEntry {
                     chunk: Some(ChunkSummary {
-                        bundle_hash: r.bundle_hash.to_string(),
+                        bundle_hash: r.bundle_hash,
                         chunk_index: r.chunk_index,
-                        range: r.range.to_string(),
-                        execution: r.execution.to_string(),
+                        range: r.range,
+                        execution: r.execution,
                     }),
                     key,
                     record: Some(record),

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Index, Store, StoreError};
 use crate::browser::{CaptureMode, PageEvent};
 use crate::hash::{BundleHash, ContentHash};
-use crate::timing::FrameRange;
+use crate::timing::{ChunkIndex, FrameRange};
 
 /// Version of the chunk and run record formats.
 pub const RECORD_FORMAT_VERSION: u32 = 1;
@@ -77,7 +77,7 @@ pub struct ChunkRecord {
     /// The bundle.
     pub bundle_hash: BundleHash,
     /// Index in the chunk plan.
-    pub chunk_index: usize,
+    pub chunk_index: ChunkIndex,
     /// Frames `[start, end)`.
     pub range: FrameRange,
     /// Frames captured: must equal the range length.

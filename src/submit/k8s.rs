@@ -2,15 +2,19 @@
 //! completion index per chunk. framelock writes the manifest for users to apply with their own
 //! cluster's tooling; it runs no scheduler of its own.
 //!
-//! Each pod runs `framelock render-chunk <bundle> --store <store>`: Kubernetes sets
-//! `JOB_COMPLETION_INDEX` in every pod of an Indexed Job, and `render-chunk` takes its chunk from
-//! it. The bundle and the store come from persistent volume claims the user names.
+//! The manifest is a list of two objects: a ConfigMap holding the job's worker spec, and the
+//! Job. Each pod runs the worker invocation every executor uses, `framelock render-chunk
+//! <bundle> --store <store> --spec <spec>`: Kubernetes sets `JOB_COMPLETION_INDEX` in every pod
+//! of an Indexed Job, and `render-chunk` takes its chunk from it. The bundle and the store come
+//! from persistent volume claims the user names; the spec is mounted from the ConfigMap.
 
+use camino::Utf8Path;
 use serde_json::{Value, json};
 
 use crate::bundle::Bundle;
+use crate::distributed::{WorkerSpec, invocation};
 
-/// What the manifest needs besides the bundle.
+/// What the manifest needs besides the bundle and the spec.
 #[derive(Debug, Clone)]
 pub struct K8sJob {
     /// The container image with framelock and its pinned toolchain.
@@ -27,29 +31,53 @@ pub struct K8sJob {
     pub namespace: Option<String>,
 }
 
-/// Where the pods see the bundles and the store.
+/// Where the pods see the bundles, the store and the worker spec.
 const BUNDLES_MOUNT: &str = "/bundles";
 const STORE_MOUNT: &str = "/store";
+const SPEC_MOUNT: &str = "/etc/framelock";
+/// The spec's file name in the ConfigMap and in its mount.
+const SPEC_FILE: &str = "worker-spec.json";
 
-/// The Indexed Job for `bundle`, as JSON (which `kubectl apply -f` reads like YAML).
-pub fn manifest(bundle: &Bundle, job: &K8sJob) -> Value {
+/// The ConfigMap and the Indexed Job for `bundle` rendered as `spec` says, as JSON (which
+/// `kubectl apply -f` reads like YAML).
+pub fn manifest(bundle: &Bundle, spec: &WorkerSpec, job: &K8sJob) -> Value {
     let hash = bundle.hash().to_string();
-    let chunks = bundle.plan.chunk_plan.chunks().len() as u64;
-    let name = format!("framelock-{}", &hash[..12]);
-    let mut metadata = json!({
-        "name": name,
-        "labels": {
-            "app.kubernetes.io/name": "framelock",
-            "framelock/bundle": &hash[..63.min(hash.len())],
-        },
+    let chunks = bundle.plan.chunk_plan.len() as u64;
+    let name = format!("framelock-{}", bundle.hash().short());
+    let spec_name = format!("{name}-spec-{}", spec.hash().short());
+    let metadata = |name: &str| {
+        let mut metadata = json!({
+            "name": name,
+            "labels": {
+                "app.kubernetes.io/name": "framelock",
+                "framelock/bundle": &hash[..63.min(hash.len())],
+            },
+        });
+        if let Some(namespace) = &job.namespace {
+            metadata["namespace"] = json!(namespace);
+        }
+        metadata
+    };
+    let command = invocation(
+        Utf8Path::new("framelock"),
+        &Utf8Path::new(BUNDLES_MOUNT).join(&hash),
+        Utf8Path::new(STORE_MOUNT),
+        &Utf8Path::new(SPEC_MOUNT).join(SPEC_FILE),
+        None,
+    );
+    let mut spec_metadata = metadata(&spec_name);
+    // What the spec says, where `kubectl describe` shows it.
+    spec_metadata["annotations"] = json!({ "framelock/worker-spec": spec.summary() });
+    let config_map = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": spec_metadata,
+        "data": { SPEC_FILE: spec.to_file() },
     });
-    if let Some(namespace) = &job.namespace {
-        metadata["namespace"] = json!(namespace);
-    }
-    json!({
+    let indexed_job = json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": metadata,
+        "metadata": metadata(&name),
         "spec": {
             "completionMode": "Indexed",
             "completions": chunks,
@@ -64,24 +92,25 @@ pub fn manifest(bundle: &Bundle, job: &K8sJob) -> Value {
                     "containers": [{
                         "name": "render-chunk",
                         "image": job.image,
-                        "command": [
-                            "framelock",
-                            "render-chunk",
-                            format!("{BUNDLES_MOUNT}/{hash}"),
-                            "--store",
-                            STORE_MOUNT,
-                        ],
+                        "command": command,
                         "volumeMounts": [
                             { "name": "bundles", "mountPath": BUNDLES_MOUNT, "readOnly": true },
                             { "name": "store", "mountPath": STORE_MOUNT },
+                            { "name": "spec", "mountPath": SPEC_MOUNT, "readOnly": true },
                         ],
                     }],
                     "volumes": [
                         { "name": "bundles", "persistentVolumeClaim": { "claimName": job.bundle_claim, "readOnly": true } },
                         { "name": "store", "persistentVolumeClaim": { "claimName": job.store_claim } },
+                        { "name": "spec", "configMap": { "name": spec_name } },
                     ],
                 },
             },
         },
+    });
+    json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [config_map, indexed_job],
     })
 }

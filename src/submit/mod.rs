@@ -1,6 +1,7 @@
 //! `framelock submit`: handing a bundle's chunks to a cluster scheduler users already run. Each
-//! chunk is one array task or completion index running `render-chunk`, which takes its chunk
-//! from the scheduler's index variable.
+//! chunk is one array task or completion index running the worker invocation every executor
+//! uses (`distributed::invocation`), which takes its chunk from the scheduler's index variable
+//! and how to render from the job's worker spec.
 
 mod k8s;
 mod slurm;

@@ -9,12 +9,16 @@ use std::time::Duration;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::bundle::Bundle;
-use crate::distributed::{AssembleRequest, assemble, missing_chunks};
-use crate::error::{Error, exit_code};
+use crate::bundle::{Bundle, BundleError};
+use crate::distributed::{
+    AssembleRequest, DistributedError, WorkerSpec, assemble, invocation, missing_chunks,
+};
+use crate::exit_code;
+use crate::hash::BundleHash;
 use crate::render::FramesRecord;
 use crate::report::{RenderEvent, Reporter};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::timing::ChunkIndex;
 
 /// Why a Slurm submission failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,15 +47,33 @@ pub enum SlurmError {
     )]
     ChunksFailed {
         /// The chunks.
-        chunks: Vec<usize>,
+        chunks: Vec<ChunkIndex>,
         /// The bundle.
-        bundle: String,
+        bundle: BundleHash,
         /// Attempts made.
         attempts: u32,
         /// The first failing chunk's log.
         log: Utf8PathBuf,
         /// Its last lines.
         tail: String,
+    },
+    /// Finding the chunks, writing the spec or assembling failed.
+    #[error(transparent)]
+    Distributed(#[from] DistributedError),
+    /// The bundle could not be read or trusted.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// The store could not be used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file of the job (its script, its log folder) could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
 }
 
@@ -61,7 +83,10 @@ impl SlurmError {
     pub fn exit_code(&self) -> i32 {
         match self {
             SlurmError::Missing { .. } | SlurmError::ChunksFailed { .. } => exit_code::ENVIRONMENT,
-            SlurmError::Refused { .. } => exit_code::INPUT,
+            SlurmError::Refused { .. } | SlurmError::Io { .. } => exit_code::INPUT,
+            SlurmError::Distributed(e) => e.exit_code(),
+            SlurmError::Bundle(e) => e.exit_code(),
+            SlurmError::Store(e) => e.exit_code(),
         }
     }
 
@@ -71,6 +96,7 @@ impl SlurmError {
             SlurmError::Missing { .. } => Some(
                 "install Slurm's client commands (Debian: apt-get install slurm-client) on this machine, or run `framelock submit slurm --dry-run` and submit the script yourself".into(),
             ),
+            SlurmError::Distributed(e) => e.hint(),
             _ => None,
         }
     }
@@ -81,6 +107,8 @@ impl SlurmError {
 pub struct SlurmJob {
     /// The bundle folder, on a file system every node sees.
     pub bundle: Utf8PathBuf,
+    /// How every task renders.
+    pub spec: WorkerSpec,
     /// The shared store.
     pub store: Store,
     /// The partition, when not the default one.
@@ -93,26 +121,34 @@ pub struct SlurmJob {
     pub attempts: u32,
 }
 
-/// Where a job's script and task logs go: beside the store's worker logs.
-pub fn log_dir(store: &Store, bundle: &Bundle) -> Result<Utf8PathBuf, Error> {
+/// Where a job's script, its worker spec and its task logs go: beside the store's worker logs,
+/// on the file system every node sees.
+pub fn log_dir(store: &Store, bundle: &Bundle) -> Result<Utf8PathBuf, SlurmError> {
     let dir = store.log_dir(&bundle.hash().to_string())?.join("slurm");
-    std::fs::create_dir_all(&dir).map_err(|source| crate::render::RenderError::Write {
+    std::fs::create_dir_all(&dir).map_err(|source| SlurmError::Io {
         path: dir.clone(),
         source,
     })?;
     Ok(dir)
 }
 
-/// The sbatch script rendering `chunks` of `bundle`, logs in `logs`.
-pub fn script(job: &SlurmJob, bundle: &Bundle, chunks: &[usize], logs: &Utf8Path) -> String {
-    let hash = bundle.hash().to_string();
+/// The sbatch script rendering `chunks` of `bundle` as `spec` (a file in `logs`) says, logs in
+/// `logs`.
+pub fn script(
+    job: &SlurmJob,
+    bundle: &Bundle,
+    chunks: &[ChunkIndex],
+    logs: &Utf8Path,
+    spec: &Utf8Path,
+) -> String {
+    let hash = bundle.hash();
     let indexes = chunks
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",");
     let mut s = String::from("#!/bin/sh\n");
-    let _ = writeln!(s, "#SBATCH --job-name=framelock-{}", &hash[..12]);
+    let _ = writeln!(s, "#SBATCH --job-name=framelock-{}", hash.short());
     let _ = writeln!(s, "#SBATCH --array={indexes}%{}", job.max_parallel.max(1));
     let _ = writeln!(s, "#SBATCH --output={logs}/chunk-%a.log");
     if let Some(partition) = &job.partition {
@@ -120,21 +156,28 @@ pub fn script(job: &SlurmJob, bundle: &Bundle, chunks: &[usize], logs: &Utf8Path
     }
     let _ = writeln!(
         s,
-        "# One task per chunk of bundle {hash}; render-chunk reads SLURM_ARRAY_TASK_ID."
+        "# One task per chunk of bundle {hash}; render-chunk reads SLURM_ARRAY_TASK_ID, and"
     );
-    let _ = writeln!(
-        s,
-        "exec {} render-chunk {} --store {}",
-        quote(job.framelock.as_str()),
-        quote(bundle.dir.as_str()),
-        quote(job.store.root().as_str())
-    );
+    let _ = writeln!(s, "# how to render from the worker spec {spec}:");
+    let _ = writeln!(s, "#   {}", job.spec.summary());
+    let argv = invocation(&job.framelock, &bundle.dir, job.store.root(), spec, None);
+    let command: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+    let _ = writeln!(s, "exec {}", command.join(" "));
     s
 }
 
-/// Single-quotes `text` for sh.
+/// `text` as one word for sh: as it is when it holds nothing sh reads specially, else
+/// single-quoted.
 fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-=:,+@%".contains(&b));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// Submits the chunks of `bundle` that have no record, waits, submits failures again up to
@@ -143,7 +186,7 @@ pub async fn submit_and_assemble(
     job: &SlurmJob,
     assemble_request: &AssembleRequest,
     reporter: &dyn Reporter,
-) -> Result<FramesRecord, Error> {
+) -> Result<FramesRecord, SlurmError> {
     let bundle = Bundle::open(&job.bundle)?;
     let logs = log_dir(&job.store, &bundle)?;
     let mut pending = missing_chunks(assemble_request, reporter).await?;
@@ -156,12 +199,11 @@ pub async fn submit_and_assemble(
                 .unwrap_or_else(|e| format!("(no log: {e})"));
             return Err(SlurmError::ChunksFailed {
                 chunks: pending,
-                bundle: bundle.hash().to_string(),
+                bundle: bundle.hash().clone(),
                 attempts: attempt,
                 log,
                 tail,
-            }
-            .into());
+            });
         }
         attempt += 1;
         let id = submit(job, &bundle, &pending, &logs)?;
@@ -173,23 +215,24 @@ pub async fn submit_and_assemble(
         wait(&id, reporter).await?;
         pending = missing_chunks(assemble_request, reporter).await?;
     }
-    assemble(assemble_request, reporter).await
+    Ok(assemble(assemble_request, reporter).await?)
 }
 
-/// Writes the script and submits it; returns the job id.
+/// Writes the worker spec and the script, and submits it; returns the job id.
 pub fn submit(
     job: &SlurmJob,
     bundle: &Bundle,
-    chunks: &[usize],
+    chunks: &[ChunkIndex],
     logs: &Utf8Path,
-) -> Result<String, Error> {
+) -> Result<String, SlurmError> {
+    let spec = job.spec.write(logs)?;
     let path = logs.join("job.sh");
     crate::staging::write_file(
         &path,
         "sbatch",
-        script(job, bundle, chunks, logs).as_bytes(),
+        script(job, bundle, chunks, logs, &spec).as_bytes(),
     )
-    .map_err(|source| crate::render::RenderError::Write {
+    .map_err(|source| SlurmError::Io {
         path: path.clone(),
         source,
     })?;
@@ -203,7 +246,7 @@ pub fn submit(
 }
 
 /// Waits until `squeue` no longer lists the job, reporting how many tasks are left.
-async fn wait(id: &str, reporter: &dyn Reporter) -> Result<(), Error> {
+async fn wait(id: &str, reporter: &dyn Reporter) -> Result<(), SlurmError> {
     let mut last = None;
     loop {
         let out = slurm(
@@ -262,5 +305,11 @@ mod tests {
     fn paths_are_quoted_for_the_shell() {
         assert_eq!(quote("/a b/c"), "'/a b/c'");
         assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote("$HOME"), "'$HOME'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(
+            quote("/store/logs/worker-0a1b.json"),
+            "/store/logs/worker-0a1b.json"
+        );
     }
 }

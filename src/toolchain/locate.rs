@@ -1,7 +1,8 @@
 //! Finding chrome-headless-shell, ffmpeg and the pinned fonts.
 //!
-//! Order for each tool: the command-line flag, then `FRAMELOCK_CHROME` / `FRAMELOCK_FFMPEG`,
-//! then the usual names on `PATH`. Debian's `/usr/bin/chromium-headless-shell` is a shell script
+//! Order for each tool: a path the user or the job gave ([`GivenTool`]: the command-line flag,
+//! `FRAMELOCK_CHROME` / `FRAMELOCK_FFMPEG` as clap reads them, or a worker spec), then the usual
+//! names on `PATH`. Debian's `/usr/bin/chromium-headless-shell` is a shell script
 //! that starts the real binary without `exec`; killing the script would leave the browser
 //! running, so the script is read and the real binary is used.
 
@@ -26,13 +27,15 @@ const DEBIAN_PINNED_FONTS: &[&str] = &[
     "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
 ];
 
-/// How a tool was found, for `doctor`.
+/// How a tool was found, for `doctor` and for errors that name what gave a bad path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FoundBy {
     /// A command-line flag (`--chrome`, `--ffmpeg`).
     Flag(&'static str),
     /// An environment variable.
     Env(&'static str),
+    /// The worker spec of the job this worker belongs to.
+    WorkerSpec,
     /// A name on `PATH`.
     Path(String),
 }
@@ -42,9 +45,28 @@ impl std::fmt::Display for FoundBy {
         match self {
             FoundBy::Flag(flag) => f.write_str(flag),
             FoundBy::Env(var) => write!(f, "${var}"),
+            FoundBy::WorkerSpec => f.write_str("the worker spec"),
             FoundBy::Path(name) => write!(f, "`{name}` on PATH"),
         }
     }
+}
+
+/// A tool path given rather than searched for, and what gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenTool {
+    /// The path.
+    pub path: Utf8PathBuf,
+    /// The flag, variable or spec that gave it.
+    pub given_by: FoundBy,
+}
+
+/// The tool paths given for one command; a tool not given is searched for on `PATH`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolChoice {
+    /// The browser.
+    pub chrome: Option<GivenTool>,
+    /// ffmpeg.
+    pub ffmpeg: Option<GivenTool>,
 }
 
 /// A located tool.
@@ -169,10 +191,9 @@ fn collect_fonts(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) {
     }
 }
 
-/// Finds the browser.
-pub fn locate_chrome(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
-    let (given, found_by) = find("--chrome", "FRAMELOCK_CHROME", CHROME_NAMES, flag)
-        .ok_or(ToolchainError::ChromeMissing {
+/// Finds the browser: the path given, else a known name on `PATH`.
+pub fn locate_chrome(given: Option<&GivenTool>) -> Result<Tool, ToolchainError> {
+    let (given, found_by) = find(CHROME_NAMES, given).ok_or(ToolchainError::ChromeMissing {
         tried:
             "--chrome, $FRAMELOCK_CHROME, chrome-headless-shell and chromium-headless-shell on PATH"
                 .into(),
@@ -186,13 +207,11 @@ pub fn locate_chrome(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
     })
 }
 
-/// Finds ffmpeg.
-pub fn locate_ffmpeg(flag: Option<&Utf8Path>) -> Result<Tool, ToolchainError> {
-    let (given, found_by) = find("--ffmpeg", "FRAMELOCK_FFMPEG", &["ffmpeg"], flag).ok_or(
-        ToolchainError::FfmpegMissing {
-            tried: "--ffmpeg, $FRAMELOCK_FFMPEG, ffmpeg on PATH".into(),
-        },
-    )?;
+/// Finds ffmpeg: the path given, else `ffmpeg` on `PATH`.
+pub fn locate_ffmpeg(given: Option<&GivenTool>) -> Result<Tool, ToolchainError> {
+    let (given, found_by) = find(&["ffmpeg"], given).ok_or(ToolchainError::FfmpegMissing {
+        tried: "--ffmpeg, $FRAMELOCK_FFMPEG, ffmpeg on PATH".into(),
+    })?;
     check_given("ffmpeg", &given, &found_by)?;
     let real = given
         .canonicalize_utf8()
@@ -229,20 +248,9 @@ fn check_given(
     })
 }
 
-fn find(
-    flag_name: &'static str,
-    env: &'static str,
-    names: &[&str],
-    flag: Option<&Utf8Path>,
-) -> Option<(Utf8PathBuf, FoundBy)> {
-    if let Some(path) = flag {
-        return Some((path.to_owned(), FoundBy::Flag(flag_name)));
-    }
-    if let Some(path) = std::env::var_os(env).filter(|v| !v.is_empty()) {
-        return Some((
-            Utf8PathBuf::from(path.to_string_lossy().as_ref()),
-            FoundBy::Env(env),
-        ));
+fn find(names: &[&str], given: Option<&GivenTool>) -> Option<(Utf8PathBuf, FoundBy)> {
+    if let Some(given) = given {
+        return Some((given.path.clone(), given.given_by.clone()));
     }
     let path = std::env::var_os("PATH")?;
     for name in names {

@@ -3,10 +3,12 @@
 mod fingerprint;
 mod locate;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 
 pub use fingerprint::{HashedFile, ToolchainFingerprint, hash_file, tail};
-pub use locate::{Fonts, FoundBy, Tool, locate_chrome, locate_ffmpeg, resolve_wrapper};
+pub use locate::{
+    Fonts, FoundBy, GivenTool, Tool, ToolChoice, locate_chrome, locate_ffmpeg, resolve_wrapper,
+};
 
 /// The command that installs the browser, fonts and ffmpeg on Debian 12+.
 pub const DEBIAN_INSTALL: &str =
@@ -142,14 +144,11 @@ pub struct Toolchain {
 pub const PINNED_TOOLCHAIN_ENV: &str = "FRAMELOCK_PINNED_TOOLCHAIN";
 
 impl Toolchain {
-    /// Finds every tool, flags first.
-    pub fn locate(
-        chrome: Option<&Utf8Path>,
-        ffmpeg: Option<&Utf8Path>,
-    ) -> Result<Toolchain, ToolchainError> {
+    /// Finds every tool: the paths given first, else on `PATH`.
+    pub fn locate(choice: &ToolChoice) -> Result<Toolchain, ToolchainError> {
         Ok(Toolchain {
-            chrome: locate_chrome(chrome)?,
-            ffmpeg: locate_ffmpeg(ffmpeg)?,
+            chrome: locate_chrome(choice.chrome.as_ref())?,
+            ffmpeg: locate_ffmpeg(choice.ffmpeg.as_ref())?,
             fonts: Fonts::locate()?,
             pinned: std::env::var(PINNED_TOOLCHAIN_ENV)
                 .ok()

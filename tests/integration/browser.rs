@@ -10,10 +10,10 @@ use framelock::browser::{
 };
 use framelock::composition::{Composition, Overrides};
 use framelock::media::VideoMode;
-use framelock::render::{RenderRequest, render};
+use framelock::render::{RenderError, RenderRequest, RunSettings, render};
 use framelock::report::{RenderEvent, Reporter};
 use framelock::timing::Fps;
-use framelock::toolchain::Toolchain;
+use framelock::toolchain::{ToolChoice, Toolchain};
 
 use crate::harness::fixture;
 
@@ -51,7 +51,7 @@ const RECIPE: &[&str] = &[
 const BEGIN_FRAME_ONLY: &[&str] = &["--deterministic-mode", "--enable-begin-frame-control"];
 
 fn session_config(mode: CaptureMode) -> SessionConfig {
-    let toolchain = Toolchain::locate(None, None).unwrap();
+    let toolchain = Toolchain::locate(&ToolChoice::default()).unwrap();
     SessionConfig {
         launch: LaunchSpec::new(&toolchain, mode, &SandboxPolicy::Auto.decide()),
         capture: mode,
@@ -132,14 +132,12 @@ async fn a_browser_killed_mid_render_is_reported_and_leaves_nothing() {
         frames: None,
         chunk_size: None,
         png_dir: None,
-        capture: CaptureMode::BeginFrame,
-        sandbox: SandboxPolicy::Auto,
+        run: RunSettings::new(
+            Toolchain::locate(&ToolChoice::default()).unwrap(),
+            SandboxPolicy::Auto,
+        ),
         strict: false,
-        virtual_time: true,
-        frame_timeout: Duration::from_secs(30),
-        toolchain: Toolchain::locate(None, None).unwrap(),
         store: None,
-        video_mode: VideoMode::Inject,
         leak_wall_clock: None,
     };
     let reporter = KillAtFrame10::default();
@@ -148,7 +146,7 @@ async fn a_browser_killed_mid_render_is_reported_and_leaves_nothing() {
     assert!(
         matches!(
             err,
-            framelock::Error::Browser(BrowserError::Crashed { .. } | BrowserError::Cdp { .. })
+            RenderError::Browser(BrowserError::Crashed { .. } | BrowserError::Cdp { .. })
         ),
         "{message}"
     );

@@ -543,7 +543,7 @@ fn ctrl_c_stops_every_worker_and_writes_nothing() {
 #[test]
 fn page_state_across_frames_is_named_chunk_boundary() {
     use framelock::drift::{ChunkPair, FindingKind, classify_chunk};
-    use framelock::timing::FrameRange;
+    use framelock::timing::{ChunkIndex, FrameRange};
 
     let sandbox = Sandbox::new();
     let comp = fixture("accumulating-canvas");
@@ -580,7 +580,7 @@ fn page_state_across_frames_is_named_chunk_boundary() {
         let reference_blob = blob(&in_process["chunk_records"][index]);
         let candidate_blob = blob(&workers["chunk_records"][index]);
         let finding = classify_chunk(&ChunkPair {
-            index,
+            index: ChunkIndex(index),
             range: FrameRange::new(start, end).unwrap(),
             reference: &reference,
             candidate: &candidate[s..e],
@@ -595,7 +595,7 @@ fn page_state_across_frames_is_named_chunk_boundary() {
         } else {
             let finding = finding.expect("later chunks differ");
             assert_eq!(finding.kind, FindingKind::ChunkBoundary, "{finding:?}");
-            assert_eq!(finding.chunk, index);
+            assert_eq!(finding.chunk, ChunkIndex(index));
             assert_eq!(finding.first_frame, start);
         }
     }

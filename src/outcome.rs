@@ -1,0 +1,231 @@
+//! What a regression run found, as plain data: per fixture its status, findings, warnings,
+//! PSNR and failure pictures, and the run's report. The harness (`regress`) fills these in and
+//! the reporters (`report`) show them; neither owns them, so neither has to import the other.
+//! They serialise as `report.json` (see [`REPORT_FORMAT_VERSION`]).
+
+use camino::Utf8PathBuf;
+use serde::{Deserialize, Serialize};
+
+use crate::browser::PageEvent;
+use crate::drift::Finding;
+use crate::exit_code;
+use crate::hash::BundleHash;
+
+/// Version of `report.json`. It changes only when a field is removed, renamed or changes
+/// meaning; adding a field (that older readers may ignore) keeps it (README, "Machine-readable
+/// files").
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+/// What a regression run compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegressMode {
+    /// In-process renders only.
+    InProcess,
+    /// In-process and local worker renders, compared exactly.
+    DistributedSimulated,
+    /// In-process renders and chunks rendered through a cluster scheduler, compared exactly.
+    Distributed,
+}
+
+impl std::fmt::Display for RegressMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RegressMode::InProcess => "in-process",
+            RegressMode::DistributedSimulated => "distributed-simulated",
+            RegressMode::Distributed => "distributed",
+        })
+    }
+}
+
+/// How a fixture came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Everything matched (warnings allowed).
+    Passed,
+    /// A regression or drift.
+    Failed,
+    /// Declared unsupported.
+    Skipped,
+    /// Could not be rendered at all.
+    Error,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so a width in a table lines the names up.
+        f.pad(match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+        })
+    }
+}
+
+/// The three pictures of one differing frame, with paths relative to the report folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureImages {
+    /// What they show (`baseline`, or a finding's kind).
+    pub what: String,
+    /// The frame.
+    pub frame: u64,
+    /// The reference frame's label.
+    pub reference_label: String,
+    /// The reference frame.
+    pub reference: Utf8PathBuf,
+    /// The new frame's label.
+    pub candidate_label: String,
+    /// The new frame.
+    pub candidate: Utf8PathBuf,
+    /// The heat map.
+    pub diff: Utf8PathBuf,
+    /// The largest difference of one channel of one pixel, 0–255.
+    pub largest_difference: u8,
+}
+
+/// The result of one fixture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FixtureResult {
+    /// The fixture.
+    pub name: String,
+    /// How it came out.
+    pub status: Status,
+    /// Why, in one line, when not plainly passed.
+    pub reason: Option<String>,
+    /// The bundle rendered.
+    pub bundle_hash: Option<BundleHash>,
+    /// Findings (expected ones included).
+    pub findings: Vec<Finding>,
+    /// Warnings: toolchain differences that PSNR excused, a changed composition.
+    pub warnings: Vec<String>,
+    /// Per-frame PSNR against baseline.mp4: measured when any frame differs from the blessed
+    /// one, else 100 dB for every frame (equal frame and chunk hashes mean equal pictures).
+    pub psnr: Option<Vec<f64>>,
+    /// The fixture's `minPsnr`.
+    pub min_psnr: f64,
+    /// What the page reported as going wrong: console errors, uncaught exceptions, missing
+    /// files and blocked requests, with their frames.
+    pub console_errors: Vec<PageEvent>,
+    /// For a failure, pictures of the first differing frames.
+    pub images: Vec<FailureImages>,
+    /// Wall-clock seconds spent on the fixture.
+    pub seconds: f64,
+    /// For an error, the exit code it stands for: 2 input, 3 environment.
+    pub error_code: Option<i32>,
+    /// Restored from the store: nothing it rests on changed since a run that passed.
+    #[serde(default)]
+    pub reused: bool,
+}
+
+impl FixtureResult {
+    /// A fixture that has passed so far, with its `minPsnr`.
+    pub fn new(name: &str, min_psnr: f64) -> FixtureResult {
+        FixtureResult {
+            name: name.to_string(),
+            status: Status::Passed,
+            reason: None,
+            bundle_hash: None,
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            psnr: None,
+            min_psnr,
+            console_errors: Vec::new(),
+            images: Vec::new(),
+            seconds: 0.0,
+            error_code: None,
+            reused: false,
+        }
+    }
+
+    /// One line on the fixture: its reason, findings and warnings (the detail column of the
+    /// summary table and of the HTML report).
+    pub fn detail(&self) -> String {
+        let mut details: Vec<String> = self.reason.iter().cloned().collect();
+        details.extend(self.findings.iter().map(ToString::to_string));
+        details.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        details.join("; ")
+    }
+}
+
+/// `report.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegressReport {
+    /// [`REPORT_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The mode.
+    pub mode: RegressMode,
+    /// One result per fixture.
+    pub fixtures: Vec<FixtureResult>,
+}
+
+impl RegressReport {
+    /// The exit code, the most severe of the fixtures': 3 for an environment error, 2 for an
+    /// input error, 1 for a failure, else 0.
+    pub fn exit_code(&self) -> i32 {
+        self.fixtures
+            .iter()
+            .map(|f| match f.status {
+                Status::Passed | Status::Skipped => exit_code::SUCCESS,
+                Status::Failed => exit_code::REGRESSION,
+                Status::Error => f.error_code.unwrap_or(exit_code::REGRESSION),
+            })
+            .max()
+            .unwrap_or(exit_code::SUCCESS)
+    }
+
+    /// How many fixtures came out as `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.fixtures.iter().filter(|f| f.status == status).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(status: Status, error_code: Option<i32>) -> FixtureResult {
+        FixtureResult {
+            status,
+            error_code,
+            ..FixtureResult::new("f", 40.0)
+        }
+    }
+
+    #[test]
+    fn the_run_exits_with_its_most_severe_fixture() {
+        let report = |fixtures| RegressReport {
+            format_version: REPORT_FORMAT_VERSION,
+            mode: RegressMode::InProcess,
+            fixtures,
+        };
+        assert_eq!(report(vec![]).exit_code(), 0);
+        assert_eq!(
+            report(vec![
+                fixture(Status::Passed, None),
+                fixture(Status::Skipped, None)
+            ])
+            .exit_code(),
+            0
+        );
+        assert_eq!(
+            report(vec![
+                fixture(Status::Failed, None),
+                fixture(Status::Passed, None)
+            ])
+            .exit_code(),
+            1
+        );
+        assert_eq!(
+            report(vec![
+                fixture(Status::Error, Some(3)),
+                fixture(Status::Error, Some(2)),
+                fixture(Status::Failed, None)
+            ])
+            .exit_code(),
+            3
+        );
+        assert_eq!(report(vec![fixture(Status::Error, None)]).exit_code(), 1);
+    }
+}
