@@ -264,130 +264,180 @@ impl Composition {
         } else {
             RawMeta::default()
         };
-        let rc = meta.render_config.clone().unwrap_or_default();
-        let field = |name: &str, expected: &str, found: &Value| CompositionError::Field {
-            path: meta_path.clone(),
-            field: name.to_string(),
-            expected: expected.to_string(),
-            found: found.to_string(),
+        let fields = MetaFields {
+            path: &meta_path,
+            render_config: meta.render_config.clone().unwrap_or_default(),
+            meta: &meta,
         };
-
-        let fps = match (overrides.fps, &rc.fps) {
-            (Some(fps), _) => fps,
-            (None, Some(v)) => parse_fps(v).ok_or_else(|| {
-                field(
-                    "renderConfig.fps",
-                    "a positive number or a rational string such as \"30000/1001\"",
-                    v,
-                )
-            })?,
-            (None, None) => {
-                return Err(CompositionError::Field {
-                    path: meta_path.clone(),
-                    field: "renderConfig.fps".into(),
-                    expected: "a frame rate (or pass --fps)".into(),
-                    found: "nothing".into(),
-                });
-            }
-        };
-
         let hf_default = root.composition_id.is_some();
-        let width = resolve_size(
-            "width",
-            overrides.width,
-            rc.width.as_ref(),
-            root.width.as_deref(),
-            hf_default.then_some(HYPERFRAMES_DEFAULT_SIZE.0),
-            &meta_path,
-            &index,
-        )?;
-        let height = resolve_size(
-            "height",
-            overrides.height,
-            rc.height.as_ref(),
-            root.height.as_deref(),
-            hf_default.then_some(HYPERFRAMES_DEFAULT_SIZE.1),
-            &meta_path,
-            &index,
-        )?;
-
-        let duration = if let Some(n) = overrides.frame_count {
-            DurationSpec::Frames(n)
-        } else if let Some(s) = overrides.duration {
-            DurationSpec::Seconds(s, DurationSource::CommandLine)
-        } else if let Some(v) = &rc.duration {
-            let s = positive_f64(v)
-                .ok_or_else(|| field("renderConfig.duration", "a positive number of seconds", v))?;
-            DurationSpec::Seconds(s, DurationSource::MetaJson)
-        } else if let Some(text) = &root.duration {
-            // HyperFrames: an explicit root data-duration is the render length, whatever the
-            // page's scripts say; read statically, no browser needed.
-            let s = positive_f64(&Value::String(text.clone())).ok_or_else(|| {
-                CompositionError::Field {
-                    path: index.clone(),
-                    field: "data-duration".into(),
-                    expected: "a positive number of seconds".into(),
-                    found: format!("{text:?}"),
-                }
-            })?;
-            DurationSpec::Seconds(s, DurationSource::RootAttribute)
-        } else {
-            DurationSpec::FromPage
+        let size = |name, cli, meta: &Option<Value>, attr: &Option<String>, default| {
+            resolve_size(
+                name,
+                cli,
+                meta.as_ref(),
+                attr.as_deref(),
+                hf_default.then_some(default),
+                &meta_path,
+                &index,
+            )
         };
-
-        let seed = match &rc.seed {
-            None => 0,
-            Some(v) => v
-                .as_u64()
-                .ok_or_else(|| field("renderConfig.seed", "a non-negative integer", v))?,
-        };
-        let variables = match &rc.variables {
-            None => serde_json::Map::new(),
-            Some(Value::Object(m)) => m.clone(),
-            Some(v) => return Err(field("renderConfig.variables", "an object", v)),
-        };
-        let chunk_size = match &rc.chunk_size {
-            None => None,
-            Some(v) => Some(
-                v.as_u64()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| field("renderConfig.chunkSize", "a positive integer", v))?,
-            ),
-        };
-        let format = match &rc.format {
-            None => Format::Mp4,
-            Some(Value::String(s)) if s == "mp4" => Format::Mp4,
-            Some(Value::String(s)) if s == "webm" => Format::Webm,
-            Some(v) => return Err(field("renderConfig.format", "\"mp4\" or \"webm\"", v)),
-        };
-        let unsupported = match &meta.unsupported {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(v) => return Err(field("unsupported", "a reason string", v)),
-        };
-        let name = match &meta.name {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => dir.file_name().unwrap_or("composition").to_string(),
-        };
-
+        let rc = &fields.render_config;
         Ok(Composition {
+            name: fields.name(&dir),
+            fps: fields.fps(overrides)?,
+            width: size(
+                "width",
+                overrides.width,
+                &rc.width,
+                &root.width,
+                HYPERFRAMES_DEFAULT_SIZE.0,
+            )?,
+            height: size(
+                "height",
+                overrides.height,
+                &rc.height,
+                &root.height,
+                HYPERFRAMES_DEFAULT_SIZE.1,
+            )?,
+            duration: fields.duration(overrides, &root, &index)?,
+            seed: fields.seed()?,
+            variables: fields.variables()?,
+            chunk_size: fields.chunk_size()?,
+            format: fields.format()?,
+            unsupported: fields.unsupported()?,
             dir,
-            name,
-            fps,
-            width,
-            height,
-            duration,
-            seed,
-            variables,
-            chunk_size,
-            format,
-            unsupported,
         })
     }
 
     /// The composition's `index.html`.
     pub fn index(&self) -> Utf8PathBuf {
         self.dir.join("index.html")
+    }
+}
+
+/// The fields of a `meta.json`, each read with an error that names the file and the field.
+struct MetaFields<'a> {
+    path: &'a Utf8Path,
+    render_config: RawRenderConfig,
+    meta: &'a RawMeta,
+}
+
+impl MetaFields<'_> {
+    fn field(&self, name: &str, expected: &str, found: &Value) -> CompositionError {
+        CompositionError::Field {
+            path: self.path.to_owned(),
+            field: name.to_string(),
+            expected: expected.to_string(),
+            found: found.to_string(),
+        }
+    }
+
+    /// `--fps`, else `renderConfig.fps`; there is no default.
+    fn fps(&self, overrides: &Overrides) -> Result<Fps, CompositionError> {
+        match (overrides.fps, &self.render_config.fps) {
+            (Some(fps), _) => Ok(fps),
+            (None, Some(v)) => parse_fps(v).ok_or_else(|| {
+                self.field(
+                    "renderConfig.fps",
+                    "a positive number or a rational string such as \"30000/1001\"",
+                    v,
+                )
+            }),
+            (None, None) => Err(CompositionError::Field {
+                path: self.path.to_owned(),
+                field: "renderConfig.fps".into(),
+                expected: "a frame rate (or pass --fps)".into(),
+                found: "nothing".into(),
+            }),
+        }
+    }
+
+    /// The command line's length, else `renderConfig.duration`, else the root's
+    /// `data-duration`, else the page's (known only in a browser).
+    fn duration(
+        &self,
+        overrides: &Overrides,
+        root: &RootAttributes,
+        index: &Utf8Path,
+    ) -> Result<DurationSpec, CompositionError> {
+        if let Some(n) = overrides.frame_count {
+            return Ok(DurationSpec::Frames(n));
+        }
+        if let Some(s) = overrides.duration {
+            return Ok(DurationSpec::Seconds(s, DurationSource::CommandLine));
+        }
+        if let Some(v) = &self.render_config.duration {
+            let s = positive_f64(v).ok_or_else(|| {
+                self.field("renderConfig.duration", "a positive number of seconds", v)
+            })?;
+            return Ok(DurationSpec::Seconds(s, DurationSource::MetaJson));
+        }
+        let Some(text) = &root.duration else {
+            return Ok(DurationSpec::FromPage);
+        };
+        // HyperFrames: an explicit root data-duration is the render length, whatever the
+        // page's scripts say; read statically, no browser needed.
+        let s =
+            positive_f64(&Value::String(text.clone())).ok_or_else(|| CompositionError::Field {
+                path: index.to_owned(),
+                field: "data-duration".into(),
+                expected: "a positive number of seconds".into(),
+                found: format!("{text:?}"),
+            })?;
+        Ok(DurationSpec::Seconds(s, DurationSource::RootAttribute))
+    }
+
+    fn seed(&self) -> Result<u64, CompositionError> {
+        match &self.render_config.seed {
+            None => Ok(0),
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| self.field("renderConfig.seed", "a non-negative integer", v)),
+        }
+    }
+
+    fn variables(&self) -> Result<serde_json::Map<String, Value>, CompositionError> {
+        match &self.render_config.variables {
+            None => Ok(serde_json::Map::new()),
+            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(v) => Err(self.field("renderConfig.variables", "an object", v)),
+        }
+    }
+
+    fn chunk_size(&self) -> Result<Option<u64>, CompositionError> {
+        match &self.render_config.chunk_size {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n > 0)
+                .map(Some)
+                .ok_or_else(|| self.field("renderConfig.chunkSize", "a positive integer", v)),
+        }
+    }
+
+    fn format(&self) -> Result<Format, CompositionError> {
+        match &self.render_config.format {
+            None => Ok(Format::Mp4),
+            Some(Value::String(s)) if s == "mp4" => Ok(Format::Mp4),
+            Some(Value::String(s)) if s == "webm" => Ok(Format::Webm),
+            Some(v) => Err(self.field("renderConfig.format", "\"mp4\" or \"webm\"", v)),
+        }
+    }
+
+    fn unsupported(&self) -> Result<Option<String>, CompositionError> {
+        match &self.meta.unsupported {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(v) => Err(self.field("unsupported", "a reason string", v)),
+        }
+    }
+
+    /// `name`, else the folder's name.
+    fn name(&self, dir: &Utf8Path) -> String {
+        match &self.meta.name {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => dir.file_name().unwrap_or("composition").to_string(),
+        }
     }
 }
 

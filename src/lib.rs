@@ -31,3 +31,4 @@ pub mod store;
 pub mod submit;
 pub mod timing;
 pub mod toolchain;
+pub mod urlpath;

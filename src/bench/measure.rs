@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::BenchError;
 use super::report::{CacheRun, CaptureRow, CompareRow, HashingRow, SEEK_AND_CAPTURE, ScalingRow};
-use super::run::BenchRequest;
+use super::request::BenchRequest;
 use crate::browser::{CaptureMode, RawFormat};
 use crate::bundle::{Bundle, pack, unpack_bundle};
 use crate::compare::compare_videos;

@@ -7,6 +7,7 @@
 mod error;
 mod measure;
 mod report;
+mod request;
 mod run;
 
 pub use error::BenchError;
@@ -14,4 +15,5 @@ pub use report::{
     BENCH_FORMAT_VERSION, BenchReport, CacheRun, CaptureRow, CompareRow, HashingRow, ScalingRow,
     Target,
 };
-pub use run::{BenchRequest, Section, bench};
+pub use request::{BenchRequest, Section};
+pub use run::bench;

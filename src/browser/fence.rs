@@ -18,7 +18,7 @@ use chromiumoxide::listeners::EventStream;
 use futures::StreamExt;
 
 use super::events::{PageEventKind, PageLog};
-use crate::bundle::percent_decode;
+use crate::urlpath::percent_decode;
 
 /// The origin the composition is served from. `.localhost` names are never resolved over the
 /// network and count as a secure context, so `crypto.randomUUID` and friends work.

@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
-use super::BundleError;
+use super::error::BundleError;
 use crate::staging;
 
 /// zstd level of `pack`: part of the archive's bytes, so never changed silently.

@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use super::BundleError;
+use super::error::BundleError;
 use crate::hash::{BundleHash, ContentHash};
 
 /// The domain tag hashed before the manifest.

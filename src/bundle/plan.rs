@@ -10,12 +10,14 @@ use std::os::unix::fs::PermissionsExt;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::manifest::Manifest;
-use super::refs::references;
-use super::{
-    Bundle, BundleError, CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson,
-    ToolchainRecord, VIDEOS_JSON, write_json,
+use super::error::BundleError;
+use super::layout::{
+    CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson, ToolchainRecord, VIDEOS_JSON,
+    write_json,
 };
+use super::manifest::Manifest;
+use super::open::Bundle;
+use super::refs::references;
 use crate::composition::{Composition, DurationSource, DurationSpec};
 use crate::hash::ContentHash;
 use crate::media::prepare_media;

@@ -23,10 +23,20 @@ pub struct ToolOpts {
     /// The browser: chrome-headless-shell. Default: chrome-headless-shell or
     /// chromium-headless-shell on PATH (Debian's wrapper script is resolved to the real
     /// binary).
-    #[arg(long, value_name = "PATH", env = "FRAMELOCK_CHROME", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "FRAMELOCK_CHROME",
+        hide_env_values = true
+    )]
     pub chrome: Option<Utf8PathBuf>,
     /// ffmpeg. Default: ffmpeg on PATH.
-    #[arg(long, value_name = "PATH", env = "FRAMELOCK_FFMPEG", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "FRAMELOCK_FFMPEG",
+        hide_env_values = true
+    )]
     pub ffmpeg: Option<Utf8PathBuf>,
     /// Chrome's sandbox: `auto` turns it off when running as root or when user namespaces are
     /// unavailable (as inside a Nix build), and says so.
@@ -180,7 +190,12 @@ pub struct WorkerOpts {
 pub struct StoreOpts {
     /// The store: content-addressed blobs and the chunk-record cache. Default:
     /// $XDG_CACHE_HOME/framelock, else ~/.cache/framelock.
-    #[arg(long, value_name = "DIR", env = "FRAMELOCK_STORE", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "FRAMELOCK_STORE",
+        hide_env_values = true
+    )]
     pub store: Option<Utf8PathBuf>,
 }
 

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::MediaError;
-use crate::bundle::local_file;
 use crate::html::{Page, Tag};
+use crate::urlpath::local_file;
 
 /// Video or audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

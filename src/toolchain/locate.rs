@@ -153,17 +153,22 @@ impl Fonts {
         let mut files = match self {
             Fonts::Pinned(files) => files.clone(),
             Fonts::File(path) => {
-                let xml = std::fs::read_to_string(path).map_err(|source| ToolchainError::Io {
-                    path: path.clone(),
-                    source,
+                // fontconfig's own reading of the file: `<include>`s followed, `prefix="xdg"`,
+                // `~` and relative folders resolved, `<reset-dirs/>` obeyed. (`<selectfont>`
+                // rules are not applied: every font file of a listed folder counts, so the
+                // fingerprint errs towards including a file the browser might not use.)
+                let mut config = fontconfig_parser::FontConfig::default();
+                config.merge_config(path.as_std_path()).map_err(|e| {
+                    ToolchainError::Fontconfig {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    }
                 })?;
                 let mut out = Vec::new();
-                for dir in xml
-                    .split("<dir>")
-                    .skip(1)
-                    .filter_map(|s| s.split("</dir>").next())
-                {
-                    collect_fonts(Utf8Path::new(dir.trim()), &mut out);
+                for dir in &config.dirs {
+                    if let Ok(dir) = Utf8PathBuf::from_path_buf(dir.path.clone()) {
+                        collect_fonts(&dir, &mut out);
+                    }
                 }
                 out
             }
@@ -332,6 +337,55 @@ mod tests {
             resolve_wrapper(&wrapper),
             Err(ToolchainError::UnresolvedWrapper { .. })
         ));
+    }
+
+    #[test]
+    fn a_fontconfig_file_is_read_as_fontconfig_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        for font in [
+            "listed/a.ttf",
+            "included/nested/b.otf",
+            "relative/c.ttf",
+            "unlisted/d.ttf",
+        ] {
+            let path = dir.join(font);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"font").unwrap();
+        }
+        std::fs::write(
+            dir.join("more.conf"),
+            r#"<?xml version="1.0"?><fontconfig><dir prefix="relative">relative</dir></fontconfig>"#,
+        )
+        .unwrap();
+        let conf = dir.join("fonts.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                r#"<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>{dir}/listed</dir>
+  <dir>{dir}/included</dir>
+  <include ignore_missing="yes">{dir}/more.conf</include>
+  <include ignore_missing="yes">{dir}/absent.conf</include>
+</fontconfig>"#
+            ),
+        )
+        .unwrap();
+        let files = Fonts::File(conf.clone()).files().unwrap();
+        let names: Vec<&str> = files
+            .iter()
+            .map(|f| f.strip_prefix(dir).unwrap().as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["included/nested/b.otf", "listed/a.ttf", "relative/c.ttf"],
+            "every folder listed, an included file's relative one too, nothing else"
+        );
+        std::fs::write(&conf, "<fontconfig><dir>").unwrap();
+        let err = Fonts::File(conf).files().unwrap_err().to_string();
+        assert!(err.contains("fonts.conf: not a fontconfig file"), "{err}");
     }
 
     #[test]

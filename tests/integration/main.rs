@@ -1,6 +1,7 @@
 //! Integration tests: the built binary and the library against real chrome-headless-shell and
 //! ffmpeg. Fixtures are small (320×180, 1–2.5 s) so the suite stays fast.
 
+mod architecture;
 mod bad_input;
 mod bench;
 mod bisect;

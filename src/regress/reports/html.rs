@@ -6,7 +6,6 @@ use std::fmt::Write;
 use base64::Engine;
 use camino::Utf8Path;
 
-use super::escape;
 use crate::outcome::{FixtureResult, RegressReport, Status};
 
 /// Size of a PSNR plot and its margins, in SVG units.
@@ -228,9 +227,35 @@ fn psnr_plot(page: &mut String, name: &str, psnr: &[f64], min_psnr: f64) {
     );
 }
 
+/// Text made safe for HTML content and attribute values. Control characters XML 1.0 forbids
+/// become spaces.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_is_escaped_and_control_characters_dropped() {
+        assert_eq!(
+            escape("<script>\"a\" & 'b'\u{1b}</script>"),
+            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39; &lt;/script&gt;"
+        );
+    }
 
     #[test]
     fn the_plot_has_a_point_per_frame_and_marks_frames_below_the_threshold() {
