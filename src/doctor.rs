@@ -58,9 +58,14 @@ pub struct DoctorOptions {
     pub capture: CaptureMode,
 }
 
+/// Version of `doctor --json`.
+pub const DOCTOR_FORMAT_VERSION: u32 = 1;
+
 /// What `doctor` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct DoctorReport {
+    /// [`DOCTOR_FORMAT_VERSION`].
+    pub format_version: u32,
     /// The browser as found (maybe a wrapper script).
     pub chrome: Utf8PathBuf,
     /// The binary that runs.
@@ -147,6 +152,7 @@ pub async fn run_doctor(options: &DoctorOptions) -> Result<DoctorReport, DoctorE
         video_mode: crate::media::VideoMode::Inject,
     };
     Ok(DoctorReport {
+        format_version: DOCTOR_FORMAT_VERSION,
         chrome: toolchain.chrome.given.clone(),
         chrome_binary: toolchain.chrome.real.clone(),
         chrome_found_by: toolchain.chrome.found_by.to_string(),

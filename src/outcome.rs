@@ -181,6 +181,88 @@ impl RegressReport {
     }
 }
 
+/// A report like those users read, for the tests of what shows it: a fixture that passed by
+/// PSNR with a warning, one that failed with chunk findings, a blocked request and pictures,
+/// one skipped and one that could not be rendered.
+#[cfg(test)]
+pub(crate) fn sample_report() -> RegressReport {
+    use crate::browser::PageEventKind;
+    use crate::drift::FindingKind;
+    use crate::hash::ContentHash;
+    use crate::timing::ChunkIndex;
+
+    let bundle = |name: &str| Some(BundleHash(ContentHash::of_bytes(name.as_bytes())));
+    let passed = FixtureResult {
+        bundle_hash: bundle("css-keyframes"),
+        findings: vec![Finding {
+            kind: FindingKind::Toolchain,
+            chunk: None,
+            first_frame: None,
+            evidence: "toolchain 8fb0a434c561 (Chromium 156.0.8078.129, own packages) is not blessed (blessed: Chromium 156.0.8078.114, own packages): a toolchain difference, not a failure of the composition; lowest PSNR 100.00 dB, 0 frame(s) below 40 dB".into(),
+        }],
+        warnings: vec!["passed by PSNR against baseline.mp4, not hash for hash: bless this pair with `framelock regress --update --fixture css-keyframes` once it is trusted".into()],
+        psnr: Some(vec![100.0, 100.0, 100.0]),
+        seconds: 4.25,
+        ..FixtureResult::new("css-keyframes", 40.0)
+    };
+    let failed = FixtureResult {
+        status: Status::Failed,
+        reason: Some("findings: expected none, found chunk-boundary".into()),
+        bundle_hash: bundle("canvas-state"),
+        findings: vec![
+            Finding {
+                kind: FindingKind::ChunkBoundary,
+                chunk: Some(ChunkIndex(1)),
+                first_frame: Some(20),
+                evidence: "20 frame(s) differ".into(),
+            },
+            Finding {
+                kind: FindingKind::Hermeticity,
+                chunk: None,
+                first_frame: Some(3),
+                evidence: "1 blocked request(s), first https://fonts.example.invalid/a.woff2"
+                    .into(),
+            },
+        ],
+        psnr: Some(vec![100.0, 38.25, 41.5]),
+        console_errors: vec![PageEvent {
+            frame: Some(3),
+            kind: PageEventKind::BlockedRequest {
+                url: "https://fonts.example.invalid/a.woff2".into(),
+            },
+        }],
+        images: vec![FailureImages {
+            what: "chunk-boundary".into(),
+            frame: 20,
+            reference_label: "in-process".into(),
+            reference: "canvas-state/chunk-boundary-frame-20-in-process.png".into(),
+            candidate_label: "worker".into(),
+            candidate: "canvas-state/chunk-boundary-frame-20-worker.png".into(),
+            diff: "canvas-state/chunk-boundary-frame-20-diff.png".into(),
+            largest_difference: 97,
+        }],
+        seconds: 12.5,
+        ..FixtureResult::new("canvas-state", 40.0)
+    };
+    let skipped = FixtureResult {
+        status: Status::Skipped,
+        reason: Some("nested compositions are not rendered yet".into()),
+        ..FixtureResult::new("nested", 40.0)
+    };
+    let error = FixtureResult {
+        status: Status::Error,
+        reason: Some("fixtures/broken/meta.json: field `renderConfig.fps`: expected a positive number or a rational string such as \"30000/1001\", found \"fast\"".into()),
+        error_code: Some(exit_code::INPUT),
+        seconds: 0.01,
+        ..FixtureResult::new("broken", 40.0)
+    };
+    RegressReport {
+        format_version: REPORT_FORMAT_VERSION,
+        mode: RegressMode::DistributedSimulated,
+        fixtures: vec![passed, failed, skipped, error],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

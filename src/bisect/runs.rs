@@ -12,7 +12,7 @@ use crate::compare::compare_videos;
 use crate::drift::{ChunkFinding, ChunkPair, classify_chunk};
 use crate::outcome::FailureImages;
 use crate::regress::{Side, write_failure_images};
-use crate::render::{FramesRecord, frames_record_path};
+use crate::render::{FRAMES_FORMAT_VERSION, FramesRecord, frames_record_path};
 use crate::timing::ChunkIndex;
 
 /// What differs between two renders.
@@ -168,8 +168,21 @@ fn load(video: &Utf8Path) -> Result<FramesRecord, BisectError> {
             "{source}: give a video framelock rendered (it writes <video>.frames.json beside it)"
         ),
     })?;
-    serde_json::from_str(&text).map_err(|e| BisectError::NotARender {
-        path,
-        reason: format!("not a frames.json framelock wrote: {e}"),
-    })
+    let record: FramesRecord =
+        serde_json::from_str(&text).map_err(|e| BisectError::NotARender {
+            path: path.clone(),
+            reason: format!("not a frames.json framelock wrote: {e}"),
+        })?;
+    // A later format may mean something else by the same fields (README, "Machine-readable
+    // files").
+    if record.format_version != FRAMES_FORMAT_VERSION {
+        return Err(BisectError::NotARender {
+            path,
+            reason: format!(
+                "format_version {}, this framelock reads {FRAMES_FORMAT_VERSION}: compare renders of one framelock version",
+                record.format_version
+            ),
+        });
+    }
+    Ok(record)
 }

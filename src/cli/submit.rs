@@ -160,7 +160,6 @@ pub async fn submit_slurm_command(opts: SlurmOpts, matches: &ArgMatches) -> Resu
         .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
         .unwrap_or_else(|| opts.store.clone());
     let store = Store::open(&store_root)?;
-    let toolchain = opts.tools.locate(matches)?;
     let job = SlurmJob {
         bundle: bundle_dir.clone(),
         spec: WorkerSpec::new(
@@ -168,7 +167,7 @@ pub async fn submit_slurm_command(opts: SlurmOpts, matches: &ArgMatches) -> Resu
             worker_settings(
                 &opts.worker,
                 opts.tools.chrome_sandbox,
-                SpecTools::passed_on(&toolchain),
+                SpecTools::passed_on(&opts.tools.choice(matches)),
             ),
         ),
         store: store.clone(),
@@ -188,6 +187,7 @@ pub async fn submit_slurm_command(opts: SlurmOpts, matches: &ArgMatches) -> Resu
     let reporter = TerminalReporter::default();
     match &opts.output {
         Some(output) => {
+            let toolchain = opts.tools.locate(matches)?;
             submit_and_assemble(&job, &assemble_request(&job, output, toolchain), &reporter)
                 .await?;
         }

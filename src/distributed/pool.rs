@@ -207,7 +207,7 @@ impl Workers {
                 video_mode: run.video_mode,
                 frame_timeout: run.frame_timeout,
                 sandbox: run.sandbox,
-                tools: SpecTools::passed_on(&run.toolchain),
+                tools: SpecTools::passed_on(&run.toolchain.given()),
                 allow_toolchain_mismatch: false,
                 use_cache: request.use_cache,
                 inject: request.inject.filter(Injection::in_worker),

@@ -21,7 +21,7 @@ use crate::hash::{BundleHash, ContentHash};
 use crate::media::VideoMode;
 use crate::render::{RenderSettings, render_settings_fingerprint};
 use crate::timing::ChunkIndex;
-use crate::toolchain::{FoundBy, GivenTool, Tool, ToolChoice, Toolchain};
+use crate::toolchain::{FoundBy, GivenTool, ToolChoice};
 
 /// Version of the worker spec format.
 pub const WORKER_SPEC_FORMAT_VERSION: u32 = 1;
@@ -69,16 +69,12 @@ pub struct SpecTools {
 }
 
 impl SpecTools {
-    /// The tools of `toolchain` that were given by a flag or a variable (not found on `PATH`):
-    /// the workers are given the same.
-    pub fn passed_on(toolchain: &Toolchain) -> SpecTools {
-        let given = |tool: &Tool| match tool.found_by {
-            FoundBy::Path(_) => None,
-            _ => Some(tool.given.clone()),
-        };
+    /// The tools given to the submitter by a flag or a variable (not those it found on
+    /// `PATH`): the workers are given the same.
+    pub fn passed_on(given: &ToolChoice) -> SpecTools {
         SpecTools {
-            chrome: given(&toolchain.chrome),
-            ffmpeg: given(&toolchain.ffmpeg),
+            chrome: given.chrome.as_ref().map(|t| t.path.clone()),
+            ffmpeg: given.ffmpeg.as_ref().map(|t| t.path.clone()),
         }
     }
 

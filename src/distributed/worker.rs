@@ -17,7 +17,7 @@ use crate::render::{
     BrowserRun, ChunkCache, ChunkWork, Keep, Recorder, RenderSettings, RunSettings,
     fingerprint_toolchain, record_fingerprints, render_chunks,
 };
-use crate::report::Reporter;
+use crate::report::{RenderEvent, Reporter};
 use crate::store::{Execution, Store, StoreError};
 use crate::timing::ChunkIndex;
 use crate::toolchain::{ToolChoice, Toolchain};
@@ -57,6 +57,11 @@ pub async fn render_chunk(
     let bundle = Bundle::open(&request.bundle)?;
     bundle.verify()?;
     spec.check(&bundle, &request.bundle)?;
+    reporter.report(&RenderEvent::WorkerSpecRead {
+        chunk: request.chunk,
+        spec: spec.hash().short().to_string(),
+        settings: spec.summary(),
+    });
     let range = bundle
         .plan
         .chunk_plan

@@ -25,6 +25,16 @@ pub enum BaselineError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is a baseline of another format version.
+    #[error(
+        "{path}: baseline format_version {found}, this framelock reads {BASELINE_FORMAT_VERSION}: bless it again with `framelock regress --update`"
+    )]
+    Version {
+        /// The file.
+        path: Utf8PathBuf,
+        /// Its version.
+        found: u32,
+    },
     /// The file is not a baseline of this format.
     #[error(
         "{path}: not a valid baseline.json (format version {BASELINE_FORMAT_VERSION}): {source}"
@@ -119,6 +129,12 @@ impl Baseline {
                 path: path.to_owned(),
                 source,
             })?;
+        if baseline.format_version != BASELINE_FORMAT_VERSION {
+            return Err(BaselineError::Version {
+                path: path.to_owned(),
+                found: baseline.format_version,
+            });
+        }
         Ok(Some(baseline))
     }
 
@@ -260,13 +276,21 @@ mod tests {
         let mut b = Baseline::new("fx", &bundle("b"));
         b.bless(&bundle("b"), entry("debian", &["a"]));
         b.save(&path).unwrap();
-        assert_eq!(Baseline::load(&path).unwrap(), Some(b));
+        assert_eq!(Baseline::load(&path).unwrap(), Some(b.clone()));
         std::fs::write(&path, "{").unwrap();
         assert!(
             Baseline::load(&path)
                 .unwrap_err()
                 .to_string()
                 .contains("baseline.json")
+        );
+        let mut later = serde_json::to_value(&b).unwrap();
+        later["format_version"] = 2.into();
+        std::fs::write(&path, later.to_string()).unwrap();
+        let err = Baseline::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("baseline format_version 2, this framelock reads 1"),
+            "{err}"
         );
     }
 }

@@ -97,7 +97,7 @@ async fn through_slurm(
             video_mode: run.video_mode,
             frame_timeout: run.frame_timeout,
             sandbox: run.sandbox,
-            tools: SpecTools::passed_on(&run.toolchain),
+            tools: SpecTools::passed_on(&run.toolchain.given()),
             allow_toolchain_mismatch: false,
             use_cache: true,
             inject: None,

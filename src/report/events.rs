@@ -54,6 +54,15 @@ pub enum RenderEvent {
         /// Why.
         reason: String,
     },
+    /// A worker (`render-chunk`) read how to render: said first in every worker's log.
+    WorkerSpecRead {
+        /// Its chunk.
+        chunk: ChunkIndex,
+        /// The spec's hash.
+        spec: String,
+        /// Every setting, in one line.
+        settings: String,
+    },
     /// A worker started on a chunk.
     ChunkStarted {
         /// The chunk.

@@ -173,6 +173,11 @@ pub fn event_line(event: &RenderEvent) -> Option<String> {
         RenderEvent::CorruptCacheEntry { chunk, reason } => {
             format!("framelock: chunk {chunk}: stored record not used: {reason}")
         }
+        RenderEvent::WorkerSpecRead {
+            chunk,
+            spec,
+            settings,
+        } => format!("framelock: chunk {chunk}, worker spec {spec}: {settings}"),
         RenderEvent::ChunkStarted {
             chunk,
             range,
@@ -297,4 +302,143 @@ pub fn event_line(event: &RenderEvent) -> Option<String> {
         } => format!("framelock:   {fixture}: stored {record} not used: {reason}"),
     };
     Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser::{CaptureMode, PageEvent, PageEventKind};
+    use crate::hash::{BundleHash, ContentHash};
+    use crate::timing::{ChunkIndex, FrameIndex, FrameRange};
+
+    /// What the terminal says of each event, one line each (`-` where it says nothing).
+    #[test]
+    fn every_event_reads_as_one_line() {
+        let bundle = BundleHash(ContentHash::of_bytes(b"bundle"));
+        let report = crate::outcome::sample_report();
+        let events = [
+            RenderEvent::SandboxDisabled {
+                reason: "running as root",
+            },
+            RenderEvent::Fingerprinting,
+            RenderEvent::Planned {
+                bundle_hash: bundle.clone(),
+                chunks: 3,
+            },
+            RenderEvent::Started {
+                name: "css-keyframes".into(),
+                range: FrameRange::new(20, 60).unwrap(),
+                frames: 40,
+                capture: CaptureMode::BeginFrame,
+                browser_pid: 4242,
+            },
+            RenderEvent::FrameCaptured {
+                frame: FrameIndex(7),
+            },
+            RenderEvent::Page(PageEvent {
+                frame: Some(12),
+                kind: PageEventKind::Console {
+                    level: "error".into(),
+                    text: "undefined is not a function".into(),
+                },
+            }),
+            RenderEvent::CorruptCacheEntry {
+                chunk: ChunkIndex(2),
+                reason: "blob 0a1b2c3d4e5f is corrupted".into(),
+            },
+            RenderEvent::WorkerSpecRead {
+                chunk: ChunkIndex(1),
+                spec: "0a1b2c3d4e5f".into(),
+                settings: "bundle 0a1b2c3d4e5f, capture beginframe, video inject".into(),
+            },
+            RenderEvent::ChunkStarted {
+                chunk: ChunkIndex(1),
+                range: FrameRange::new(20, 40).unwrap(),
+                attempt: 1,
+            },
+            RenderEvent::ChunkStarted {
+                chunk: ChunkIndex(1),
+                range: FrameRange::new(20, 40).unwrap(),
+                attempt: 2,
+            },
+            RenderEvent::ChunkDone {
+                chunk: ChunkIndex(1),
+                reused: false,
+            },
+            RenderEvent::ChunkDone {
+                chunk: ChunkIndex(2),
+                reused: true,
+            },
+            RenderEvent::ChunkRetry {
+                chunk: ChunkIndex(1),
+                attempt: 1,
+                reason: "was killed by signal 9".into(),
+                log: "store/logs/b/chunk-000001-attempt-1.log".into(),
+            },
+            RenderEvent::Finished {
+                output: "out.mp4".into(),
+                frames: 60,
+                chunks: 3,
+                reused_chunks: 1,
+                seconds: 2.5,
+            },
+            RenderEvent::FixtureStarted {
+                name: "css-keyframes".into(),
+                number: 2,
+                of: 9,
+            },
+            RenderEvent::FixtureFinished {
+                result: Box::new(report.fixtures[1].clone()),
+            },
+            RenderEvent::RegressFinished {
+                passed: 1,
+                failed: 1,
+                skipped: 1,
+                errors: 1,
+                report: "framelock-report/report.json".into(),
+                exit_code: 2,
+            },
+            RenderEvent::BisectStepStarted {
+                step: 3,
+                role: "midpoint",
+                candidates: 4,
+                commit: "c5d1e2f3a4b5c6d7e8f9".into(),
+                subject: "dots: keep what was drawn".into(),
+            },
+            RenderEvent::FixtureJudged {
+                fixture: "dots".into(),
+                bundle_hash: bundle,
+                judgement: "bad".into(),
+                reused: false,
+            },
+            RenderEvent::BisectStepFinished {
+                commit: "c5d1e2f3a4b5c6d7e8f9".into(),
+                verdict: "bad".into(),
+                reason: Some("dots: findings: expected none, found chunk-boundary".into()),
+            },
+            RenderEvent::SlurmSubmitted {
+                job: "17".into(),
+                chunks: vec![ChunkIndex(0), ChunkIndex(2)],
+                attempt: 2,
+            },
+            RenderEvent::SlurmWaiting {
+                job: "17".into(),
+                tasks_left: 2,
+            },
+            RenderEvent::BenchMeasured {
+                section: "capture".into(),
+                result: "320x180 raw loop, png: 91.2 frames/s".into(),
+            },
+            RenderEvent::CorruptRecord {
+                fixture: "dots".into(),
+                record: "verdict".into(),
+                reason: "it does not answer its key".into(),
+            },
+        ];
+        let lines: Vec<String> = events
+            .iter()
+            .map(|e| event_line(e).unwrap_or_else(|| "-".into()))
+            .collect();
+        insta::assert_snapshot!(lines.join("\n"));
+    }
 }

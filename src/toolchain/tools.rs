@@ -1,7 +1,7 @@
 //! The located tools as one value: browser, encoder, fonts, and the pin a wrapper declared.
 
 use super::error::ToolchainError;
-use super::locate::{Fonts, Tool, ToolChoice, locate_chrome, locate_ffmpeg};
+use super::locate::{Fonts, FoundBy, GivenTool, Tool, ToolChoice, locate_chrome, locate_ffmpeg};
 
 /// The located tools.
 #[derive(Debug, Clone)]
@@ -32,6 +32,21 @@ impl Toolchain {
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
         })
+    }
+
+    /// The tools that were given (by a flag, a variable or a spec) rather than found on
+    /// `PATH`, as given: what a worker started for this command is given in turn.
+    pub fn given(&self) -> ToolChoice {
+        let given = |tool: &Tool| {
+            (!matches!(tool.found_by, FoundBy::Path(_))).then(|| GivenTool {
+                path: tool.given.clone(),
+                given_by: tool.found_by.clone(),
+            })
+        };
+        ToolChoice {
+            chrome: given(&self.chrome),
+            ffmpeg: given(&self.ffmpeg),
+        }
     }
 
     /// How reports name where the tools came from.

@@ -15,4 +15,5 @@ mod media;
 mod regress;
 mod render;
 mod slurm;
+mod snapshots;
 mod submit;

@@ -1,7 +1,8 @@
 //! `framelock submit slurm` on a real single-node Slurm (Debian's slurm-wlm and munge, started
 //! here in the foreground and stopped by the PIDs this test started): a fixture rendered as an
 //! array job assembles to the in-process render's frames, a task that fails once is submitted
-//! again, one that keeps failing is reported with its log, and Slurm's refusals are shown.
+//! again, one that keeps failing is reported with its log, Slurm's refusals are shown, and
+//! every setting given at submission reaches every task and the assembly.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,11 @@ use crate::harness::{Sandbox, browsers, fixture, hashes, repo, stderr};
 struct Cluster {
     conf: PathBuf,
     daemons: Vec<Child>,
+    _alone: std::sync::MutexGuard<'static, ()>,
 }
+
+/// One cluster at a time: the daemons share munge's folders and the host's ports.
+static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Cluster {
     fn start(dir: &Path) -> Cluster {
@@ -41,6 +46,7 @@ impl Cluster {
         let mut cluster = Cluster {
             conf: dir.join("slurm.conf"),
             daemons: Vec::new(),
+            _alone: ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner()),
         };
         // setpriv execs, so the PID is munged's own.
         cluster.spawn(
@@ -371,4 +377,134 @@ fn submit_slurm_names_what_is_missing_before_submitting() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `--video native` and a frame timeout other than the default, given to `submit slurm`: the
+/// dry run's script names the worker spec and says what it holds, every task's log says it read
+/// them, the assembled video is the in-process `--video native` render (its render settings,
+/// not the default ones), and regress's Slurm leg with the same options matches its in-process
+/// render exactly.
+#[test]
+fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
+    let sandbox = Sandbox::new();
+    let cluster = Cluster::start(&sandbox.path().join("slurm"));
+    let bundle = three_chunk_bundle(&sandbox);
+    let store = sandbox.path().join("shared-store");
+    let settings = ["--video", "native", "--frame-timeout", "12.5"];
+    let submit = |extra: &[&str]| {
+        let mut args = vec![
+            "submit",
+            "slurm",
+            bundle.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ];
+        args.extend_from_slice(&settings);
+        args.extend_from_slice(extra);
+        let _slots = browsers(2);
+        sandbox
+            .command(&args)
+            .env("SLURM_CONF", &cluster.conf)
+            .output()
+            .unwrap()
+    };
+    let said = "video native, frame timeout 12.5 s";
+
+    let out = submit(&["--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(script.contains(said), "{script}");
+    let spec = script
+        .lines()
+        .find(|l| l.starts_with("exec "))
+        .and_then(|l| l.split(" --spec ").nth(1))
+        .unwrap_or_else(|| panic!("no --spec in {script}"));
+    let spec: Value = serde_json::from_str(&std::fs::read_to_string(spec).unwrap()).unwrap();
+    assert_eq!(spec["video_mode"], "native");
+    assert_eq!(spec["frame_timeout_seconds"], 12.5);
+
+    let video = sandbox.path().join("slurm.mp4");
+    let out = submit(&["--wait", "-o", video.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let logs = std::fs::read_dir(store.join("logs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("slurm");
+    for chunk in 0..3 {
+        let log = std::fs::read_to_string(logs.join(format!("chunk-{chunk}.log"))).unwrap();
+        assert!(
+            log.contains(&format!("chunk {chunk}, worker spec")) && log.contains(said),
+            "chunk {chunk}'s log: {log}"
+        );
+    }
+    let assembled: Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.path().join("slurm.mp4.frames.json")).unwrap(),
+    )
+    .unwrap();
+    let native = sandbox.render_ok(
+        &fixture("css-keyframes"),
+        "native",
+        &["--chunk-size", "20", "--video", "native"],
+    );
+    let injected = sandbox.render_ok(
+        &fixture("css-keyframes"),
+        "injected",
+        &["--chunk-size", "20"],
+    );
+    let render_settings = |r: &Value| r["fingerprints"]["render_settings"].clone();
+    assert_eq!(render_settings(&assembled), render_settings(&native));
+    assert_ne!(
+        render_settings(&assembled),
+        render_settings(&injected),
+        "--video native changes the render settings even without a video"
+    );
+    assert_eq!(hashes(&assembled), hashes(&native));
+
+    let report = sandbox.path().join("report");
+    let out = {
+        let _slots = browsers(2);
+        sandbox
+            .command(&[
+                "regress",
+                "--mode",
+                "distributed",
+                "--executor",
+                "slurm",
+                "--fixture",
+                "css-keyframes",
+                "--fixtures",
+                repo().join("fixtures").to_str().unwrap(),
+                "--baselines",
+                repo().join("baselines").to_str().unwrap(),
+                "--report-dir",
+                report.to_str().unwrap(),
+                "--store",
+                sandbox.path().join("regress-store").to_str().unwrap(),
+                "--video",
+                "native",
+                "--frame-timeout",
+                "12.5",
+            ])
+            .env("SLURM_CONF", &cluster.conf)
+            .output()
+            .unwrap()
+    };
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    // Native video changes the render settings, which no baseline blesses: compared by PSNR
+    // with a `toolchain` finding; any other finding is drift between the legs.
+    let drift: Vec<&Value> = json["fixtures"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] != "toolchain")
+        .collect();
+    assert!(drift.is_empty(), "{drift:?}");
+    drop(cluster);
 }

@@ -22,3 +22,18 @@ pub fn summary_table(report: &RegressReport, report_dir: &Utf8Path) -> String {
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table ends every `regress` run: a row per fixture, its failure's detail, the counts.
+    #[test]
+    fn the_summary_table() {
+        let table = summary_table(
+            &crate::outcome::sample_report(),
+            Utf8Path::new("framelock-report"),
+        );
+        insta::assert_snapshot!(table);
+    }
+}

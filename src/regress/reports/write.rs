@@ -17,3 +17,23 @@ pub fn write_reports(report: &RegressReport, dir: &Utf8Path) -> Result<(), Regre
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `report.json` as tools read it: a fixture with findings, console errors and pictures.
+    #[test]
+    fn report_json_of_fixtures_with_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        write_reports(&crate::outcome::sample_report(), dir).unwrap();
+        let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
+        insta::assert_snapshot!(json);
+        let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        assert!(
+            html.contains("canvas-state"),
+            "report.html is written beside it"
+        );
+    }
+}
