@@ -56,9 +56,9 @@ impl ContentHash {
         &self.0
     }
 
-    /// The first `n` hex digits, for display.
+    /// The first hex digits, for display.
     pub fn short(&self) -> &str {
-        &self.0[..12]
+        short(&self.0)
     }
 }
 
@@ -95,6 +95,12 @@ impl fmt::Display for ContentHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The first 12 characters of a hash as people are shown it (a fingerprint kept as text, say),
+/// or the whole of a shorter text.
+pub fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 /// The identity of a bundle: blake3 over a domain tag and the canonical JSON of its manifest.

@@ -9,7 +9,7 @@ use camino::Utf8Path;
 use similar::TextDiff;
 
 use crate::bundle::{Bundle, BundleError, ManifestEntry};
-use crate::hash::BundleHash;
+use crate::hash::{BundleHash, short};
 use crate::store::{ChunkRecord, Index, Store, StoreError};
 
 /// Text files larger than this are compared by hash only.
@@ -216,10 +216,7 @@ impl FingerprintDiff {
             if set.is_empty() {
                 "(no render stored)".to_string()
             } else {
-                set.iter()
-                    .map(|h| &h[..h.len().min(12)])
-                    .collect::<Vec<_>>()
-                    .join(",")
+                set.iter().map(|h| short(h)).collect::<Vec<_>>().join(",")
             }
         };
         let mut out =

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use super::error::DistributedError;
 use super::inject::Injection;
-use super::spec::{SpecTools, WorkerSettings, WorkerSpec, invocation};
+use super::spec::{WorkerSettings, WorkerSpec, invocation};
 use super::worker::ChunkOutcome;
 use crate::bundle::{Chunking, DEFAULT_UNPACK_LIMIT, pack, unpack};
 use crate::composition::Composition;
@@ -199,18 +199,12 @@ impl Workers {
         pack(&planned.bundle.dir, &archive)?;
         let bundle = dir.join("bundle");
         unpack(&archive, &bundle, DEFAULT_UNPACK_LIMIT)?;
-        let run = &request.run;
         let spec = WorkerSpec::new(
             &planned.bundle,
             WorkerSettings {
-                capture: run.capture,
-                video_mode: run.video_mode,
-                frame_timeout: run.frame_timeout,
-                sandbox: run.sandbox,
-                tools: SpecTools::passed_on(&run.toolchain.given()),
-                allow_toolchain_mismatch: false,
                 use_cache: request.use_cache,
                 inject: request.inject.filter(Injection::in_worker),
+                ..WorkerSettings::of_run(&request.run)
             },
         )
         .write(&dir)?;

@@ -17,9 +17,9 @@ use super::error::DistributedError;
 use super::inject::Injection;
 use crate::browser::{CaptureMode, SandboxPolicy};
 use crate::bundle::Bundle;
-use crate::hash::{BundleHash, ContentHash};
+use crate::hash::{BundleHash, ContentHash, short};
 use crate::media::VideoMode;
-use crate::render::{RenderSettings, render_settings_fingerprint};
+use crate::render::{RenderSettings, RunSettings, render_settings_fingerprint};
 use crate::timing::ChunkIndex;
 use crate::toolchain::{FoundBy, GivenTool, ToolChoice};
 
@@ -112,6 +112,23 @@ pub struct WorkerSettings {
     pub use_cache: bool,
     /// A self-test fault for one chunk.
     pub inject: Option<Injection>,
+}
+
+impl WorkerSettings {
+    /// Workers rendering as `run` does, with the tools `run` was given passed on: the
+    /// toolchain checked against the plan's, records reused and indexed, no fault.
+    pub fn of_run(run: &RunSettings) -> WorkerSettings {
+        WorkerSettings {
+            capture: run.capture,
+            video_mode: run.video_mode,
+            frame_timeout: run.frame_timeout,
+            sandbox: run.sandbox,
+            tools: SpecTools::passed_on(&run.toolchain.given()),
+            allow_toolchain_mismatch: false,
+            use_cache: true,
+            inject: None,
+        }
+    }
 }
 
 /// The file a spec is written as: the spec and the hash of its canonical JSON.
@@ -251,7 +268,7 @@ impl WorkerSpec {
                 .expect("a sandbox policy serialises")
                 .as_str()
                 .unwrap_or_default(),
-            &self.render_settings[..self.render_settings.len().min(12)],
+            short(&self.render_settings),
             tool(&self.tools.chrome),
             tool(&self.tools.ffmpeg),
             if self.allow_toolchain_mismatch {

@@ -8,7 +8,7 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::hash::BundleHash;
+use crate::hash::{BundleHash, short};
 
 /// Version of `baseline.json`.
 pub const BASELINE_FORMAT_VERSION: u32 = 1;
@@ -212,10 +212,6 @@ impl Baseline {
         });
         changes
     }
-}
-
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(12)]
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::request::{Executor, RegressRequest};
 use super::setup::FixtureSetup;
 use crate::bundle::Chunking;
 use crate::distributed::{
-    AssembleRequest, DistributedRequest, SpecTools, WorkerSettings, WorkerSpec, render_distributed,
+    AssembleRequest, DistributedRequest, WorkerSettings, WorkerSpec, render_distributed,
 };
 use crate::render::{FramesRecord, Planning, plan_bundle};
 use crate::report::Reporter;
@@ -89,20 +89,9 @@ async fn through_slurm(
         std::fs::rename(&planned_dir, &bundle).map_err(RegressError::io(&bundle))?;
     }
     let run = &request.run;
-    // The tasks keep their records under their cache keys: assembly finds them there.
-    let spec = WorkerSpec::new(
-        &planned.bundle,
-        WorkerSettings {
-            capture: run.capture,
-            video_mode: run.video_mode,
-            frame_timeout: run.frame_timeout,
-            sandbox: run.sandbox,
-            tools: SpecTools::passed_on(&run.toolchain.given()),
-            allow_toolchain_mismatch: false,
-            use_cache: true,
-            inject: None,
-        },
-    );
+    // The tasks keep their records under their cache keys (`of_run` reuses and indexes):
+    // assembly finds them there.
+    let spec = WorkerSpec::new(&planned.bundle, WorkerSettings::of_run(run));
     let job = SlurmJob {
         bundle: bundle.clone(),
         spec,

@@ -74,3 +74,82 @@ impl RegressRequest {
         options
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser::SandboxPolicy;
+    use crate::toolchain::{Fonts, FoundBy, Tool, Toolchain};
+
+    fn request(store: &camino::Utf8Path) -> RegressRequest {
+        let tool = |name: &str| Tool {
+            given: name.into(),
+            real: name.into(),
+            found_by: FoundBy::Path(name.into()),
+        };
+        RegressRequest {
+            fixtures: "fixtures".into(),
+            baselines: "baselines".into(),
+            report_dir: "framelock-report".into(),
+            only: Vec::new(),
+            mode: RegressMode::InProcess,
+            workers: 2,
+            update: false,
+            strict: true,
+            run: RunSettings::new(
+                Toolchain {
+                    chrome: tool("chrome"),
+                    ffmpeg: tool("ffmpeg"),
+                    fonts: Fonts::Pinned(Vec::new()),
+                    pinned: None,
+                },
+                SandboxPolicy::Auto,
+            ),
+            store: Store::open(store).unwrap(),
+            worker_exe: "framelock".into(),
+            inject: None,
+            executor: None,
+            use_cache: true,
+        }
+    }
+
+    /// A stored result stands only for a run with the same mode, strictness and executor.
+    #[test]
+    fn every_option_a_result_rests_on_changes_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = request(camino::Utf8Path::from_path(dir.path()).unwrap());
+        assert_eq!(base.result_options(), ["mode=in-process", "strict=true"]);
+        let mut variants = Vec::new();
+        for mode in [RegressMode::DistributedSimulated, RegressMode::Distributed] {
+            variants.push(RegressRequest {
+                mode,
+                ..base.clone()
+            });
+        }
+        variants.push(RegressRequest {
+            strict: false,
+            ..base.clone()
+        });
+        for partition in [None, Some("gpu".to_string())] {
+            variants.push(RegressRequest {
+                mode: RegressMode::Distributed,
+                executor: Some(Executor::Slurm { partition }),
+                ..base.clone()
+            });
+        }
+        let mut seen = std::collections::BTreeSet::from([base.result_options()]);
+        for variant in &variants {
+            assert!(
+                seen.insert(variant.result_options()),
+                "{:?} gives a key another run has",
+                variant.result_options()
+            );
+        }
+        // What does not change the result's meaning does not change its key.
+        let more_workers = RegressRequest {
+            workers: 8,
+            ..base.clone()
+        };
+        assert_eq!(more_workers.result_options(), base.result_options());
+    }
+}

@@ -14,6 +14,7 @@ use super::setup::FixtureVideos;
 use super::verdict::{PsnrJudgement, audio_finding, fail, worst_frame};
 use crate::compare::{IDENTICAL_PSNR, compare_videos};
 use crate::drift::{Finding, FindingKind};
+use crate::hash::short;
 use crate::outcome::FixtureResult;
 use crate::render::{Fingerprints, FramesRecord};
 
@@ -233,7 +234,7 @@ fn encoder_finding(entry: &BaselineEntry, reference: &FramesRecord) -> Option<(F
         evidence: format!(
             "equal frames, encoded chunk {} vs blessed {}",
             reference.chunk_hashes[chunk].short(),
-            &entry.chunk_hashes[chunk][..12]
+            short(&entry.chunk_hashes[chunk])
         ),
     };
     let reason = format!("chunk {index} ({range}) encodes differently from its blessed baseline");
@@ -243,8 +244,7 @@ fn encoder_finding(entry: &BaselineEntry, reference: &FramesRecord) -> Option<(F
 /// Says what keeps a render from every blessed entry: its toolchain, or (on a blessed
 /// toolchain) its render settings.
 fn unblessed(baseline: &Baseline, fp: &Fingerprints) -> String {
-    let short = |s: &str| s[..12.min(s.len())].to_string();
-    let same_toolchain: Vec<String> = baseline
+    let same_toolchain: Vec<&str> = baseline
         .entries
         .iter()
         .filter(|e| e.toolchain == fp.toolchain)

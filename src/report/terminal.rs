@@ -311,18 +311,19 @@ mod tests {
     use crate::hash::{BundleHash, ContentHash};
     use crate::timing::{ChunkIndex, FrameIndex, FrameRange};
 
-    /// What the terminal says of each event, one line each (`-` where it says nothing).
-    #[test]
-    fn every_event_reads_as_one_line() {
-        let bundle = BundleHash(ContentHash::of_bytes(b"bundle"));
-        let report = crate::outcome::sample_report();
-        let events = [
+    fn bundle() -> BundleHash {
+        BundleHash(ContentHash::of_bytes(b"bundle"))
+    }
+
+    /// One of each event a render emits.
+    fn render_events() -> Vec<RenderEvent> {
+        vec![
             RenderEvent::SandboxDisabled {
                 reason: "running as root",
             },
             RenderEvent::Fingerprinting,
             RenderEvent::Planned {
-                bundle_hash: bundle.clone(),
+                bundle_hash: bundle(),
                 chunks: 3,
             },
             RenderEvent::Started {
@@ -382,6 +383,13 @@ mod tests {
                 reused_chunks: 1,
                 seconds: 2.5,
             },
+        ]
+    }
+
+    /// One of each event the harness emits.
+    fn harness_events() -> Vec<RenderEvent> {
+        let report = crate::outcome::sample_report();
+        vec![
             RenderEvent::FixtureStarted {
                 name: "css-keyframes".into(),
                 number: 2,
@@ -407,7 +415,7 @@ mod tests {
             },
             RenderEvent::FixtureJudged {
                 fixture: "dots".into(),
-                bundle_hash: bundle,
+                bundle_hash: bundle(),
                 judgement: "bad".into(),
                 reused: false,
             },
@@ -434,9 +442,15 @@ mod tests {
                 record: "verdict".into(),
                 reason: "it does not answer its key".into(),
             },
-        ];
-        let lines: Vec<String> = events
+        ]
+    }
+
+    /// What the terminal says of each event, one line each (`-` where it says nothing).
+    #[test]
+    fn every_event_reads_as_one_line() {
+        let lines: Vec<String> = render_events()
             .iter()
+            .chain(&harness_events())
             .map(|e| event_line(e).unwrap_or_else(|| "-".into()))
             .collect();
         insta::assert_snapshot!(lines.join("\n"));

@@ -50,6 +50,7 @@ pub fn manifest(bundle: &Bundle, spec: &WorkerSpec, job: &K8sJob) -> Value {
             "name": name,
             "labels": {
                 "app.kubernetes.io/name": "framelock",
+                // Label values are at most 63 characters (Kubernetes' limit).
                 "framelock/bundle": &hash[..63.min(hash.len())],
             },
         });

@@ -279,49 +279,7 @@ fn a_fixture_rendered_as_a_slurm_array_job_equals_the_in_process_render() {
     );
     // regress's distributed leg through Slurm, compared exactly with the in-process render (a
     // store of its own, so every chunk goes through the scheduler).
-    let report = sandbox.path().join("report");
-    let regress_store = sandbox.path().join("regress-store");
-    let out = {
-        let _slots = browsers(2);
-        sandbox
-            .command(&[
-                "regress",
-                "--mode",
-                "distributed",
-                "--executor",
-                "slurm",
-                "--fixture",
-                "css-keyframes",
-                "--fixtures",
-                repo().join("fixtures").to_str().unwrap(),
-                "--baselines",
-                repo().join("baselines").to_str().unwrap(),
-                "--report-dir",
-                report.to_str().unwrap(),
-                "--store",
-                regress_store.to_str().unwrap(),
-            ])
-            .env("SLURM_CONF", &cluster.conf)
-            .output()
-            .unwrap()
-    };
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
-    assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(said.contains("submitted Slurm job"), "{said}");
-    assert!(said.contains("1 passed, 0 failed"), "{said}");
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
-    assert_eq!(json["mode"], "distributed");
-    // A `toolchain` finding says only that this machine's browser is not the one the committed
-    // baseline blesses (Debian updates it); any other finding is drift.
-    let drift: Vec<&Value> = json["fixtures"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] != "toolchain")
-        .collect();
-    assert!(drift.is_empty(), "{drift:?}");
+    regress_through_slurm(&sandbox, &cluster, &[]);
     drop(cluster);
 }
 
@@ -463,42 +421,53 @@ fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
     );
     assert_eq!(hashes(&assembled), hashes(&native));
 
-    let report = sandbox.path().join("report");
+    regress_through_slurm(&sandbox, &cluster, &settings);
+    drop(cluster);
+}
+
+/// `regress --mode distributed --executor slurm` of css-keyframes with `extra` options, in a
+/// store of its own (every chunk goes through the scheduler): exit 0, and no finding but
+/// `toolchain` (this machine's browser, or render settings no baseline blesses, are compared by
+/// PSNR); any other finding is drift between the in-process render and the array job's.
+fn regress_through_slurm(sandbox: &Sandbox, cluster: &Cluster, extra: &[&str]) {
+    let report = sandbox.path().join(format!("report{}", extra.len()));
+    let store = sandbox.path().join(format!("regress-store{}", extra.len()));
+    let fixtures = repo().join("fixtures");
+    let baselines = repo().join("baselines");
+    let mut args = vec![
+        "regress",
+        "--mode",
+        "distributed",
+        "--executor",
+        "slurm",
+        "--fixture",
+        "css-keyframes",
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+        "--baselines",
+        baselines.to_str().unwrap(),
+        "--report-dir",
+        report.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
     let out = {
         let _slots = browsers(2);
         sandbox
-            .command(&[
-                "regress",
-                "--mode",
-                "distributed",
-                "--executor",
-                "slurm",
-                "--fixture",
-                "css-keyframes",
-                "--fixtures",
-                repo().join("fixtures").to_str().unwrap(),
-                "--baselines",
-                repo().join("baselines").to_str().unwrap(),
-                "--report-dir",
-                report.to_str().unwrap(),
-                "--store",
-                sandbox.path().join("regress-store").to_str().unwrap(),
-                "--video",
-                "native",
-                "--frame-timeout",
-                "12.5",
-            ])
+            .command(&args)
             .env("SLURM_CONF", &cluster.conf)
             .output()
             .unwrap()
     };
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("submitted Slurm job"), "{said}");
+    assert!(said.contains("1 passed, 0 failed"), "{said}");
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
             .unwrap();
-    // Native video changes the render settings, which no baseline blesses: compared by PSNR
-    // with a `toolchain` finding; any other finding is drift between the legs.
+    assert_eq!(json["mode"], "distributed");
     let drift: Vec<&Value> = json["fixtures"][0]["findings"]
         .as_array()
         .unwrap()
@@ -506,5 +475,4 @@ fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
         .filter(|f| f["kind"] != "toolchain")
         .collect();
     assert!(drift.is_empty(), "{drift:?}");
-    drop(cluster);
 }
