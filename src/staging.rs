@@ -6,6 +6,15 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+/// A temporary folder under the system's temporary folder (for archives opened by a command,
+/// renders kept only while it runs), removed when the guard drops; and its path.
+pub fn scratch_dir() -> std::io::Result<(tempfile::TempDir, Utf8PathBuf)> {
+    let dir = tempfile::tempdir()?;
+    let path = Utf8PathBuf::from_path_buf(dir.path().to_owned())
+        .map_err(|_| std::io::Error::other("temporary folder path is not UTF-8"))?;
+    Ok((dir, path))
+}
+
 /// The folder `target` will live in (`.` for a bare name).
 fn parent_of(target: &Utf8Path) -> Utf8PathBuf {
     match target.parent() {

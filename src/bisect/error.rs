@@ -7,6 +7,7 @@ use crate::bundle::BundleError;
 use crate::composition::CompositionError;
 use crate::encode::EncodeError;
 use crate::exit_code;
+use crate::hash::BundleHash;
 use crate::regress::RegressError;
 use crate::render::RenderError;
 use crate::store::StoreError;
@@ -53,9 +54,9 @@ pub enum BisectError {
     )]
     KeptMismatch {
         /// The bundle asked for.
-        hash: String,
+        hash: BundleHash,
         /// The bundle the archive holds.
-        holds: String,
+        holds: BundleHash,
         /// The archive.
         archive: Utf8PathBuf,
     },

@@ -2,10 +2,12 @@
 //! kept in the store (packed once per bundle hash, so `diff` can open it by its hash, or a
 //! prefix of it, after its folder is gone).
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 
 use super::error::BisectError;
-use crate::bundle::{Bundle, BundleError, DEFAULT_UNPACK_LIMIT, pack, packed_plan, unpack_bundle};
+use crate::bundle::{
+    Bundle, DEFAULT_UNPACK_LIMIT, open_folder_or_archive, pack, packed_plan, unpack_bundle,
+};
 use crate::hash::BundleHash;
 use crate::store::{Index, Store, StoreError};
 
@@ -55,8 +57,8 @@ pub fn open_kept(
     let holds = packed_plan(&archive)?.bundle_hash;
     if holds != *hash {
         return Err(BisectError::KeptMismatch {
-            hash: hash.to_string(),
-            holds: holds.to_string(),
+            hash: hash.clone(),
+            holds,
             archive,
         });
     }
@@ -95,32 +97,6 @@ pub(super) fn find_kept(store: &Store, prefix: &str) -> Result<BundleHash, Bisec
     }
 }
 
-/// A temporary folder for packed bundles opened by a command, removed when the guard drops.
-pub fn scratch_dir() -> Result<(tempfile::TempDir, Utf8PathBuf), BisectError> {
-    let io = |source| BisectError::Io {
-        path: std::env::temp_dir().to_string_lossy().into_owned().into(),
-        source,
-    };
-    let dir = tempfile::tempdir().map_err(io)?;
-    let path = Utf8PathBuf::from_path_buf(dir.path().to_owned())
-        .map_err(|_| io(std::io::Error::other("temporary folder path is not UTF-8")))?;
-    Ok((dir, path))
-}
-
-/// Opens a bundle given on the command line: a folder, or a packed bundle unpacked into
-/// `scratch`. Callers verify it.
-pub fn open_side(path: &Utf8Path, scratch: &Utf8Path) -> Result<Bundle, BundleError> {
-    if path.is_dir() {
-        return Bundle::open(path);
-    }
-    std::fs::create_dir_all(scratch).map_err(|source| BundleError::Io {
-        path: scratch.to_owned(),
-        source,
-    })?;
-    let name = path.file_name().unwrap_or("bundle");
-    unpack_bundle(path, &scratch.join(name), DEFAULT_UNPACK_LIMIT)
-}
-
 /// Opens a side of `diff`: a bundle folder, a packed bundle, or — when no such file exists —
 /// the hash (or a prefix of at least 8 characters) of a bundle kept in the store.
 pub fn open_diff_side(
@@ -130,7 +106,7 @@ pub fn open_diff_side(
 ) -> Result<Bundle, BisectError> {
     let text = arg.as_str();
     if arg.exists() {
-        return Ok(open_side(arg, scratch)?);
+        return Ok(open_folder_or_archive(arg, scratch)?);
     }
     let hex = text.len() >= 8 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
     if !hex {

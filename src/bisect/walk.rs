@@ -13,7 +13,7 @@ use super::git::{Commit, Repo};
 use super::judge::{
     Bad, CheckoutJudgement, JudgeSettings, Verdict, judge_checkout, reference_frames,
 };
-use super::open::{open_kept, scratch_dir};
+use super::open::open_kept;
 use crate::drift::Finding;
 use crate::exit_code;
 use crate::report::{RenderEvent, Reporter};
@@ -348,7 +348,11 @@ impl Walk<'_> {
         let mut diffs = Vec::new();
         if let Some(before) = self.judged(parent) {
             let store = &self.request.judge.store;
-            let (_scratch, scratch) = scratch_dir()?;
+            let (_scratch, scratch) =
+                crate::staging::scratch_dir().map_err(|source| BisectError::Io {
+                    path: std::env::temp_dir().to_string_lossy().into_owned().into(),
+                    source,
+                })?;
             for (name, after) in &bad.fixtures {
                 let Some(before) = before.fixtures.get(name) else {
                     continue;

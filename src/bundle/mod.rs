@@ -14,6 +14,6 @@ pub use layout::{
     CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson, ToolchainRecord, VIDEOS_JSON,
 };
 pub use manifest::{Manifest, ManifestDiff, ManifestEntry};
-pub use open::{Bundle, unpack_bundle};
+pub use open::{Bundle, open_folder_or_archive, unpack_bundle};
 pub use plan::{Chunking, PlanInput, SKIP, composition_digest, plan};
 pub use refs::{Reference, references};

@@ -3,7 +3,7 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::archive::unpack;
+use super::archive::{DEFAULT_UNPACK_LIMIT, unpack};
 use super::error::BundleError;
 use super::layout::{
     CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson, VIDEOS_JSON, read_json,
@@ -179,4 +179,18 @@ pub fn unpack_bundle(
         source,
     })?;
     Bundle::open(target)
+}
+
+/// Opens a bundle given on the command line: a folder, or a packed bundle unpacked into
+/// `scratch`. Callers verify it.
+pub fn open_folder_or_archive(path: &Utf8Path, scratch: &Utf8Path) -> Result<Bundle, BundleError> {
+    if path.is_dir() {
+        return Bundle::open(path);
+    }
+    std::fs::create_dir_all(scratch).map_err(|source| BundleError::Io {
+        path: scratch.to_owned(),
+        source,
+    })?;
+    let name = path.file_name().unwrap_or("bundle");
+    unpack_bundle(path, &scratch.join(name), DEFAULT_UNPACK_LIMIT)
 }

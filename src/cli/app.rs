@@ -311,6 +311,22 @@ mod tests {
             let sub = cli.find_subcommand_mut(name).expect("subcommand exists");
             insta::assert_snapshot!(format!("help_{name}"), sub.render_long_help().to_string());
         }
+        let families: [(&str, &[&str]); 2] = [
+            ("submit", &["slurm", "k8s"]),
+            ("cache", &["ls", "verify", "gc"]),
+        ];
+        for (family, names) in families {
+            let family_command = cli.find_subcommand_mut(family).expect("subcommand exists");
+            for &name in names {
+                let sub = family_command
+                    .find_subcommand_mut(name)
+                    .expect("subcommand exists");
+                insta::assert_snapshot!(
+                    format!("help_{family}_{name}"),
+                    sub.render_long_help().to_string()
+                );
+            }
+        }
     }
 
     #[test]

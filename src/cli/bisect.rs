@@ -4,11 +4,11 @@
 use camino::Utf8PathBuf;
 use clap::{ArgMatches, Args};
 
-use super::common::{ToolOpts, current_exe, default_workers};
+use super::common::{ToolOpts, current_exe, default_workers, scratch};
 use super::error::Error;
 use super::regress::FixtureRunOpts;
 use crate::bisect::{
-    Bad, BisectRequest, JudgeSettings, Verdict, bisect, diff_runs, judge_checkout, scratch_dir,
+    Bad, BisectRequest, JudgeSettings, Verdict, bisect, diff_runs, judge_checkout,
 };
 use crate::exit_code;
 use crate::report::TerminalReporter;
@@ -88,7 +88,7 @@ fn out_or_temp(
     match out {
         Some(dir) => Ok((None, dir.clone())),
         None => {
-            let (temp, dir) = scratch_dir()?;
+            let (temp, dir) = scratch()?;
             Ok((Some(temp), dir))
         }
     }

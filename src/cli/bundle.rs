@@ -4,10 +4,10 @@
 use camino::Utf8PathBuf;
 use clap::Args;
 
-use super::common::StoreOpts;
+use super::common::{StoreOpts, scratch};
 use super::error::Error;
-use crate::bisect::{FingerprintDiff, diff_bundles, open_diff_side, open_side, scratch_dir};
-use crate::bundle::{Bundle, DEFAULT_UNPACK_LIMIT, pack, unpack_bundle};
+use crate::bisect::{FingerprintDiff, diff_bundles, open_diff_side};
+use crate::bundle::{Bundle, DEFAULT_UNPACK_LIMIT, open_folder_or_archive, pack, unpack_bundle};
 use crate::exit_code;
 
 /// Options of `framelock pack`.
@@ -80,8 +80,8 @@ pub fn unpack_command(opts: &UnpackOpts) -> Result<i32, Error> {
 
 /// `framelock verify`.
 pub fn verify_command(opts: &VerifyOpts) -> Result<i32, Error> {
-    let (_scratch, scratch) = scratch_dir()?;
-    let bundle = open_side(&opts.bundle, &scratch)?;
+    let (_scratch, scratch) = scratch()?;
+    let bundle = open_folder_or_archive(&opts.bundle, &scratch)?;
     let manifest = bundle.verify()?;
     println!(
         "{}  {} files verified, bundle hash matches plan.json",
@@ -93,7 +93,7 @@ pub fn verify_command(opts: &VerifyOpts) -> Result<i32, Error> {
 
 /// `framelock diff`.
 pub fn diff_command(opts: &DiffOpts) -> Result<i32, Error> {
-    let (_scratch, scratch) = scratch_dir()?;
+    let (_scratch, scratch) = scratch()?;
     let store = || opts.store.open();
     let a = open_diff_side(&opts.a, &scratch.join("a"), &store)?;
     let b = open_diff_side(&opts.b, &scratch.join("b"), &store)?;

@@ -15,7 +15,7 @@ use crate::media::VideoMode;
 use crate::render::{DEFAULT_FRAME_TIMEOUT, RunSettings};
 use crate::store::{Store, StoreError, default_store_root};
 use crate::timing::{ChunkIndex, Fps};
-use crate::toolchain::{FoundBy, GivenTool, ToolChoice, Toolchain};
+use crate::toolchain::{CHROME_ENV, FFMPEG_ENV, FoundBy, GivenTool, ToolChoice, Toolchain};
 
 /// Which tools to use; both default to what `doctor` finds.
 #[derive(Debug, Clone, Args)]
@@ -61,8 +61,8 @@ impl ToolOpts {
                 })
         };
         ToolChoice {
-            chrome: given("chrome", &self.chrome, "--chrome", "FRAMELOCK_CHROME"),
-            ffmpeg: given("ffmpeg", &self.ffmpeg, "--ffmpeg", "FRAMELOCK_FFMPEG"),
+            chrome: given("chrome", &self.chrome, "--chrome", CHROME_ENV),
+            ffmpeg: given("ffmpeg", &self.ffmpeg, "--ffmpeg", FFMPEG_ENV),
         }
     }
 
@@ -179,10 +179,6 @@ pub struct WorkerOpts {
     /// Seconds one seek or one capture may take before the chunk fails naming the frame.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_FRAME_TIMEOUT.as_secs_f64(), value_parser = positive_seconds)]
     pub frame_timeout: f64,
-    /// Render even though a worker's toolchain is not the planning machine's; its chunk
-    /// records carry its own fingerprint.
-    #[arg(long)]
-    pub allow_toolchain_mismatch: bool,
 }
 
 /// Where chunk records are kept.
@@ -229,6 +225,14 @@ pub fn run_settings(
 /// Seconds as a duration.
 pub fn seconds(value: f64) -> Duration {
     Duration::from_secs_f64(value)
+}
+
+/// A temporary folder for what a command opens or keeps only while it runs.
+pub fn scratch() -> Result<(tempfile::TempDir, Utf8PathBuf), Error> {
+    crate::staging::scratch_dir().map_err(|source| Error::Write {
+        path: std::env::temp_dir().to_string_lossy().into_owned().into(),
+        source,
+    })
 }
 
 /// The running framelock, which workers run too.

@@ -182,6 +182,11 @@ pub struct RenderChunkOpts {
     #[command(flatten)]
     /// How to render.
     pub worker: WorkerOpts,
+    /// Render even though this machine's toolchain is not the planning machine's; the chunk
+    /// record carries this machine's fingerprint (and `assemble` finds it only on a machine
+    /// with this toolchain).
+    #[arg(long)]
+    pub allow_toolchain_mismatch: bool,
     /// Render even when the store holds a record for this chunk, and do not index the new one.
     #[arg(long)]
     pub no_cache: bool,
@@ -368,13 +373,11 @@ pub async fn plan_command(opts: PlanOpts, matches: &ArgMatches) -> Result<i32, E
         &TerminalReporter::default(),
     )
     .await?;
+    // The planned event said the hash and the chunks; this says what and where.
     let bundle = &planned.bundle;
     eprintln!(
-        "framelock: planned {} ({} frames, {} chunk(s)) into {}",
-        bundle.plan.name,
-        bundle.meta.frames,
-        bundle.plan.chunk_plan.len(),
-        bundle.dir
+        "framelock: wrote the bundle of {} ({} frames) into {}",
+        bundle.plan.name, bundle.meta.frames, bundle.dir
     );
     println!("{}", bundle.hash());
     Ok(exit_code::SUCCESS)
@@ -399,7 +402,7 @@ pub async fn render_chunk_command(
                 frame_timeout: seconds(opts.worker.frame_timeout),
                 sandbox: opts.tools.chrome_sandbox.into(),
                 tools: SpecTools::default(),
-                allow_toolchain_mismatch: opts.worker.allow_toolchain_mismatch,
+                allow_toolchain_mismatch: opts.allow_toolchain_mismatch,
                 use_cache: !opts.no_cache,
                 inject: opts.injection(chunk),
             },
@@ -422,7 +425,10 @@ pub async fn render_chunk_command(
 pub async fn assemble_command(opts: AssembleOpts, matches: &ArgMatches) -> Result<i32, Error> {
     let (capture, video_mode) = match &opts.spec {
         Some(path) => {
+            // The same checks a worker makes: a spec of another bundle or another framelock
+            // would only show as chunks that have no record.
             let spec = WorkerSpec::read(path)?;
+            spec.check(&Bundle::open(&opts.bundle)?, &opts.bundle)?;
             (spec.capture, spec.video_mode)
         }
         None => (opts.capture.into(), opts.video.into()),

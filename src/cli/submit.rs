@@ -4,10 +4,11 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{ArgMatches, Args, Subcommand};
 
-use super::common::{SandboxOpt, ToolOpts, WorkerOpts, current_exe, positive_count, seconds};
+use super::common::{
+    SandboxOpt, ToolOpts, WorkerOpts, current_exe, positive_count, scratch, seconds,
+};
 use super::error::Error;
-use crate::bisect::{open_side, scratch_dir};
-use crate::bundle::{Bundle, BundleError};
+use crate::bundle::{Bundle, BundleError, open_folder_or_archive};
 use crate::distributed::{AssembleRequest, SpecTools, WorkerSettings, WorkerSpec};
 use crate::exit_code;
 use crate::report::TerminalReporter;
@@ -136,7 +137,9 @@ fn worker_settings(worker: &WorkerOpts, sandbox: SandboxOpt, tools: SpecTools) -
         frame_timeout: seconds(worker.frame_timeout),
         sandbox: sandbox.into(),
         tools,
-        allow_toolchain_mismatch: worker.allow_toolchain_mismatch,
+        // Records of another toolchain are kept under its fingerprint, where assembly on this
+        // one would not find them.
+        allow_toolchain_mismatch: false,
         // The tasks keep their records under their cache keys: assembly finds them there.
         use_cache: true,
         inject: None,
@@ -192,13 +195,14 @@ pub async fn submit_slurm_command(opts: SlurmOpts, matches: &ArgMatches) -> Resu
                 .await?;
         }
         None => {
-            let id = slurm_submit(&job, &bundle, &all, &logs)?;
-            println!("{id}");
+            let submitted = slurm_submit(&job, &bundle, &all, &logs)?;
+            println!("{}", submitted.id);
             eprintln!(
-                "framelock: submitted Slurm job {id} ({} chunk(s)); logs in {logs}. When it is done: framelock assemble {bundle_dir} -o OUT.mp4 --store {} --spec {}",
+                "framelock: submitted Slurm job {} ({} chunk(s)); logs in {logs}. When it is done: framelock assemble {bundle_dir} -o OUT.mp4 --store {} --spec {}",
+                submitted.id,
                 all.len(),
                 store.root(),
-                logs.join(format!("worker-{}.json", job.spec.hash().short()))
+                submitted.spec
             );
         }
     }
@@ -221,8 +225,8 @@ fn assemble_request(job: &SlurmJob, output: &Utf8Path, toolchain: Toolchain) -> 
 
 /// `framelock submit k8s`.
 pub fn submit_k8s_command(opts: &K8sOpts) -> Result<i32, Error> {
-    let (_scratch, scratch) = scratch_dir()?;
-    let bundle = open_side(&opts.bundle, &scratch)?;
+    let (_scratch, scratch) = scratch()?;
+    let bundle = open_folder_or_archive(&opts.bundle, &scratch)?;
     bundle.verify()?;
     let job = K8sJob {
         image: opts.image.clone(),

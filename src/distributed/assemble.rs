@@ -13,8 +13,8 @@ use crate::browser::CaptureMode;
 use crate::bundle::Bundle;
 use crate::media::VideoMode;
 use crate::render::{
-    ChunkCache, Fingerprints, Finish, FinishedChunk, FramesRecord, RenderError, RenderSettings,
-    check_container, fingerprint_toolchain, finish, record_fingerprints, report_finished, work_dir,
+    ChunkCache, Fingerprints, Finish, FinishedChunk, FramesRecord, RenderSettings, check_container,
+    fingerprint_toolchain, finish, record_fingerprints, report_finished, work_dir,
 };
 use crate::report::Reporter;
 use crate::store::{Execution, Store};
@@ -54,14 +54,13 @@ pub async fn assemble(
     bundle.verify()?;
     let found = find_records(request, &bundle, reporter).await?;
     if !found.missing.is_empty() {
-        return Err(RenderError::MissingChunks {
+        return Err(DistributedError::MissingChunks {
             chunks: found.missing,
             bundle: bundle.hash().clone(),
             bundle_dir: request.bundle.clone(),
             execution: request.execution,
             store: request.store.root().to_owned(),
-        }
-        .into());
+        });
     }
     let record = finish(
         Finish {

@@ -6,7 +6,7 @@ use crate::bundle::{BundleError, ToolchainRecord};
 use crate::exit_code;
 use crate::hash::BundleHash;
 use crate::render::RenderError;
-use crate::store::StoreError;
+use crate::store::{Execution, StoreError};
 use crate::timing::{ChunkIndex, FrameRange};
 use crate::toolchain::ToolchainError;
 
@@ -78,6 +78,23 @@ pub enum DistributedError {
         /// This worker's.
         here: String,
     },
+    /// Chunks have no record in the store.
+    #[error(
+        "chunk(s) {} of bundle {bundle} have no {execution} record in the store {store}: render each with `framelock render-chunk {bundle_dir} --chunk N --store {store}` and the job's --spec (or the --capture and --video given here)",
+        chunks.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    MissingChunks {
+        /// The chunks.
+        chunks: Vec<ChunkIndex>,
+        /// The bundle.
+        bundle: BundleHash,
+        /// The bundle folder.
+        bundle_dir: Utf8PathBuf,
+        /// Execution kind looked for.
+        execution: Execution,
+        /// The store.
+        store: Utf8PathBuf,
+    },
     /// A chunk kept failing.
     #[error(
         "chunk {chunk} ({range}) failed after {attempts} attempt(s): the worker {reason}; its log: {log}"
@@ -121,6 +138,7 @@ impl DistributedError {
             | DistributedError::BadArrayIndex { .. }
             | DistributedError::BadSpec { .. }
             | DistributedError::SpecForOtherBundle { .. }
+            | DistributedError::MissingChunks { .. }
             | DistributedError::Io { .. } => exit_code::INPUT,
             DistributedError::ChunkFailed { code, .. } => match code {
                 Some(c @ (1..=3)) => *c,

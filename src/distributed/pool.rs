@@ -211,7 +211,7 @@ impl Workers {
         Ok(Workers {
             bundle,
             spec,
-            log_dir: request.store.log_dir(&planned.bundle.hash().to_string())?,
+            log_dir: request.store.log_dir(planned.bundle.hash())?,
         })
     }
 

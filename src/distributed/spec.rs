@@ -40,8 +40,10 @@ pub struct WorkerSpec {
     pub capture: CaptureMode,
     /// How videos are shown.
     pub video_mode: VideoMode,
-    /// Seconds one seek or one capture may take.
-    pub frame_timeout_seconds: f64,
+    /// Milliseconds one seek or one capture may take (whole milliseconds: a decimal fraction
+    /// of a second would not survive a round trip through JSON bit for bit, and the hash
+    /// covers it).
+    pub frame_timeout_ms: u64,
     /// Chrome's sandbox.
     pub sandbox: SandboxPolicy,
     /// The render-settings fingerprint of the submitting framelock.
@@ -69,26 +71,37 @@ pub struct SpecTools {
 }
 
 impl SpecTools {
-    /// The tools given to the submitter by a flag or a variable (not those it found on
-    /// `PATH`): the workers are given the same.
+    /// The tools given to the submitter by its flags (`--chrome`, `--ffmpeg`): the workers are
+    /// given the same. A tool a variable named is not passed on: each worker reads its own
+    /// environment (a local worker inherits the submitter's; a node's may name its own path).
     pub fn passed_on(given: &ToolChoice) -> SpecTools {
+        let flag = |tool: &Option<GivenTool>| {
+            tool.as_ref()
+                .filter(|t| matches!(t.given_by, FoundBy::Flag(_)))
+                .map(|t| t.path.clone())
+        };
         SpecTools {
-            chrome: given.chrome.as_ref().map(|t| t.path.clone()),
-            ffmpeg: given.ffmpeg.as_ref().map(|t| t.path.clone()),
+            chrome: flag(&given.chrome),
+            ffmpeg: flag(&given.ffmpeg),
         }
     }
 
-    /// The worker's tools: the spec's, else what its own command line gave.
+    /// The worker's tools: its own flag (a person running it by hand means it), else the
+    /// spec's, else its own variable, else its `PATH`.
     pub fn over(&self, local: &ToolChoice) -> ToolChoice {
-        let from_spec = |path: &Option<Utf8PathBuf>| {
-            path.as_ref().map(|path| GivenTool {
+        let pick = |spec: &Option<Utf8PathBuf>, local: &Option<GivenTool>| {
+            let by_flag = local
+                .as_ref()
+                .filter(|t| matches!(t.given_by, FoundBy::Flag(_)));
+            let from_spec = spec.as_ref().map(|path| GivenTool {
                 path: path.clone(),
                 given_by: FoundBy::WorkerSpec,
-            })
+            });
+            by_flag.cloned().or(from_spec).or_else(|| local.clone())
         };
         ToolChoice {
-            chrome: from_spec(&self.chrome).or_else(|| local.chrome.clone()),
-            ffmpeg: from_spec(&self.ffmpeg).or_else(|| local.ffmpeg.clone()),
+            chrome: pick(&self.chrome, &local.chrome),
+            ffmpeg: pick(&self.ffmpeg, &local.ffmpeg),
         }
     }
 }
@@ -131,12 +144,32 @@ impl WorkerSettings {
     }
 }
 
-/// The file a spec is written as: the spec and the hash of its canonical JSON.
-#[derive(Serialize, Deserialize)]
-struct SpecFile {
-    spec_hash: ContentHash,
-    #[serde(flatten)]
-    spec: WorkerSpec,
+/// The field of a spec file that holds the hash of the rest of it.
+const SPEC_HASH_FIELD: &str = "spec_hash";
+
+/// The hash of a spec file's fields other than its hash: over the canonical JSON of all of
+/// them (keys sorted), so a field a newer framelock added is covered too and an older one that
+/// ignores it still verifies the file.
+fn hash_of(fields: &serde_json::Map<String, serde_json::Value>) -> ContentHash {
+    let mut fields = fields.clone();
+    fields.remove(SPEC_HASH_FIELD);
+    let json = serde_json::to_vec(&fields).expect("JSON values serialise");
+    ContentHash::of_tagged(SPEC_HASH_TAG, &json)
+}
+
+/// A duration to the nearest millisecond, at least one (`--frame-timeout 1.14` is 1140 ms,
+/// though 1.14 s is no exact binary fraction).
+fn whole_millis(duration: Duration) -> u64 {
+    let millis = (duration.as_nanos() + 500_000) / 1_000_000;
+    u64::try_from(millis).unwrap_or(u64::MAX).max(1)
+}
+
+/// A spec's fields as a JSON object.
+fn fields_of(spec: &WorkerSpec) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(spec).expect("a worker spec serialises") {
+        serde_json::Value::Object(fields) => fields,
+        _ => unreachable!("a struct serialises as an object"),
+    }
 }
 
 impl WorkerSpec {
@@ -153,7 +186,7 @@ impl WorkerSpec {
             bundle_hash: bundle.hash().clone(),
             capture: settings.capture,
             video_mode: settings.video_mode,
-            frame_timeout_seconds: settings.frame_timeout.as_secs_f64(),
+            frame_timeout_ms: whole_millis(settings.frame_timeout),
             sandbox: settings.sandbox,
             render_settings,
             tools: settings.tools,
@@ -165,22 +198,22 @@ impl WorkerSpec {
 
     /// The hash of the spec's canonical JSON: what its file is named by.
     pub fn hash(&self) -> ContentHash {
-        let json = serde_json::to_vec(self).expect("a worker spec serialises");
-        ContentHash::of_tagged(SPEC_HASH_TAG, &json)
+        hash_of(&fields_of(self))
     }
 
     /// Time allowed for one seek or one capture.
     pub fn frame_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.frame_timeout_seconds)
+        Duration::from_millis(self.frame_timeout_ms)
     }
 
-    /// The spec file's contents.
+    /// The spec file's contents: its fields and their hash.
     pub fn to_file(&self) -> String {
-        let file = SpecFile {
-            spec_hash: self.hash(),
-            spec: self.clone(),
-        };
-        serde_json::to_string_pretty(&file).expect("a worker spec serialises") + "\n"
+        let mut fields = fields_of(self);
+        fields.insert(
+            SPEC_HASH_FIELD.into(),
+            serde_json::Value::String(self.hash().to_string()),
+        );
+        serde_json::to_string_pretty(&fields).expect("JSON values serialise") + "\n"
     }
 
     /// Writes the spec into `dir` as `worker-<hash>.json` (whole or not at all); returns the
@@ -217,16 +250,22 @@ impl WorkerSpec {
                 version.map_or("missing".into(), |v| v.to_string())
             ));
         }
-        let file: SpecFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let found = file.spec.hash();
-        if found != file.spec_hash {
+        let fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let named = fields
+            .get(SPEC_HASH_FIELD)
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| format!("no `{SPEC_HASH_FIELD}`"))?
+            .to_string();
+        let found = hash_of(&fields);
+        if found.as_str() != named {
             return Err(format!(
                 "its contents hash to {}, not the {} it names: it was changed after it was written",
                 found.short(),
-                file.spec_hash.short()
+                short(&named)
             ));
         }
-        Ok(file.spec)
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| e.to_string())
     }
 
     /// The worker's check before rendering: this spec is for `bundle` (in `bundle_dir`), and
@@ -263,7 +302,7 @@ impl WorkerSpec {
                 .expect("a video mode serialises")
                 .as_str()
                 .unwrap_or_default(),
-            self.frame_timeout_seconds,
+            self.frame_timeout_ms as f64 / 1000.0,
             serde_json::to_value(self.sandbox)
                 .expect("a sandbox policy serialises")
                 .as_str()
@@ -337,7 +376,7 @@ mod tests {
             bundle_hash: BundleHash(ContentHash::of_bytes(b"bundle")),
             capture: CaptureMode::Screenshot,
             video_mode: VideoMode::Native,
-            frame_timeout_seconds: 7.5,
+            frame_timeout_ms: 7500,
             sandbox: SandboxPolicy::Off,
             render_settings: "r".repeat(64),
             tools: SpecTools {
@@ -360,13 +399,53 @@ mod tests {
         assert_eq!(WorkerSpec::parse(&text).unwrap(), spec);
         assert_eq!(spec.frame_timeout(), Duration::from_millis(7500));
 
-        let edited = text.replace("7.5", "30.0");
+        let edited = text.replace("7500", "30000");
         let err = WorkerSpec::parse(&edited).unwrap_err();
         assert!(err.contains("changed after it was written"), "{err}");
 
         let future = text.replace("\"format_version\": 1", "\"format_version\": 9");
         let err = WorkerSpec::parse(&future).unwrap_err();
         assert!(err.contains("format_version 9"), "{err}");
+    }
+
+    #[test]
+    fn a_field_a_newer_framelock_adds_is_hashed_and_ignored_here() {
+        let spec = spec();
+        let mut fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&spec.to_file()).unwrap();
+        fields.insert("page_environment".into(), serde_json::json!({"cores": 4}));
+        let rehashed = hash_of(&fields);
+        fields.insert(SPEC_HASH_FIELD.into(), rehashed.to_string().into());
+        let text = serde_json::to_string(&fields).unwrap();
+        assert_eq!(WorkerSpec::parse(&text).unwrap(), spec);
+        // Dropping the new field is a change like any other.
+        fields.remove("page_environment");
+        let err = WorkerSpec::parse(&serde_json::to_string(&fields).unwrap()).unwrap_err();
+        assert!(err.contains("changed after it was written"), "{err}");
+    }
+
+    #[test]
+    fn a_frame_timeout_survives_the_file_exactly() {
+        // 1.14 s is no exact binary fraction: kept as seconds it would read back otherwise.
+        for (seconds, millis) in [
+            (1.14, 1140),
+            (2.28, 2280),
+            (12.5, 12500),
+            (30.0, 30000),
+            (0.0004, 1),
+        ] {
+            let spec = WorkerSpec {
+                frame_timeout_ms: whole_millis(Duration::from_secs_f64(seconds)),
+                ..spec()
+            };
+            assert_eq!(spec.frame_timeout_ms, millis, "{seconds}");
+            let back = WorkerSpec::parse(&spec.to_file()).unwrap();
+            assert_eq!(
+                back.frame_timeout(),
+                Duration::from_millis(millis),
+                "{seconds}"
+            );
+        }
     }
 
     #[test]
@@ -380,7 +459,7 @@ mod tests {
         s.video_mode = VideoMode::Inject;
         variants.push(s);
         let mut s = base.clone();
-        s.frame_timeout_seconds = 8.0;
+        s.frame_timeout_ms = 8000;
         variants.push(s);
         let mut s = base.clone();
         s.sandbox = SandboxPolicy::Auto;
@@ -402,27 +481,47 @@ mod tests {
         }
     }
 
+    fn given(path: &str, given_by: FoundBy) -> Option<GivenTool> {
+        Some(GivenTool {
+            path: path.into(),
+            given_by,
+        })
+    }
+
     #[test]
-    fn a_spec_tool_wins_over_the_workers_own_and_is_named_as_the_specs() {
-        let local = ToolChoice {
-            chrome: Some(GivenTool {
-                path: "/local/chrome".into(),
-                given_by: FoundBy::Flag("--chrome"),
-            }),
-            ffmpeg: Some(GivenTool {
-                path: "/local/ffmpeg".into(),
-                given_by: FoundBy::Env("FRAMELOCK_FFMPEG"),
-            }),
+    fn a_workers_flag_beats_the_spec_which_beats_its_variables() {
+        let tools = SpecTools {
+            chrome: Some("/opt/chrome".into()),
+            ffmpeg: Some("/opt/ffmpeg".into()),
         };
-        let choice = spec().tools.over(&local);
+        let local = ToolChoice {
+            chrome: given("/local/chrome", FoundBy::Flag("--chrome")),
+            ffmpeg: given("/local/ffmpeg", FoundBy::Env("FRAMELOCK_FFMPEG")),
+        };
+        let choice = tools.over(&local);
+        assert_eq!(choice.chrome, local.chrome, "the worker's own flag");
         assert_eq!(
-            choice.chrome,
-            Some(GivenTool {
-                path: "/opt/chrome".into(),
-                given_by: FoundBy::WorkerSpec
-            })
+            choice.ffmpeg,
+            given("/opt/ffmpeg", FoundBy::WorkerSpec),
+            "the spec, named as the spec"
         );
-        assert_eq!(choice.ffmpeg, local.ffmpeg);
+        let nothing_in_spec = SpecTools::default().over(&local);
+        assert_eq!(nothing_in_spec, local, "the worker's own variable");
+    }
+
+    #[test]
+    fn only_tools_given_by_flag_are_passed_on() {
+        let choice = ToolChoice {
+            chrome: given("/x/chrome", FoundBy::Flag("--chrome")),
+            ffmpeg: given("/x/ffmpeg", FoundBy::Env("FRAMELOCK_FFMPEG")),
+        };
+        assert_eq!(
+            SpecTools::passed_on(&choice),
+            SpecTools {
+                chrome: Some("/x/chrome".into()),
+                ffmpeg: None,
+            }
+        );
     }
 
     #[test]

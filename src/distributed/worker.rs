@@ -59,7 +59,7 @@ pub async fn render_chunk(
     spec.check(&bundle, &request.bundle)?;
     reporter.report(&RenderEvent::WorkerSpecRead {
         chunk: request.chunk,
-        spec: spec.hash().short().to_string(),
+        spec: spec.hash(),
         settings: spec.summary(),
     });
     let range = bundle

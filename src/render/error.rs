@@ -7,8 +7,7 @@ use crate::browser::BrowserError;
 use crate::bundle::BundleError;
 use crate::encode::EncodeError;
 use crate::exit_code;
-use crate::hash::BundleHash;
-use crate::store::{Execution, StoreError};
+use crate::store::StoreError;
 use crate::timing::{ChunkIndex, FrameRange};
 use crate::toolchain::ToolchainError;
 
@@ -89,23 +88,6 @@ pub enum RenderError {
         found: u64,
         /// Frames expected.
         expected: u64,
-    },
-    /// Chunks have no record in the store.
-    #[error(
-        "chunk(s) {} of bundle {bundle} have no {execution} record in the store {store}: render each with `framelock render-chunk {bundle_dir} --chunk N --store {store}`",
-        chunks.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
-    )]
-    MissingChunks {
-        /// The chunks.
-        chunks: Vec<ChunkIndex>,
-        /// The bundle.
-        bundle: BundleHash,
-        /// The bundle folder.
-        bundle_dir: Utf8PathBuf,
-        /// Execution kind looked for.
-        execution: Execution,
-        /// The store.
-        store: Utf8PathBuf,
     },
     /// A chunk record does not answer its chunk.
     #[error("chunk {index} ({range}): its record is for another chunk of the plan")]

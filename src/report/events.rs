@@ -5,7 +5,7 @@ use camino::Utf8PathBuf;
 use serde::Serialize;
 
 use crate::browser::{CaptureMode, PageEvent};
-use crate::hash::BundleHash;
+use crate::hash::{BundleHash, ContentHash};
 use crate::outcome::FixtureResult;
 use crate::timing::{ChunkIndex, FrameIndex, FrameRange};
 
@@ -54,12 +54,13 @@ pub enum RenderEvent {
         /// Why.
         reason: String,
     },
-    /// A worker (`render-chunk`) read how to render: said first in every worker's log.
+    /// A worker (`render-chunk`) read how to render and found the spec sound for its bundle:
+    /// said in every worker's log before it renders.
     WorkerSpecRead {
         /// Its chunk.
         chunk: ChunkIndex,
         /// The spec's hash.
-        spec: String,
+        spec: ContentHash,
         /// Every setting, in one line.
         settings: String,
     },

@@ -177,7 +177,10 @@ pub fn event_line(event: &RenderEvent) -> Option<String> {
             chunk,
             spec,
             settings,
-        } => format!("framelock: chunk {chunk}, worker spec {spec}: {settings}"),
+        } => format!(
+            "framelock: chunk {chunk}, worker spec {}: {settings}",
+            spec.short()
+        ),
         RenderEvent::ChunkStarted {
             chunk,
             range,
@@ -349,7 +352,7 @@ mod tests {
             },
             RenderEvent::WorkerSpecRead {
                 chunk: ChunkIndex(1),
-                spec: "0a1b2c3d4e5f".into(),
+                spec: ContentHash::of_bytes(b"spec"),
                 settings: "bundle 0a1b2c3d4e5f, capture beginframe, video inject".into(),
             },
             RenderEvent::ChunkStarted {

@@ -14,7 +14,7 @@ use std::os::fd::AsRawFd;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::exit_code;
-use crate::hash::{ContentHash, HashParseError};
+use crate::hash::{BundleHash, ContentHash, HashParseError};
 
 /// Why the store cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -344,8 +344,8 @@ impl Store {
     }
 
     /// A folder for worker logs of one bundle.
-    pub fn log_dir(&self, bundle: &str) -> Result<Utf8PathBuf, StoreError> {
-        let dir = self.root.join("logs").join(bundle);
+    pub fn log_dir(&self, bundle: &BundleHash) -> Result<Utf8PathBuf, StoreError> {
+        let dir = self.root.join("logs").join(bundle.to_string());
         std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
             path: dir.clone(),
             source,

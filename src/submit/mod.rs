@@ -8,6 +8,6 @@ mod slurm;
 
 pub use k8s::{K8sJob, manifest as k8s_manifest};
 pub use slurm::{
-    SlurmError, SlurmJob, log_dir as slurm_log_dir, script as slurm_script, submit as slurm_submit,
-    submit_and_assemble,
+    SlurmError, SlurmJob, Submitted, log_dir as slurm_log_dir, script as slurm_script,
+    submit as slurm_submit, submit_and_assemble,
 };

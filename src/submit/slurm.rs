@@ -124,7 +124,7 @@ pub struct SlurmJob {
 /// Where a job's script, its worker spec and its task logs go: beside the store's worker logs,
 /// on the file system every node sees.
 pub fn log_dir(store: &Store, bundle: &Bundle) -> Result<Utf8PathBuf, SlurmError> {
-    let dir = store.log_dir(&bundle.hash().to_string())?.join("slurm");
+    let dir = store.log_dir(bundle.hash())?.join("slurm");
     std::fs::create_dir_all(&dir).map_err(|source| SlurmError::Io {
         path: dir.clone(),
         source,
@@ -159,7 +159,8 @@ pub fn script(
         "# One task per chunk of bundle {hash}; render-chunk reads SLURM_ARRAY_TASK_ID, and"
     );
     let _ = writeln!(s, "# how to render from the worker spec {spec}:");
-    let _ = writeln!(s, "#   {}", job.spec.summary());
+    // A comment ends at a newline; a path with one must not end it early.
+    let _ = writeln!(s, "#   {}", job.spec.summary().replace(['\n', '\r'], " "));
     let argv = invocation(&job.framelock, &bundle.dir, job.store.root(), spec, None);
     let command: Vec<String> = argv.iter().map(|a| quote(a)).collect();
     let _ = writeln!(s, "exec {}", command.join(" "));
@@ -206,7 +207,7 @@ pub async fn submit_and_assemble(
             });
         }
         attempt += 1;
-        let id = submit(job, &bundle, &pending, &logs)?;
+        let id = submit(job, &bundle, &pending, &logs)?.id;
         reporter.report(&RenderEvent::SlurmSubmitted {
             job: id.clone(),
             chunks: pending.clone(),
@@ -218,13 +219,22 @@ pub async fn submit_and_assemble(
     Ok(assemble(assemble_request, reporter).await?)
 }
 
-/// Writes the worker spec and the script, and submits it; returns the job id.
+/// A submitted array job.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// Slurm's job id.
+    pub id: String,
+    /// The worker spec its tasks read (what `assemble --spec` takes).
+    pub spec: Utf8PathBuf,
+}
+
+/// Writes the worker spec and the script, and submits it.
 pub fn submit(
     job: &SlurmJob,
     bundle: &Bundle,
     chunks: &[ChunkIndex],
     logs: &Utf8Path,
-) -> Result<String, SlurmError> {
+) -> Result<Submitted, SlurmError> {
     let spec = job.spec.write(logs)?;
     let path = logs.join("job.sh");
     crate::staging::write_file(
@@ -242,7 +252,10 @@ pub fn submit(
         "submitting the array job",
     )?;
     // `--parsable` prints `id` or `id;cluster`.
-    Ok(out.trim().split(';').next().unwrap_or_default().to_string())
+    Ok(Submitted {
+        id: out.trim().split(';').next().unwrap_or_default().to_string(),
+        spec,
+    })
 }
 
 /// Waits until `squeue` no longer lists the job, reporting how many tasks are left.

@@ -60,6 +60,11 @@ pub struct GivenTool {
     pub given_by: FoundBy,
 }
 
+/// The variable that names the browser (the command line reads it through clap's `env`).
+pub const CHROME_ENV: &str = "FRAMELOCK_CHROME";
+/// The variable that names ffmpeg.
+pub const FFMPEG_ENV: &str = "FRAMELOCK_FFMPEG";
+
 /// The tool paths given for one command; a tool not given is searched for on `PATH`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ToolChoice {
@@ -67,6 +72,28 @@ pub struct ToolChoice {
     pub chrome: Option<GivenTool>,
     /// ffmpeg.
     pub ffmpeg: Option<GivenTool>,
+}
+
+impl ToolChoice {
+    /// The tools [`CHROME_ENV`] and [`FFMPEG_ENV`] name, for library callers (tests, the
+    /// bench's helpers): the command line has clap read them, and says which flag or variable
+    /// gave each tool; a caller without a command line reads them here the same way (an empty
+    /// variable names nothing).
+    pub fn from_env() -> ToolChoice {
+        let given = |var: &'static str| {
+            std::env::var(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|path| GivenTool {
+                    path: path.into(),
+                    given_by: FoundBy::Env(var),
+                })
+        };
+        ToolChoice {
+            chrome: given(CHROME_ENV),
+            ffmpeg: given(FFMPEG_ENV),
+        }
+    }
 }
 
 /// A located tool.

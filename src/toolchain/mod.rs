@@ -8,6 +8,7 @@ mod tools;
 pub use error::{DEBIAN_INSTALL, ToolchainError};
 pub use fingerprint::{HashedFile, ToolchainFingerprint, hash_file, tail};
 pub use locate::{
-    Fonts, FoundBy, GivenTool, Tool, ToolChoice, locate_chrome, locate_ffmpeg, resolve_wrapper,
+    CHROME_ENV, FFMPEG_ENV, Fonts, FoundBy, GivenTool, Tool, ToolChoice, locate_chrome,
+    locate_ffmpeg, resolve_wrapper,
 };
 pub use tools::{PINNED_TOOLCHAIN_ENV, Toolchain};

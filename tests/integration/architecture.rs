@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 /// The longest a source file may be.
@@ -543,8 +542,8 @@ impl<'ast> Visit<'ast> for Functions {
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
         self.0.push((
             i.sig.ident.to_string(),
-            i.sig.span().start().line,
-            i.block.span().end().line,
+            i.sig.fn_token.span.start().line,
+            i.block.brace_token.span.close().end().line,
         ));
         syn::visit::visit_item_fn(self, i);
     }
@@ -552,9 +551,38 @@ impl<'ast> Visit<'ast> for Functions {
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
         self.0.push((
             i.sig.ident.to_string(),
-            i.sig.span().start().line,
-            i.block.span().end().line,
+            i.sig.fn_token.span.start().line,
+            i.block.brace_token.span.close().end().line,
         ));
         syn::visit::visit_impl_item_fn(self, i);
     }
+}
+
+#[test]
+fn a_mod_rs_only_declares_and_reexports() {
+    let mut logic = Vec::new();
+    for source in sources() {
+        if !(source.path.ends_with("/mod.rs") || source.path == "src/lib.rs") {
+            continue;
+        }
+        for item in &source.ast.items {
+            let declares = match item {
+                syn::Item::Use(_) => true,
+                syn::Item::Mod(m) => m.content.is_none(),
+                _ => false,
+            };
+            if !declares {
+                logic.push(format!(
+                    "{}: {}",
+                    source.path,
+                    item_name(item).unwrap_or_else(|| "an item".into())
+                ));
+            }
+        }
+    }
+    assert!(
+        logic.is_empty(),
+        "items other than `mod` and `use` (move them into a file named for what they are):\n  {}",
+        logic.join("\n  ")
+    );
 }

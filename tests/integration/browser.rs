@@ -51,7 +51,7 @@ const RECIPE: &[&str] = &[
 const BEGIN_FRAME_ONLY: &[&str] = &["--deterministic-mode", "--enable-begin-frame-control"];
 
 fn session_config(mode: CaptureMode) -> SessionConfig {
-    let toolchain = Toolchain::locate(&ToolChoice::default()).unwrap();
+    let toolchain = Toolchain::locate(&ToolChoice::from_env()).unwrap();
     SessionConfig {
         launch: LaunchSpec::new(&toolchain, mode, &SandboxPolicy::Auto.decide()),
         capture: mode,
@@ -133,7 +133,7 @@ async fn a_browser_killed_mid_render_is_reported_and_leaves_nothing() {
         chunk_size: None,
         png_dir: None,
         run: RunSettings::new(
-            Toolchain::locate(&ToolChoice::default()).unwrap(),
+            Toolchain::locate(&ToolChoice::from_env()).unwrap(),
             SandboxPolicy::Auto,
         ),
         strict: false,

@@ -94,7 +94,9 @@ fn utf8(p: &std::path::Path) -> Utf8PathBuf {
 }
 
 fn which(name: &Utf8PathBuf) -> Utf8PathBuf {
-    framelock::toolchain::locate_ffmpeg(None)
-        .map(|t| t.real)
-        .unwrap_or_else(|_| name.clone())
+    framelock::toolchain::locate_ffmpeg(
+        framelock::toolchain::ToolChoice::from_env().ffmpeg.as_ref(),
+    )
+    .map(|t| t.real)
+    .unwrap_or_else(|_| name.clone())
 }

@@ -104,7 +104,10 @@ fn a_missing_tool_exits_3_with_the_install_command() {
         "{err}"
     );
 
-    let chrome = framelock::toolchain::locate_chrome(None).unwrap();
+    let chrome = framelock::toolchain::locate_chrome(
+        framelock::toolchain::ToolChoice::from_env().chrome.as_ref(),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(&chrome.given, bin.join("chromium-headless-shell")).unwrap();
     let composition = crate::harness::fixture("css-keyframes");
     let output = sandbox.path().join("out.mp4");

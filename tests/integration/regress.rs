@@ -240,7 +240,7 @@ fn load_report(page: &Path) -> Value {
     let _slots = crate::harness::browsers(1);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let toolchain = Toolchain::locate(&framelock::toolchain::ToolChoice::default()).unwrap();
+        let toolchain = Toolchain::locate(&framelock::toolchain::ToolChoice::from_env()).unwrap();
         let spec = LaunchSpec::new(
             &toolchain,
             CaptureMode::Screenshot,

@@ -348,7 +348,21 @@ fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
     let cluster = Cluster::start(&sandbox.path().join("slurm"));
     let bundle = three_chunk_bundle(&sandbox);
     let store = sandbox.path().join("shared-store");
-    let settings = ["--video", "native", "--frame-timeout", "12.5"];
+    // The browser by a path of its own, as the nodes see it.
+    let chrome = sandbox.path().join("node-chrome");
+    let real = framelock::toolchain::locate_chrome(
+        framelock::toolchain::ToolChoice::from_env().chrome.as_ref(),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&real.real, &chrome).unwrap();
+    let settings = [
+        "--video",
+        "native",
+        "--frame-timeout",
+        "12.5",
+        "--chrome",
+        chrome.to_str().unwrap(),
+    ];
     let submit = |extra: &[&str]| {
         let mut args = vec![
             "submit",
@@ -366,12 +380,16 @@ fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
             .output()
             .unwrap()
     };
-    let said = "video native, frame timeout 12.5 s";
+    let said = "video native, frame timeout 12.5 s, chrome sandbox auto, render settings";
+    let said_chrome = format!("chrome {}", chrome.display());
 
     let out = submit(&["--dry-run"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let script = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(script.contains(said), "{script}");
+    assert!(
+        script.contains(said) && script.contains(&said_chrome),
+        "{script}"
+    );
     let spec = script
         .lines()
         .find(|l| l.starts_with("exec "))
@@ -379,7 +397,8 @@ fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
         .unwrap_or_else(|| panic!("no --spec in {script}"));
     let spec: Value = serde_json::from_str(&std::fs::read_to_string(spec).unwrap()).unwrap();
     assert_eq!(spec["video_mode"], "native");
-    assert_eq!(spec["frame_timeout_seconds"], 12.5);
+    assert_eq!(spec["frame_timeout_ms"], 12500);
+    assert_eq!(spec["tools"]["chrome"], chrome.to_str().unwrap());
 
     let video = sandbox.path().join("slurm.mp4");
     let out = submit(&["--wait", "-o", video.to_str().unwrap()]);
@@ -394,7 +413,9 @@ fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
     for chunk in 0..3 {
         let log = std::fs::read_to_string(logs.join(format!("chunk-{chunk}.log"))).unwrap();
         assert!(
-            log.contains(&format!("chunk {chunk}, worker spec")) && log.contains(said),
+            log.contains(&format!("chunk {chunk}, worker spec"))
+                && log.contains(said)
+                && log.contains(&said_chrome),
             "chunk {chunk}'s log: {log}"
         );
     }

@@ -1,7 +1,9 @@
-//! `framelock submit k8s`: the manifest is generated and checked here (no cluster runs it): a
-//! ConfigMap holding the worker spec and an Indexed Job, one completion per chunk, the index
-//! from the environment, the one worker invocation, every mount backed by a volume, and a spec
-//! that carries every setting given and that a worker really renders with.
+//! Worker specs and `framelock submit k8s`: the manifest is generated and checked here (no
+//! cluster runs it): a ConfigMap holding the worker spec and an Indexed Job, one completion per
+//! chunk, the index from the environment, the one worker invocation, every mount backed by a
+//! volume, and a spec that carries every setting given and that a worker really renders with. A
+//! worker refuses a spec of another bundle or another framelock, and a browser given by flag
+//! reaches every worker of the local pool.
 
 use std::path::Path;
 
@@ -175,11 +177,11 @@ fn every_setting_given_to_submit_k8s_reaches_the_worker() {
             "screenshot",
             "--video",
             "native",
+            // Not an exact binary fraction: it must still reach the pods as written.
             "--frame-timeout",
-            "7.5",
+            "1.14",
             "--chrome-sandbox",
-            "auto",
-            "--allow-toolchain-mismatch",
+            "off",
         ],
     );
     let config_map = object(&m, "ConfigMap");
@@ -187,9 +189,8 @@ fn every_setting_given_to_submit_k8s_reaches_the_worker() {
     let spec: Value = serde_json::from_str(text).unwrap();
     assert_eq!(spec["capture"], "screenshot");
     assert_eq!(spec["video_mode"], "native");
-    assert_eq!(spec["frame_timeout_seconds"], 7.5);
-    assert_eq!(spec["sandbox"], "auto");
-    assert_eq!(spec["allow_toolchain_mismatch"], true);
+    assert_eq!(spec["frame_timeout_ms"], 1140);
+    assert_eq!(spec["sandbox"], "off");
     assert!(
         spec["tools"].as_object().unwrap().is_empty(),
         "the image has its own tools"
@@ -200,9 +201,8 @@ fn every_setting_given_to_submit_k8s_reaches_the_worker() {
     for part in [
         "capture screenshot",
         "video native",
-        "frame timeout 7.5 s",
-        "chrome sandbox auto",
-        "toolchain mismatch allowed",
+        "frame timeout 1.14 s",
+        "chrome sandbox off",
     ] {
         assert!(said.contains(part), "{said}");
     }
@@ -245,7 +245,7 @@ fn every_setting_given_to_submit_k8s_reaches_the_worker() {
     assert_eq!(record["range"], serde_json::json!([20, 40]));
 
     // A spec changed after it was written is refused, naming it.
-    std::fs::write(&spec_file, text.replace("7.5", "75.0")).unwrap();
+    std::fs::write(&spec_file, text.replace("1140", "11400")).unwrap();
     let out = sandbox.run(&[
         "render-chunk",
         bundle.to_str().unwrap(),
@@ -263,4 +263,128 @@ fn every_setting_given_to_submit_k8s_reaches_the_worker() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The ContentHash-style tag a worker spec's hash is taken under, and the hash of its fields
+/// other than `spec_hash` (the file format the README documents).
+fn rehash(fields: &mut serde_json::Map<String, Value>) {
+    fields.remove("spec_hash");
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"framelock-worker-spec-v1\0");
+    hasher.update(&serde_json::to_vec(&*fields).unwrap());
+    fields.insert(
+        "spec_hash".into(),
+        hasher.finalize().to_hex().to_string().into(),
+    );
+}
+
+/// A worker refuses a spec written for another bundle, and one whose render settings are not
+/// its own (another framelock build submitted the job), before it renders anything.
+#[test]
+fn a_worker_refuses_a_spec_of_another_bundle_or_another_framelock() {
+    let sandbox = Sandbox::new();
+    let keyframes = sandbox.path().join("keyframes");
+    let svg = sandbox.path().join("svg");
+    plan(
+        &sandbox,
+        &fixture("css-keyframes"),
+        &keyframes,
+        &["--chunk-size", "20"],
+    );
+    plan(
+        &sandbox,
+        &fixture("svg-smil-waapi"),
+        &svg,
+        &["--chunk-size", "20"],
+    );
+    let m = submit_k8s(&sandbox, &keyframes, &sandbox.path().join("job.json"), &[]);
+    let text = object(&m, "ConfigMap")["data"]["worker-spec.json"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spec = sandbox.path().join("spec.json");
+    std::fs::write(&spec, &text).unwrap();
+    let render_chunk = |bundle: &Path, spec: &Path| {
+        sandbox.run(&[
+            "render-chunk",
+            bundle.to_str().unwrap(),
+            "--chunk",
+            "0",
+            "--spec",
+            spec.to_str().unwrap(),
+        ])
+    };
+
+    let out = render_chunk(&svg, &spec);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the worker spec is for bundle")
+            && stderr(&out).contains(svg.to_str().unwrap()),
+        "{}",
+        stderr(&out)
+    );
+
+    let mut fields: serde_json::Map<String, Value> = serde_json::from_str(&text).unwrap();
+    fields.insert("render_settings".into(), "0".repeat(64).into());
+    rehash(&mut fields);
+    let other = sandbox.path().join("other-framelock.json");
+    std::fs::write(&other, serde_json::to_string(&fields).unwrap()).unwrap();
+    let out = render_chunk(&keyframes, &other);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("RENDER_SETTINGS_MISMATCH"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sandbox.run(&["cache", "ls"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 cached chunk record(s)"),
+        "nothing was rendered or stored: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// `--chrome` given to a render by workers reaches every worker through its spec: each
+/// worker's log says it read the spec and which browser it holds.
+#[test]
+fn a_browser_given_by_flag_reaches_every_worker_of_the_pool() {
+    let sandbox = Sandbox::new();
+    let real = framelock::toolchain::locate_chrome(
+        framelock::toolchain::ToolChoice::from_env().chrome.as_ref(),
+    )
+    .unwrap();
+    let given = sandbox.path().join("given-chrome");
+    std::os::unix::fs::symlink(&real.real, &given).unwrap();
+    let output = sandbox.path().join("out.mp4");
+    let out = sandbox.run(&[
+        "render",
+        fixture("css-keyframes").to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+        "--mode",
+        "distributed-simulated",
+        "--workers",
+        "2",
+        "--chunk-size",
+        "30",
+        "--chrome",
+        given.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let logs = std::fs::read_dir(sandbox.store().join("logs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut read = 0;
+    for log in std::fs::read_dir(&logs).unwrap() {
+        let text = std::fs::read_to_string(log.unwrap().path()).unwrap();
+        assert!(
+            text.contains("worker spec") && text.contains(&format!("chrome {}", given.display())),
+            "{text}"
+        );
+        read += 1;
+    }
+    assert_eq!(read, 2, "a log per chunk");
 }
