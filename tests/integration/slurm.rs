@@ -193,22 +193,9 @@ fn a_fixture_rendered_as_a_slurm_array_job_equals_the_in_process_render() {
         &["--chunk-size", "20"],
     );
     let submit = |store: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "submit",
-            "slurm",
-            bundle.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-            "--max-parallel",
-            "2",
-        ];
+        let mut args = vec!["--max-parallel", "2"];
         args.extend_from_slice(extra);
-        let _slots = browsers(2);
-        sandbox
-            .command(&args)
-            .env("SLURM_CONF", &cluster.conf)
-            .output()
-            .unwrap()
+        submit_slurm(&sandbox, &cluster, &bundle, store, &args)
     };
 
     // The script: an array over the three chunks, two at a time, a log per task.
@@ -364,21 +351,9 @@ fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
         chrome.to_str().unwrap(),
     ];
     let submit = |extra: &[&str]| {
-        let mut args = vec![
-            "submit",
-            "slurm",
-            bundle.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-        ];
-        args.extend_from_slice(&settings);
+        let mut args = settings.to_vec();
         args.extend_from_slice(extra);
-        let _slots = browsers(2);
-        sandbox
-            .command(&args)
-            .env("SLURM_CONF", &cluster.conf)
-            .output()
-            .unwrap()
+        submit_slurm(&sandbox, &cluster, &bundle, &store, &args)
     };
     let said = "video native, frame timeout 12.5 s, chrome sandbox auto, render settings";
     let said_chrome = format!("chrome {}", chrome.display());
@@ -444,6 +419,30 @@ fn every_setting_given_to_submit_slurm_reaches_every_task_and_the_assembly() {
 
     regress_through_slurm(&sandbox, &cluster, &settings);
     drop(cluster);
+}
+
+/// `framelock submit slurm BUNDLE --store STORE ARGS` on `cluster`.
+fn submit_slurm(
+    sandbox: &Sandbox,
+    cluster: &Cluster,
+    bundle: &Path,
+    store: &Path,
+    args: &[&str],
+) -> std::process::Output {
+    let mut argv = vec![
+        "submit",
+        "slurm",
+        bundle.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ];
+    argv.extend_from_slice(args);
+    let _slots = browsers(2);
+    sandbox
+        .command(&argv)
+        .env("SLURM_CONF", &cluster.conf)
+        .output()
+        .unwrap()
 }
 
 /// `regress --mode distributed --executor slurm` of css-keyframes with `extra` options, in a
