@@ -50,7 +50,9 @@ pub enum FindingKind {
     FrameTime,
     /// Only video regions differ, matching a neighbouring video time.
     VideoSeekOffset,
-    /// Differences start exactly at a chunk start: the page carries state across frames.
+    /// A worker's chunk differs while the in-process render repeats itself: the fresh browser
+    /// began the chunk in another state (the page's own, or the compositor's) than the
+    /// continuous render, whether it shows at the chunk's first frame or later.
     ChunkBoundary,
     /// Audio correlation peaks at a non-zero lag.
     AudioLag,
@@ -249,21 +251,16 @@ pub fn classify_chunk(pair: &ChunkPair<'_>) -> Option<ChunkFinding> {
         }
         _ => {}
     }
-    let evidence = Evidence::DifferingFrames {
-        count: differing.len(),
-    };
-    let kind = if differing[0] == 0 {
-        FindingKind::ChunkBoundary
-    } else {
-        // The worker drifted away mid-chunk while the in-process path repeats itself: the
-        // page depends on something a fresh browser does not reproduce.
-        FindingKind::Nondeterministic
-    };
+    // The in-process path repeats itself (or was not asked to), so the worker's fresh browser
+    // began the chunk in another state than the continuous one: page state or compositor state
+    // it left behind, wherever in the chunk it first shows.
     Some(ChunkFinding {
-        kind,
+        kind: FindingKind::ChunkBoundary,
         chunk: pair.index,
         first_frame,
-        evidence,
+        evidence: Evidence::DifferingFrames {
+            count: differing.len(),
+        },
     })
 }
 
@@ -433,7 +430,7 @@ mod tests {
     }
 
     #[test]
-    fn a_worker_that_drifts_mid_chunk_is_nondeterministic() {
+    fn a_worker_that_drifts_mid_chunk_while_in_process_repeats_is_chunk_boundary() {
         let all = frames(30);
         let mut chunk = all[10..20].to_vec();
         chunk[6] = "glitch".into();
@@ -445,7 +442,10 @@ mod tests {
             Some(&all[10..20]),
         ))
         .unwrap();
-        assert_eq!((f.kind, f.first_frame), (FindingKind::Nondeterministic, 16));
+        assert_eq!((f.kind, f.first_frame), (FindingKind::ChunkBoundary, 16));
+        // Without a second in-process render there is no ground for nondeterminism either.
+        let f = classify_chunk(&pair(&all, &chunk, (10, 20), ("a", "b"), None)).unwrap();
+        assert_eq!((f.kind, f.first_frame), (FindingKind::ChunkBoundary, 16));
     }
 
     #[test]

@@ -12,7 +12,12 @@ use std::fmt;
 /// frame 30 rasterised it differently from one that walked frames 0..29 (measured on
 /// css-keyframes: 18 of 30 frames differed, up to 39 levels). Software compositing re-rasters
 /// from the current state and was frame-exact at every chunk start tried, and twice as fast
-/// at 320×180. WebGL still runs on SwiftShader.
+/// at 320×180. WebGL still runs on SwiftShader. And `--disable-partial-raster`: with partial
+/// raster, a tile that changes keeps the pixels of its last raster outside the rectangle Blink
+/// invalidated, and an animated SVG stroke's antialiased edge reaches past that rectangle, so a
+/// frame carried pixels of the frame before (the 20 strokes of a 1080p page: frames 100 and 101
+/// differed between a continuous render and one started at frame 98). Whole tiles are
+/// re-rastered instead.
 const DETERMINISTIC: &[&str] = &[
     "--deterministic-mode",
     "--enable-begin-frame-control",
@@ -21,6 +26,7 @@ const DETERMINISTIC: &[&str] = &[
     "--disable-threaded-animation",
     "--disable-threaded-scrolling",
     "--disable-checker-imaging",
+    "--disable-partial-raster",
     "--disable-image-animation-resync",
     "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",

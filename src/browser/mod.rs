@@ -1,5 +1,6 @@
 //! The browser: launching chrome-headless-shell, loading a composition, capturing frames.
 
+mod environment;
 mod error;
 mod events;
 mod fence;
@@ -8,6 +9,7 @@ mod process;
 mod runtime;
 mod session;
 
+pub use environment::pins as environment_pins;
 pub use error::BrowserError;
 pub use events::{PageEvent, PageEventKind, PageLog};
 pub use fence::{InFlight, ORIGIN};

@@ -101,6 +101,13 @@ impl ChromeProcess {
             .arg("about:blank")
             .env("TZ", "UTC")
             .env("LANG", "C.UTF-8")
+            // Each of these would win over LANG for the browser's locale and Intl defaults.
+            .env_remove("LANGUAGE")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LC_CTYPE")
+            .env_remove("LC_TIME")
+            .env_remove("LC_NUMERIC")
             .env("FONTCONFIG_FILE", &fonts_conf)
             .env("HOME", &profile_dir)
             .stdin(Stdio::null())

@@ -12,7 +12,7 @@
 // fpsNum, fpsDen }); with videoMode 'inject' each shows, as its poster, the extracted frame the
 // media time formula gives, and no media element ever loads its source.
 // `fault` is null except under the harness's self-tests (`regress --inject`), which must prove
-// that drift is found: { kind: 'clock-shift', k } | { kind: 'no-reseed' } |
+// that drift is found: { kind: 'clock-shift', k } | { kind: 'no-reseed' } | { kind: 'cold-walk' } |
 // { kind: 'wall-clock', from, to } | { kind: 'video-offset', k }.
 (() => {
   'use strict';
@@ -48,6 +48,52 @@
   let nowMs = 0;
   // True while the wall-clock fault lets real time through to Date.now() and performance.now().
   let leaking = false;
+
+  // ---- the machine --------------------------------------------------------------------------
+  // What the page's own objects would tell of the host, pinned before any page script runs
+  // (environment.rs pins the rest through DevTools; README.md, "The page environment"): a
+  // machine with 8 GB of memory, on mains power and full, on a steady 4g-like network, with
+  // 1 GiB of storage quota, a fixed JavaScript heap and no cameras or microphones.
+  const pin = (proto, name, value) => {
+    if (proto && name in proto) {
+      Object.defineProperty(proto, name, { get: () => value, configurable: true, enumerable: true });
+    }
+  };
+  pin(Navigator.prototype, 'deviceMemory', 8);
+  if (window.NetworkInformation) {
+    const net = { type: 'unknown', effectiveType: '4g', downlink: 10, downlinkMax: Infinity, rtt: 50, saveData: false };
+    for (const [name, value] of Object.entries(net)) pin(NetworkInformation.prototype, name, value);
+  }
+  if (Navigator.prototype.getBattery) {
+    const battery = new EventTarget();
+    const state = { charging: true, chargingTime: 0, dischargingTime: Infinity, level: 1 };
+    for (const [name, value] of Object.entries(state)) {
+      Object.defineProperty(battery, name, { value, enumerable: true });
+    }
+    for (const name of ['onchargingchange', 'onchargingtimechange', 'ondischargingtimechange', 'onlevelchange']) {
+      battery[name] = null;
+    }
+    Navigator.prototype.getBattery = function getBattery() {
+      return Promise.resolve(battery);
+    };
+  }
+  if (window.StorageManager) {
+    const estimate = StorageManager.prototype.estimate;
+    StorageManager.prototype.estimate = async function () {
+      const real = await estimate.call(this);
+      return Object.assign({}, real, { quota: 1073741824 });
+    };
+  }
+  pin(Performance.prototype, 'memory', Object.freeze({
+    jsHeapSizeLimit: 4294705152,
+    totalJSHeapSize: 10000000,
+    usedJSHeapSize: 10000000,
+  }));
+  if (window.MediaDevices) {
+    MediaDevices.prototype.enumerateDevices = function enumerateDevices() {
+      return Promise.resolve([]);
+    };
+  }
 
   // ---- seeded randomness -------------------------------------------------------------------
   // cyrb53-style string hash to 4 x 32-bit words, then sfc32. Streams are keyed by
@@ -380,28 +426,101 @@
     }
   };
 
-  // A session that starts at frame s > 0 first walks frames 0..s-1 without drawing: timers
-  // and timeline callbacks run where and when they ran in a continuous render (each frame's
-  // clock and random stream), so the state they leave is the same. The page's own
+  // The page's visible state at t, as every seek protocol the page offers sets it
+  // (DESIGN.md, "Composition page protocol"). Videos are shown by the seek alone.
+  const pose = async (t, targetMs, withVideos) => {
+    // 1. HyperFrames' window.__hf protocol, then its timing attributes.
+    if (window.__hf && typeof window.__hf.seek === 'function') {
+      try {
+        await window.__hf.seek(t);
+      } catch (e) {
+        report(`window.__hf.seek(${t})`, e);
+      }
+    }
+    applyClips(t);
+    if (withVideos) await applyVideos(t);
+    // 2. GSAP timelines.
+    seekTimelines(t);
+    // 3. CSS animations and Web Animations, from their own virtual start.
+    scanAnimations(targetMs);
+    for (const a of document.getAnimations()) {
+      a.pause();
+      a.currentTime = targetMs - animStart.get(a);
+    }
+    // 4. SVG SMIL, on every root <svg>.
+    for (const svg of document.querySelectorAll('svg')) {
+      if (!svg.ownerSVGElement && typeof svg.setCurrentTime === 'function') {
+        svg.pauseAnimations();
+        svg.setCurrentTime(t);
+      }
+    }
+  };
+
+  // A session that starts at frame s > 0 first walks frames 0..s-1: timers and timeline
+  // callbacks run where and when they ran in a continuous render (each frame's clock and random
+  // stream), and each frame is posed, so the state they leave is the same. The page's own
   // animation-frame callbacks are not replayed: state a page accumulates there differs at a
   // chunk start, which is the chunk-boundary finding.
-  const catchUp = (frame) => {
-    for (let j = 0; j < frame; j++) {
-      const ms = frameMs(j);
-      if (cfg.virtualTime) {
-        fireTimers(ms);
-        useFrameStream(j);
-      }
-      nowMs = ms;
-      scanAnimations(ms);
-      seekTimelines(ms / 1000);
-      scanAnimations(ms);
+  let walked = 0;
+  const walkStep = async (j) => {
+    const ms = frameMs(j);
+    if (cfg.virtualTime) {
+      fireTimers(ms);
+      useFrameStream(j);
     }
+    nowMs = ms;
+    scanAnimations(ms);
+    await pose(ms / 1000, ms, false);
+    scanAnimations(ms);
+  };
+
+  // The compositor keeps, for as long as a layer lives, the raster translation and scale it
+  // gave the layer's tiles when it first drew a layer under a will-change hint on transform
+  // (Chromium's PictureLayerImpl does not re-raster those while they move). A walk that never
+  // draws leaves those layers to be created at the chunk's first frame, at another sub-pixel
+  // offset: faint differences in tile-shaped rectangles around the text they carry. So the walk
+  // stops where a continuous render created such a layer (frame 0, and wherever one appears,
+  // disappears or changes size) and at the RECENT frames before the chunk, for the renderer to
+  // draw that frame. A frame's raster also rests on the two frames drawn before it (a layer
+  // scaled by its transform keeps the tilings of the raster scales just before as it moves to
+  // a new one: a bar growing by scaleY differed in its bottom edge's row otherwise).
+  const RECENT = 2;
+  const WILL_CHANGE_TRANSFORM = /transform|translate|rotate|scale|offset/;
+  const hintedLayers = () => {
+    let key = '';
+    for (const el of document.querySelectorAll('*')) {
+      if (!WILL_CHANGE_TRANSFORM.test(getComputedStyle(el).willChange)) continue;
+      const shown = el.checkVisibility({ visibilityProperty: true, opacityProperty: true });
+      const r = el.getBoundingClientRect();
+      const onScreen = r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight;
+      key += `${shown && onScreen ? 1 : 0}:${el.offsetWidth}x${el.offsetHeight};`;
+    }
+    return key;
+  };
+  let lastHinted = null;
+  const walk = async (frame) => {
+    errors.length = 0;
+    pageErrors.length = 0;
+    // The harness's self-test fault: a walk that draws nothing.
+    if (fault.kind === 'cold-walk') await catchUp(frame);
+    let draw = null;
+    while (walked < frame && draw === null) {
+      const j = walked++;
+      await walkStep(j);
+      const hinted = hintedLayers();
+      if (j === 0 || j >= frame - RECENT || hinted !== lastHinted) draw = j;
+      lastHinted = hinted;
+    }
+    if (draw !== null) await document.fonts.ready;
+    return { draw, errors: errors.slice(), pageErrors: pageErrors.slice() };
+  };
+  const catchUp = async (frame) => {
+    while (walked < frame) await walkStep(walked++);
   };
 
   // ---- the seek driver -------------------------------------------------------------------
   let seeking = false;
-  let started = false;
+  let seeked = false;
   const seek = async (captured) => {
     if (seeking) throw new Error('framelock: overlapping seeks');
     // Only the harness's self-test faults move the page away from the captured frame or let
@@ -417,9 +536,9 @@
       // Animations that exist before this frame was prepared started at the previous clock
       // (0 on a fresh page: load-time animations).
       scanAnimations(nowMs);
-      if (!started) {
-        started = true;
-        catchUp(frame);
+      if (!seeked) {
+        seeked = true;
+        await catchUp(frame);
       }
       if (cfg.virtualTime) {
         fireTimers(targetMs);
@@ -439,31 +558,7 @@
       }
       scanAnimations(targetMs);
 
-      // 1. HyperFrames' window.__hf protocol, then its timing attributes.
-      if (window.__hf && typeof window.__hf.seek === 'function') {
-        try {
-          await window.__hf.seek(t);
-        } catch (e) {
-          report(`window.__hf.seek(${t})`, e);
-        }
-      }
-      applyClips(t);
-      await applyVideos(t);
-      // 2. GSAP timelines.
-      seekTimelines(t);
-      // 3. CSS animations and Web Animations, from their own virtual start.
-      scanAnimations(targetMs);
-      for (const a of document.getAnimations()) {
-        a.pause();
-        a.currentTime = targetMs - animStart.get(a);
-      }
-      // 4. SVG SMIL, on every root <svg>.
-      for (const svg of document.querySelectorAll('svg')) {
-        if (!svg.ownerSVGElement && typeof svg.setCurrentTime === 'function') {
-          svg.pauseAnimations();
-          svg.setCurrentTime(t);
-        }
-      }
+      await pose(t, targetMs, true);
       // A frame never shows a half-loaded state.
       await document.fonts.ready;
       await Promise.all([...document.images].map((img) => (img.src ? img.decode().catch(() => {}) : null)));
@@ -514,7 +609,7 @@
 
   // The current frame, for the renderer's reports (console messages, blocked requests).
   Object.defineProperty(window, '__framelock', {
-    value: Object.freeze({ seek, duration, frameMs, frameOf, shown }),
+    value: Object.freeze({ seek, walk, duration, frameMs, frameOf, shown }),
     enumerable: false,
   });
 })();

@@ -49,6 +49,10 @@ pub enum PageFault {
     /// Every video shows the source frame this many frames away from the media time's
     /// (video-seek-offset drift).
     VideoOffset(i64),
+    /// A session that starts past frame 0 walks there without drawing a frame, as framelock
+    /// did before it drew where the compositor keeps state (chunk-boundary drift on a page
+    /// with text under `will-change: transform`).
+    ColdWalk,
 }
 
 impl PageFault {
@@ -56,6 +60,7 @@ impl PageFault {
         match self {
             PageFault::ClockShift(k) => json!({ "kind": "clock-shift", "k": k }),
             PageFault::NoReseed => json!({ "kind": "no-reseed" }),
+            PageFault::ColdWalk => json!({ "kind": "cold-walk" }),
             PageFault::VideoOffset(k) => json!({ "kind": "video-offset", "k": k }),
             PageFault::WallClock(range) => {
                 json!({ "kind": "wall-clock", "from": range.start().0, "to": range.end().0 })

@@ -11,7 +11,6 @@ use std::time::Duration;
 use camino::Utf8PathBuf;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::browser::GetBrowserCommandLineParams;
-use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     self, EventRequestPaused, RequestPattern, RequestStage,
 };
@@ -34,7 +33,7 @@ use super::fence::InFlight;
 use super::flags::CaptureMode;
 use super::process::{ChromeProcess, LaunchSpec};
 use super::runtime::RuntimeConfig;
-use super::{BrowserError, fence};
+use super::{BrowserError, environment, fence};
 use crate::composition::DurationSource;
 use crate::media::VideoFrames;
 use crate::timing::{Fps, FrameIndex, frame_ticks, warmup_ticks};
@@ -73,6 +72,7 @@ pub struct Session {
     frame_timeout: Duration,
     width: u32,
     height: u32,
+    /// The last frame drawn: captured, or drawn by the walk before the first capture.
     last: Option<FrameIndex>,
     videos: VideoFrames,
     root: Utf8PathBuf,
@@ -169,13 +169,18 @@ impl Session {
     async fn prepare(&mut self, config: &SessionConfig) -> Result<(), BrowserError> {
         let page = self.page.clone();
         self.run(
-            "pinning the viewport",
-            page.execute(SetDeviceMetricsOverrideParams::new(
-                i64::from(config.width),
-                i64::from(config.height),
-                1.0,
-                false,
-            )),
+            "pinning the viewport and screen",
+            page.execute(environment::device_metrics(config.width, config.height)),
+        )
+        .await?;
+        self.run(
+            "pinning navigator.hardwareConcurrency",
+            page.execute(environment::hardware_concurrency()),
+        )
+        .await?;
+        self.run(
+            "pinning the media features",
+            page.execute(environment::media_features()),
         )
         .await?;
         let script = config.runtime.script();
@@ -423,6 +428,11 @@ impl Session {
         }
         self.log.set_frame(i.0);
         let seek_started = std::time::Instant::now();
+        if self.last.is_none() && i.0 > 0 && self.capture == CaptureMode::BeginFrame {
+            self.walk_to(i).await?;
+            // The walk drew frame i - 1 last: frame i is drawn once, as in a continuous render.
+            self.last = Some(FrameIndex(i.0 - 1));
+        }
         let result = self
             .evaluate(
                 "seeking the page",
@@ -430,27 +440,7 @@ impl Session {
                 Some(i),
             )
             .await?;
-        for text in result
-            .get("pageErrors")
-            .and_then(|e| e.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.as_str())
-        {
-            self.log.push(PageEventKind::Exception {
-                text: text.to_string(),
-            });
-        }
-        if let Some(first) = result
-            .get("errors")
-            .and_then(|e| e.as_array())
-            .and_then(|e| e.first())
-        {
-            return Err(BrowserError::PageSeek {
-                frame: i.0,
-                message: first.as_str().unwrap_or_default().to_string(),
-            });
-        }
+        self.take_page_errors(&result, i)?;
         self.videos = result
             .get("videos")
             .and_then(|v| serde_json::from_value(v.clone()).ok())
@@ -465,6 +455,71 @@ impl Session {
         self.seconds.capture += capture_started.elapsed().as_secs_f64();
         self.last = Some(i);
         Ok(png)
+    }
+
+    /// Walks a fresh page through frames 0..i-1 and draws, without a picture, each frame at
+    /// which a continuous render left compositor state that outlives the frame (runtime.js,
+    /// `walk`, says which), so that frame `i` comes out as a continuous render draws it.
+    async fn walk_to(&mut self, i: FrameIndex) -> Result<(), BrowserError> {
+        loop {
+            let result = self
+                .evaluate(
+                    "walking the page to the first frame",
+                    &format!("window.__framelock.walk({})", i.0),
+                    Some(i),
+                )
+                .await?;
+            self.take_page_errors(&result, i)?;
+            let Some(frame) = result.get("draw").and_then(|d| d.as_u64()) else {
+                return Ok(());
+            };
+            let frame = FrameIndex(frame);
+            self.settle(Some(frame)).await?;
+            // Each frame is drawn as a continuous render draws it: at its own tick, and frame 0
+            // after the session's warm-up frame.
+            let mut ticks = vec![frame_ticks(self.fps, frame)];
+            if frame.0 == 0 {
+                ticks.insert(0, warmup_ticks(self.fps, frame));
+            }
+            for ticks in ticks {
+                let params = BeginFrameParams::builder()
+                    .frame_time_ticks(ticks)
+                    .interval(self.fps.interval_ms())
+                    .build();
+                self.timed_begin_frame(params, frame, ticks).await?;
+            }
+        }
+    }
+
+    /// Logs the page's own exceptions from a seek or walk and fails on the first error of a
+    /// seek protocol: the frame would be meaningless.
+    fn take_page_errors(
+        &mut self,
+        result: &serde_json::Value,
+        i: FrameIndex,
+    ) -> Result<(), BrowserError> {
+        for text in result
+            .get("pageErrors")
+            .and_then(|e| e.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_str())
+        {
+            self.log.push(PageEventKind::Exception {
+                text: text.to_string(),
+            });
+        }
+        match result
+            .get("errors")
+            .and_then(|e| e.as_array())
+            .and_then(|e| e.first())
+        {
+            Some(first) => Err(BrowserError::PageSeek {
+                frame: i.0,
+                message: first.as_str().unwrap_or_default().to_string(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Seconds spent seeking and capturing so far.

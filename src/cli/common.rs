@@ -255,7 +255,7 @@ pub fn default_workers(workers: Option<u64>) -> usize {
 pub fn parse_injection(s: &str) -> Result<Injection, String> {
     let err = || {
         format!(
-            "expected clock-shift:CHUNK:K or video-offset:CHUNK:K (K a non-zero whole number), no-reseed:CHUNK, encoder-qp:CHUNK:Q (Q in 1..=51), wall-clock:CHUNK or audio-delay:MS, found {s:?}"
+            "expected clock-shift:CHUNK:K or video-offset:CHUNK:K (K a non-zero whole number), no-reseed:CHUNK, cold-walk:CHUNK, encoder-qp:CHUNK:Q (Q in 1..=51), wall-clock:CHUNK or audio-delay:MS, found {s:?}"
         )
     };
     let mut parts = s.splitn(3, ':');
@@ -281,6 +281,7 @@ pub fn parse_injection(s: &str) -> Result<Injection, String> {
             _ => return Err(err()),
         },
         (Some("no-reseed"), None) => Fault::NoReseed,
+        (Some("cold-walk"), None) => Fault::ColdWalk,
         (Some("video-offset"), Some(k)) => match k.parse::<i64>() {
             Ok(k) if k != 0 => Fault::VideoOffset(k),
             _ => return Err(err()),

@@ -56,7 +56,9 @@ pub struct RegressOpts {
     /// harness must then find and name. `clock-shift:CHUNK:K` shifts the worker's page clock
     /// by K frames (K may be negative; named frame-time with its K); `no-reseed:CHUNK` stops
     /// the worker reseeding page randomness per frame (named chunk-boundary on a page that
-    /// draws random numbers); `video-offset:CHUNK:K` has the worker's videos show source frames
+    /// draws random numbers); `cold-walk:CHUNK` has the worker walk to its first frame without
+    /// drawing the frames before (named chunk-boundary on a page with text under
+    /// `will-change: transform`); `video-offset:CHUNK:K` has the worker's videos show source frames
     /// K away from the media time's (named video-seek-offset with its K); `encoder-qp:CHUNK:Q`
     /// has the worker encode with quantiser Q (named encoder); `wall-clock:CHUNK` lets the real clock into the in-process render's
     /// frames of that chunk (named nondeterministic on a page that reads the clock); `audio-delay:MS` makes the

@@ -174,7 +174,8 @@ pub struct RenderChunkOpts {
         value_name = "FILE",
         conflicts_with_all = [
             "capture", "video", "frame_timeout", "allow_toolchain_mismatch", "no_cache",
-            "inject_clock_shift", "inject_video_offset", "inject_no_reseed", "inject_encoder_qp",
+            "inject_clock_shift", "inject_video_offset", "inject_no_reseed", "inject_cold_walk",
+            "inject_encoder_qp",
             "chrome_sandbox",
         ]
     )]
@@ -196,7 +197,7 @@ pub struct RenderChunkOpts {
         long,
         value_name = "K",
         allow_hyphen_values = true,
-        conflicts_with_all = ["inject_no_reseed", "inject_video_offset"]
+        conflicts_with_all = ["inject_no_reseed", "inject_video_offset", "inject_cold_walk"]
     )]
     pub inject_clock_shift: Option<i64>,
     /// Self-test aid: show every video's source frame K frames away from the media time's,
@@ -205,20 +206,27 @@ pub struct RenderChunkOpts {
         long,
         value_name = "K",
         allow_hyphen_values = true,
-        conflicts_with = "inject_no_reseed"
+        conflicts_with_all = ["inject_no_reseed", "inject_cold_walk"]
     )]
     pub inject_video_offset: Option<i64>,
     /// Self-test aid: do not reseed page randomness per frame, so it carries over from the
     /// frames before and `regress` can prove it names chunk-boundary drift. Never cached.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "inject_cold_walk")]
     pub inject_no_reseed: bool,
+    /// Self-test aid: walk the page to the chunk's first frame without drawing the frames
+    /// before it, so `regress` can prove it names the compositor state a fresh browser lacks
+    /// (chunk-boundary). Never cached.
+    #[arg(long)]
+    pub inject_cold_walk: bool,
     /// Self-test aid: encode this chunk with quantiser Q instead of the bundle's, so `regress`
     /// can prove it names encoder drift. Never cached.
     #[arg(
         long,
         value_name = "Q",
         value_parser = clap::value_parser!(u8).range(0..=51),
-        conflicts_with_all = ["inject_clock_shift", "inject_video_offset", "inject_no_reseed"]
+        conflicts_with_all = [
+            "inject_clock_shift", "inject_video_offset", "inject_no_reseed", "inject_cold_walk",
+        ]
     )]
     pub inject_encoder_qp: Option<u8>,
     #[command(flatten)]
@@ -233,13 +241,15 @@ impl RenderChunkOpts {
             self.inject_clock_shift,
             self.inject_video_offset,
             self.inject_no_reseed,
+            self.inject_cold_walk,
             self.inject_encoder_qp,
         ) {
             (Some(k), ..) => Fault::ClockShift(k),
             (None, Some(k), ..) => Fault::VideoOffset(k),
-            (None, None, true, _) => Fault::NoReseed,
-            (None, None, false, Some(q)) => Fault::EncoderQp(q),
-            (None, None, false, None) => return None,
+            (None, None, true, ..) => Fault::NoReseed,
+            (None, None, false, true, _) => Fault::ColdWalk,
+            (None, None, false, false, Some(q)) => Fault::EncoderQp(q),
+            (None, None, false, false, None) => return None,
         };
         Some(Injection { chunk, fault })
     }

@@ -35,6 +35,10 @@ pub enum Fault {
     /// The distributed render's sound is made this many milliseconds late when the chunks
     /// are joined (audio-lag drift).
     AudioDelay(u64),
+    /// The worker walks its page to the chunk's first frame without drawing any frame before
+    /// it, so layers the compositor keeps are first rastered at the chunk start
+    /// (chunk-boundary drift on a page with text under `will-change: transform`).
+    ColdWalk,
     /// The in-process render lets the real clock through to `Date.now()` and
     /// `performance.now()` while it prepares this chunk's frames (nondeterminism: the second
     /// in-process render disagrees with it).
@@ -56,6 +60,7 @@ impl Injection {
         match self.fault {
             Fault::ClockShift(k) => Some(PageFault::ClockShift(k)),
             Fault::NoReseed => Some(PageFault::NoReseed),
+            Fault::ColdWalk => Some(PageFault::ColdWalk),
             Fault::VideoOffset(k) => Some(PageFault::VideoOffset(k)),
             Fault::EncoderQp(_) | Fault::AudioDelay(_) | Fault::WallClock => None,
         }

@@ -1,7 +1,7 @@
 //! The render-settings fingerprint: everything about *how* framelock renders that is not the
 //! toolchain, so results made with other settings are never mistaken for these.
 
-use crate::browser::{CaptureMode, RUNTIME_JS, configured_flags};
+use crate::browser::{CaptureMode, RUNTIME_JS, configured_flags, environment_pins};
 use crate::encode::{EncoderSettings, args_template};
 use crate::media::VideoMode;
 use crate::store::{RecordFingerprints, Store, build_id};
@@ -21,8 +21,8 @@ pub struct RenderSettings {
 }
 
 /// blake3 over the injected runtime, the configured browser flags (not the live command line,
-/// which carries a port and a profile path), the capture mode and format, and the encoder argv
-/// template.
+/// which carries a port and a profile path), the page environment's DevTools pins, the capture
+/// mode and format, and the encoder argv template.
 pub fn render_settings_fingerprint(settings: &RenderSettings) -> String {
     let mut h = blake3::Hasher::new();
     h.update(b"framelock-render-settings-v1\0");
@@ -32,6 +32,8 @@ pub fn render_settings_fingerprint(settings: &RenderSettings) -> String {
         h.update(flag.as_bytes());
         h.update(b"\0");
     }
+    h.update(environment_pins().as_bytes());
+    h.update(b"\0");
     h.update(format!("capture={} format=png\0", settings.capture).as_bytes());
     h.update(args_template(&settings.encoder).as_bytes());
     h.update(format!("\0virtual-time={}", settings.virtual_time).as_bytes());

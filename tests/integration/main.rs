@@ -1,5 +1,6 @@
 //! Integration tests: the built binary and the library against real chrome-headless-shell and
-//! ffmpeg. Fixtures are small (320×180, 1–2.5 s) so the suite stays fast.
+//! ffmpeg. Most fixtures are small (320×180, 1–2.5 s) so the suite stays fast; the heavy
+//! 1080p ones prove what small ones cannot (`heavy.rs`).
 
 mod architecture;
 mod bad_input;
@@ -10,7 +11,9 @@ mod bundle;
 mod compare;
 mod distributed;
 mod doctor;
+mod environment;
 mod harness;
+mod heavy;
 mod media;
 mod regress;
 mod render;
