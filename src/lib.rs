@@ -32,3 +32,4 @@ pub mod submit;
 pub mod timing;
 pub mod toolchain;
 pub mod urlpath;
+pub mod vary;

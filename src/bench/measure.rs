@@ -13,7 +13,7 @@ use crate::browser::{CaptureMode, RawFormat};
 use crate::bundle::{Bundle, pack, unpack_bundle};
 use crate::compare::compare_videos;
 use crate::composition::{Composition, Overrides};
-use crate::distributed::{DistributedRequest, render_distributed};
+use crate::distributed::{ChunkOrder, DistributedRequest, render_distributed};
 use crate::encode::{EncodeError, FrameReader, run_ffmpeg};
 use crate::outcome::RegressMode;
 use crate::regress::{RegressRequest, regress};
@@ -204,6 +204,7 @@ pub(super) async fn scaling(request: &BenchRequest) -> Result<Vec<ScalingRow>, B
                 worker_exe: request.worker_exe.clone(),
                 max_attempts: 1,
                 inject: None,
+                order: ChunkOrder::Forward,
             },
             &(),
         )
@@ -531,6 +532,7 @@ pub(super) async fn cache(
         inject: None,
         executor: None,
         use_cache: true,
+        repeat: 1,
     };
     let started = Instant::now();
     let first = regress(&regress_request, reporter).await?;

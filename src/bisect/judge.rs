@@ -264,6 +264,7 @@ fn regress_request(
         inject: None,
         executor: None,
         use_cache: true,
+        repeat: 1,
     }
 }
 

@@ -21,6 +21,7 @@ use super::render::{
 };
 use super::submit::{SubmitCommand, submit_k8s_command, submit_slurm_command};
 use super::tools::{BenchOpts, DoctorOpts, bench_command, doctor_command};
+use super::vary::{VaryOpts, vary_command};
 use crate::exit_code;
 
 /// Prove that HTML-to-video rendering is reproducible.
@@ -175,6 +176,23 @@ pub enum Command {
     /// minutes (--quick: under half a minute). Run it from a checkout: it uses fixtures/. Its
     /// stores are temporary: it never reads or fills yours.
     Bench(BenchOpts),
+    /// Render a composition under variations and name the ones that change its frames.
+    ///
+    /// A plain render (in process, this environment, an empty store) is the reference; then
+    /// one render per variation, each compared with it by the raw-pixel hash of every frame
+    /// (other chunk plans encode other bytes by design): tz (TZ=Asia/Kathmandu), lang
+    /// (ja_JP.UTF-8), one-cpu (pinned to CPU 0), cpu-load (a busy thread on every CPU beside
+    /// it), memory (a hog holding half of MemAvailable), distributed (worker processes),
+    /// chunk-size (chunks of 7), reverse-order and shuffled-order (workers taking chunks last
+    /// first, or shuffled), one-worker, warm-store (a second render read back from the store).
+    /// Prints each as identical, or its first differing frame and the drift it is; writes
+    /// vary.json (format_version 1) and pictures of the worst frame of each difference to
+    /// --out. Exits 0 when every variation is identical, 1 when one differs.
+    ///
+    /// Example:
+    ///   framelock vary fixtures/heavy-layers --skip memory,cpu-load
+    #[command(verbatim_doc_comment)]
+    Vary(VaryOpts),
 }
 
 /// Parses the command line, runs it, and returns the process exit code.
@@ -278,6 +296,7 @@ async fn dispatch(cli: Cli, matches: &ArgMatches) -> Result<i32, Error> {
         Command::Submit(SubmitCommand::Slurm(opts)) => submit_slurm_command(opts, matches).await,
         Command::Doctor(opts) => doctor_command(opts, matches).await,
         Command::Bench(opts) => bench_command(opts, matches).await,
+        Command::Vary(opts) => vary_command(opts, matches).await,
     }
 }
 
@@ -305,6 +324,7 @@ mod tests {
             "bisect",
             "bisect-step",
             "bench",
+            "vary",
             "submit",
             "doctor",
         ] {

@@ -16,6 +16,7 @@ use crate::render::RenderError;
 use crate::store::StoreError;
 use crate::submit::SlurmError;
 use crate::toolchain::ToolchainError;
+use crate::vary::VaryError;
 
 /// Any error framelock reports to its user.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +54,9 @@ pub enum Error {
     /// The bench could not be measured.
     #[error(transparent)]
     Bench(#[from] BenchError),
+    /// `vary` could not judge the composition.
+    #[error(transparent)]
+    Vary(#[from] VaryError),
     /// A file the command writes itself (a JUnit report, a manifest) could not be written.
     #[error("{path}: {source}")]
     Write {
@@ -90,6 +94,7 @@ impl Error {
             Error::Slurm(e) => e.exit_code(),
             Error::Doctor(e) => e.exit_code(),
             Error::Bench(e) => e.exit_code(),
+            Error::Vary(e) => e.exit_code(),
             Error::Interrupted => exit_code::INTERRUPTED,
         }
     }

@@ -12,6 +12,7 @@ mod regress;
 mod render;
 mod submit;
 mod tools;
+mod vary;
 
 pub use app::{Cli, Command, main};
 pub use error::Error;

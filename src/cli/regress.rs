@@ -71,6 +71,18 @@ pub struct RegressOpts {
     /// baseline, the toolchain, the framelock build, these options), and store neither.
     #[arg(long)]
     pub no_cache: bool,
+    /// Render every fixture in process N times without the cache; all N must agree hash for
+    /// hash, or the fixture fails with a nondeterministic finding at the first frame that
+    /// differed (pictures: the first render against the one that disagreed). A stored result
+    /// is neither used nor kept.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        value_parser = positive_count,
+        conflicts_with = "update"
+    )]
+    pub repeat: u64,
     #[command(flatten)]
     /// Fixtures, renders, store and tools.
     pub run: FixtureRunOpts,
@@ -190,6 +202,7 @@ pub async fn regress_command(opts: RegressOpts, matches: &ArgMatches) -> Result<
         worker_exe: current_exe(),
         inject: opts.inject,
         use_cache: !opts.no_cache,
+        repeat: opts.repeat,
     };
     let report = match opts.events {
         None => regress(&request, &TerminalReporter::default()).await?,

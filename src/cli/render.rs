@@ -12,8 +12,8 @@ use super::error::Error;
 use crate::bundle::{Bundle, Chunking};
 use crate::composition::Composition;
 use crate::distributed::{
-    AssembleRequest, ChunkRequest, DistributedRequest, Fault, Injection, SpecTools, WorkerSettings,
-    WorkerSpec, assemble, chunk_from_environment, render_chunk, render_distributed,
+    AssembleRequest, ChunkOrder, ChunkRequest, DistributedRequest, Fault, Injection, SpecTools,
+    WorkerSettings, WorkerSpec, assemble, chunk_from_environment, render_chunk, render_distributed,
 };
 use crate::exit_code;
 use crate::render::{
@@ -53,6 +53,10 @@ pub struct RenderOpts {
     /// per worker (distributed).
     #[arg(long, value_name = "N", value_parser = positive_count)]
     pub chunk_size: Option<u64>,
+    /// The order workers take chunks in (distributed-simulated): the video is the same in
+    /// any order; `shuffled` draws a fixed permutation from renderConfig.seed.
+    #[arg(long, value_enum, default_value_t = ChunkOrderOpt::Forward, value_name = "ORDER")]
+    pub chunk_order: ChunkOrderOpt,
     /// How frames are captured.
     #[arg(long, value_enum, default_value_t = CaptureOpt::Beginframe, value_name = "MODE")]
     pub capture: CaptureOpt,
@@ -81,6 +85,28 @@ pub struct RenderOpts {
     #[command(flatten)]
     /// Tools.
     pub tools: ToolOpts,
+}
+
+/// `render --chunk-order` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChunkOrderOpt {
+    /// First chunk first.
+    Forward,
+    /// Last chunk first.
+    Reverse,
+    /// A fixed permutation drawn from the composition's seed.
+    Shuffled,
+}
+
+impl ChunkOrderOpt {
+    /// The order, for a composition with `seed`.
+    pub fn order(self, seed: u64) -> ChunkOrder {
+        match self {
+            ChunkOrderOpt::Forward => ChunkOrder::Forward,
+            ChunkOrderOpt::Reverse => ChunkOrder::Reverse,
+            ChunkOrderOpt::Shuffled => ChunkOrder::Shuffled(seed),
+        }
+    }
 }
 
 /// `render --mode` values.
@@ -338,6 +364,7 @@ pub async fn render_command(opts: RenderOpts, matches: &ArgMatches) -> Result<i3
             render(&request, &reporter).await?;
         }
         ModeOpt::DistributedSimulated => {
+            let order = opts.chunk_order.order(composition.seed);
             let request = DistributedRequest {
                 composition,
                 output: opts.output.clone(),
@@ -350,6 +377,7 @@ pub async fn render_command(opts: RenderOpts, matches: &ArgMatches) -> Result<i3
                 worker_exe: current_exe(),
                 max_attempts: 3,
                 inject: None,
+                order,
             };
             render_distributed(&request, &reporter).await?;
         }

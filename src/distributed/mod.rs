@@ -11,7 +11,7 @@ mod worker;
 pub use assemble::{AssembleRequest, assemble, missing_chunks};
 pub use error::DistributedError;
 pub use inject::{Fault, Injection};
-pub use pool::{DistributedRequest, render_distributed};
+pub use pool::{ChunkOrder, DistributedRequest, render_distributed};
 pub use spec::{SpecTools, WORKER_SPEC_FORMAT_VERSION, WorkerSettings, WorkerSpec, invocation};
 pub use worker::{
     ARRAY_INDEX_VARS, ChunkOutcome, ChunkRequest, chunk_from_environment, render_chunk,

@@ -56,6 +56,46 @@ pub struct DistributedRequest {
     pub max_attempts: u32,
     /// A self-test fault in one chunk.
     pub inject: Option<Injection>,
+    /// The order workers take chunks in.
+    pub order: ChunkOrder,
+}
+
+/// The order workers take a plan's chunks in. The video is the same whatever the order:
+/// `vary` proves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkOrder {
+    /// First chunk first.
+    Forward,
+    /// Last chunk first.
+    Reverse,
+    /// A permutation drawn from this seed (the same seed, the same order).
+    Shuffled(u64),
+}
+
+impl ChunkOrder {
+    /// `chunks`, in this order.
+    pub fn arrange(self, mut chunks: Vec<ChunkIndex>) -> Vec<ChunkIndex> {
+        match self {
+            ChunkOrder::Forward => {}
+            ChunkOrder::Reverse => chunks.reverse(),
+            ChunkOrder::Shuffled(seed) => {
+                // Fisher-Yates over splitmix64: a fixed, portable order for a seed.
+                let mut state = seed;
+                let mut next = || {
+                    state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                    let mut z = state;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                    z ^ (z >> 31)
+                };
+                for i in (1..chunks.len()).rev() {
+                    let j = (next() % (i as u64 + 1)) as usize;
+                    chunks.swap(i, j);
+                }
+            }
+        }
+        chunks
+    }
 }
 
 /// Renders `request` with worker processes.
@@ -93,11 +133,12 @@ pub async fn render_distributed(
         .into());
     }
     let mut outcomes = stored_outcomes(request, &planned, reporter);
-    let missing: Vec<ChunkIndex> = plan
-        .indexed()
-        .map(|(index, _)| index)
-        .filter(|index| outcomes[index.0].is_none())
-        .collect();
+    let missing: Vec<ChunkIndex> = request.order.arrange(
+        plan.indexed()
+            .map(|(index, _)| index)
+            .filter(|index| outcomes[index.0].is_none())
+            .collect(),
+    );
     if !missing.is_empty() {
         let workers = Workers::prepare(request, &planned, &work)?;
         workers

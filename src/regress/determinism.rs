@@ -8,13 +8,14 @@ use super::fixture::{Fixture, Thresholds};
 use super::legs::distributed_leg;
 use super::request::RegressRequest;
 use super::setup::FixtureSetup;
-use super::verdict::{audio_finding, console_errors, describe, hermeticity, judge_expected};
+use super::verdict::{audio_finding, console_errors, describe, fail, hermeticity, judge_expected};
 use crate::compare::audio_envelope;
 use crate::distributed::Fault;
-use crate::drift::{ChunkPair, Finding, classify_chunk};
+use crate::drift::{ChunkPair, Finding, FindingKind, classify_chunk};
 use crate::outcome::{FixtureResult, RegressMode};
 use crate::render::{FramesRecord, RenderRequest, render};
 use crate::report::Reporter;
+use crate::timing::FrameIndex;
 
 /// The renders of a determinism check.
 pub(crate) struct Renders {
@@ -42,14 +43,28 @@ pub(super) async fn check_determinism(
             .inject
             .filter(|i| i.fault == Fault::WallClock)
             .map(|i| i.chunk),
-        ..setup.in_process(request, &videos.in_process, true)
+        ..setup.in_process(request, &videos.in_process, request.repeat <= 1)
     };
     let reference = render(&reference, reporter).await?;
+    repeat_in_process(request, setup, &reference, result, reporter).await?;
     let reference_sound = envelope_of(request, &reference, &videos.in_process)?;
     result.bundle_hash = Some(reference.bundle_hash.clone());
     result.console_errors = console_errors(&reference.page_events);
     hermeticity(&reference.page_events, request.strict, result);
     if request.mode == RegressMode::InProcess {
+        if result
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Nondeterministic)
+            && !fixture
+                .expected_findings
+                .contains(&FindingKind::Nondeterministic)
+        {
+            fail(
+                result,
+                "uncached in-process renders differ (nondeterministic)".into(),
+            );
+        }
         return Ok(Renders {
             reference,
             reference_sound,
@@ -79,6 +94,51 @@ pub(super) async fn check_determinism(
         reference,
         reference_sound,
         worker: Some(worker),
+    })
+}
+
+/// `--repeat N`: N - 1 more uncached in-process renders, each held against the first. The
+/// first that disagrees is a nondeterministic finding at its first differing frame; its video
+/// stays as `in-process-again`, for the pictures of the pair that disagreed.
+async fn repeat_in_process(
+    request: &RegressRequest,
+    setup: &FixtureSetup,
+    reference: &FramesRecord,
+    result: &mut FixtureResult,
+    reporter: &dyn Reporter,
+) -> Result<(), RegressError> {
+    for k in 2..=request.repeat {
+        let again = render(
+            &setup.in_process(request, &setup.videos.again, false),
+            reporter,
+        )
+        .await?;
+        if let Some(finding) = repeat_finding(reference, &again.frame_hashes, k, request.repeat) {
+            result.findings.push(finding);
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Render `k` of `n` against the first: the finding when they disagree.
+fn repeat_finding(reference: &FramesRecord, again: &[String], k: u64, n: u64) -> Option<Finding> {
+    let differing: Vec<usize> = (0..reference.frame_hashes.len())
+        .filter(|&i| again.get(i) != Some(&reference.frame_hashes[i]))
+        .collect();
+    let first = *differing.first()? as u64;
+    Some(Finding {
+        kind: FindingKind::Nondeterministic,
+        chunk: reference
+            .chunk_plan
+            .indexed()
+            .find(|(_, range)| range.contains(FrameIndex(first)))
+            .map(|(index, _)| index),
+        first_frame: Some(first),
+        evidence: format!(
+            "in-process render {k} of {n} differs from the first in {} frame(s), from frame {first} on",
+            differing.len()
+        ),
     })
 }
 

@@ -8,7 +8,7 @@ use super::request::{Executor, RegressRequest};
 use super::setup::FixtureSetup;
 use crate::bundle::Chunking;
 use crate::distributed::{
-    AssembleRequest, DistributedRequest, WorkerSettings, WorkerSpec, render_distributed,
+    AssembleRequest, ChunkOrder, DistributedRequest, WorkerSettings, WorkerSpec, render_distributed,
 };
 use crate::render::{FramesRecord, Planning, plan_bundle};
 use crate::report::Reporter;
@@ -48,6 +48,7 @@ async fn simulated(
             worker_exe: request.worker_exe.clone(),
             max_attempts: 3,
             inject: request.inject,
+            order: ChunkOrder::Forward,
         },
         reporter,
     )

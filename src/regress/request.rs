@@ -54,6 +54,9 @@ pub struct RegressRequest {
     /// Read and write the store: cached chunks, and the results of fixtures that passed
     /// (`false` for `--no-cache`: everything is rendered and compared afresh).
     pub use_cache: bool,
+    /// In-process renders that must agree hash for hash, all uncached when more than one
+    /// (`--repeat`).
+    pub repeat: u64,
 }
 
 impl RegressRequest {
@@ -110,6 +113,7 @@ mod tests {
             inject: None,
             executor: None,
             use_cache: true,
+            repeat: 1,
         }
     }
 

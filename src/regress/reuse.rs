@@ -34,7 +34,7 @@ impl Reuse {
     /// Ready to reuse results in this run, or `None` when it must look afresh: `--no-cache`,
     /// `--update`, and `--inject` (a faulty run proves the harness, not the fixtures).
     pub(super) async fn for_run(request: &RegressRequest) -> Result<Option<Reuse>, RegressError> {
-        if !request.use_cache || request.update || request.inject.is_some() {
+        if !request.use_cache || request.update || request.inject.is_some() || request.repeat > 1 {
             return Ok(None);
         }
         let toolchain = fingerprint_toolchain(&request.run.toolchain, Some(&request.store)).await?;

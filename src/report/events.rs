@@ -182,6 +182,18 @@ pub enum RenderEvent {
         /// Tasks pending or running.
         tasks_left: usize,
     },
+    /// `vary` starts rendering under a variation.
+    VariationStarted {
+        /// Its name.
+        name: String,
+        /// What it changes.
+        description: String,
+    },
+    /// `vary` held a variation's frames against the reference.
+    VariationJudged {
+        /// The verdict, one line.
+        line: String,
+    },
     /// `bench` made a measurement.
     BenchMeasured {
         /// Which section.

@@ -298,6 +298,10 @@ pub fn event_line(event: &RenderEvent) -> Option<String> {
         RenderEvent::BenchMeasured { section, result } => {
             format!("framelock bench: {section}: {result}")
         }
+        RenderEvent::VariationStarted { name, description } => {
+            format!("framelock vary: rendering under {name} ({description})")
+        }
+        RenderEvent::VariationJudged { line } => format!("framelock vary: {line}"),
         RenderEvent::CorruptRecord {
             fixture,
             record,
@@ -444,6 +448,14 @@ mod tests {
                 fixture: "dots".into(),
                 record: "verdict".into(),
                 reason: "it does not answer its key".into(),
+            },
+            RenderEvent::VariationStarted {
+                name: "cpu-load".into(),
+                description: "a busy thread on every CPU beside it".into(),
+            },
+            RenderEvent::VariationJudged {
+                line: "cpu-load        identical (a busy thread on every CPU beside it, 4.2 s)"
+                    .into(),
             },
         ]
     }

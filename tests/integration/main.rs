@@ -20,3 +20,4 @@ mod render;
 mod slurm;
 mod snapshots;
 mod submit;
+mod vary;

@@ -547,6 +547,55 @@ fn randomness_and_wall_clock_faults_are_named() {
     );
 }
 
+/// `--repeat N`: N uncached in-process renders must agree. Three renders of a page that reads
+/// the clock and draws random numbers agree; a first render that let the real clock in is
+/// named nondeterministic where it began, with pictures of the two in-process renders.
+#[test]
+fn repeated_in_process_renders_must_agree() {
+    let (sandbox, fixtures, baselines) = blessed_copy("canvas-clock");
+    let (code, text, _) = regress(&sandbox, &fixtures, &baselines, &["--repeat", "3"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        text.matches("3 chunk(s), 0 reused from the store").count(),
+        3,
+        "{text}"
+    );
+
+    let mut args = DISTRIBUTED.to_vec();
+    args.extend(["--repeat", "2", "--inject", "wall-clock:2"]);
+    let (code, text, report) = regress(&sandbox, &fixtures, &baselines, &args);
+    assert_eq!(code, 1, "{text}");
+    let fixture = &report["fixtures"][0];
+    let repeated: Vec<&Value> = fixture["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["evidence"]
+                .as_str()
+                .unwrap()
+                .starts_with("in-process render 2 of 2 differs")
+        })
+        .collect();
+    assert_eq!(repeated.len(), 1, "{fixture:#?}");
+    assert_eq!(repeated[0]["kind"], "nondeterministic");
+    assert_eq!(
+        (&repeated[0]["chunk"], &repeated[0]["first_frame"]),
+        (&Value::from(2), &Value::from(40))
+    );
+    let picture = fixture["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["what"] == "nondeterministic")
+        .unwrap_or_else(|| panic!("no picture: {fixture:#?}"));
+    assert_eq!(picture["candidate_label"], "in-process-again");
+    assert!(
+        picture["largest_difference"].as_u64().unwrap() > 0,
+        "{picture:#?}"
+    );
+}
+
 /// Videos shown a few source frames off in one worker chunk are named video-seek-offset with
 /// that chunk, its first frame and the offset, where no clock shift explains the pixels.
 #[test]
