@@ -7,7 +7,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::error::BenchError;
-use super::report::{CacheRun, CaptureRow, CompareRow, HashingRow, SEEK_AND_CAPTURE, ScalingRow};
+use super::report::{
+    CacheRun, CaptureRow, CompareRow, HashingRow, HeavyRow, SEEK_AND_CAPTURE, ScalingRow,
+};
 use super::request::BenchRequest;
 use crate::browser::{CaptureMode, RawFormat};
 use crate::bundle::{Bundle, pack, unpack_bundle};
@@ -24,6 +26,38 @@ use crate::render::{
 use crate::report::Reporter;
 use crate::store::{Index, Store};
 use crate::timing::{ChunkPlan, FrameIndex, FrameRange};
+
+/// The heavy 1080p page: the in-process path over the bench's frames, and a fresh session (a
+/// worker's) that starts at the last of them: its walk and first frame.
+pub(super) async fn heavy(request: &BenchRequest) -> Result<Vec<HeavyRow>, BenchError> {
+    let composition = Composition::load(
+        &request.heavy,
+        &Overrides {
+            frame_count: Some(request.frames),
+            ..Overrides::default()
+        },
+    )?;
+    let continuous = framelock_capture(request, &composition, CaptureMode::BeginFrame).await?;
+    let run = browser_run(request, &composition, CaptureMode::BeginFrame);
+    let mut session = start_session(&run, &()).await?;
+    let last = FrameIndex(request.frames - 1);
+    let started = Instant::now();
+    session.capture(last).await?;
+    let fresh = started.elapsed().as_secs_f64();
+    session.close().await;
+    Ok(vec![
+        HeavyRow {
+            what: "in process, capture + hash + encode".into(),
+            frames: request.frames,
+            seconds: request.frames as f64 / continuous.frames_per_second,
+        },
+        HeavyRow {
+            what: format!("a fresh session's walk to frame {} and that frame", last.0),
+            frames: 1,
+            seconds: fresh,
+        },
+    ])
+}
 
 /// The composition every capture figure uses, resized.
 pub(super) fn capture_composition(

@@ -29,6 +29,17 @@ pub struct CaptureRow {
     pub stages: Option<StageSeconds>,
 }
 
+/// One figure of the heavy 1080p page.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeavyRow {
+    /// What was timed.
+    pub what: String,
+    /// Frames it covers.
+    pub frames: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
 /// One scaling figure.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScalingRow {
@@ -122,6 +133,8 @@ pub struct BenchReport {
     pub compare: Vec<CompareRow>,
     /// A cached regress against an uncached one.
     pub cache: Option<CacheRun>,
+    /// The heavy 1080p page.
+    pub heavy: Vec<HeavyRow>,
     /// The targets.
     pub targets: Vec<Target>,
 }
@@ -219,6 +232,9 @@ impl BenchReport {
         if !self.scaling.is_empty() {
             self.scaling_markdown(&mut m);
         }
+        if !self.heavy.is_empty() {
+            self.heavy_markdown(&mut m);
+        }
         if !self.hashing.is_empty() {
             m.push_str("## Hashing and bundles\n\n| what | MiB/s | seconds |\n|---|---:|---:|\n");
             for row in &self.hashing {
@@ -315,6 +331,32 @@ impl BenchReport {
                 s.pipe,
                 s.finish,
                 s.wall
+            );
+        }
+        m.push('\n');
+    }
+
+    fn heavy_markdown(&self, m: &mut String) {
+        m.push_str("## Heavy 1080p pages (`bench/heavy-orbit-long`)\n\n| what | frames | seconds | frames/s |\n|---|---:|---:|---:|\n");
+        for row in &self.heavy {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {:.2} | {:.2} |",
+                row.what,
+                row.frames,
+                row.seconds,
+                row.frames as f64 / row.seconds
+            );
+        }
+        if let [continuous, fresh, ..] = &self.heavy[..] {
+            let per_frame = continuous.seconds / continuous.frames as f64;
+            let _ = writeln!(
+                m,
+                "\nA worker that starts at frame {} walks every frame before it and draws those where the\ncompositor keeps state (frame 0, where a `will-change` layer appears, the two before its\nfirst): its first frame costs {:.2} s, {:.1} frames' worth of the in-process path ({:.0} ms a\nframe).",
+                continuous.frames - 1,
+                fresh.seconds,
+                fresh.seconds / per_frame,
+                per_frame * 1000.0
             );
         }
         m.push('\n');
@@ -506,6 +548,7 @@ mod tests {
                 },
             ],
             cache: None,
+            heavy: Vec::new(),
             targets: Vec::new(),
         };
         report.targets = targets(&report);

@@ -10,6 +10,8 @@ pub struct BenchRequest {
     /// The fixtures folder (`css-keyframes` is the capture composition; `regress` runs them
     /// all for the cache figure).
     pub fixtures: Utf8PathBuf,
+    /// The long 1080p composition of the heavy figures (`bench/heavy-orbit-long`).
+    pub heavy: Utf8PathBuf,
     /// Frames per capture figure, and per video of the compare figures.
     pub frames: u64,
     /// A small run that only shows the bench works (CI's smoke test).
@@ -37,4 +39,6 @@ pub enum Section {
     Compare,
     /// A second regress against the first.
     Cache,
+    /// A long 1080p page: the in-process path, and what a worker starting at its end pays.
+    Heavy,
 }

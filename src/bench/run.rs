@@ -92,6 +92,22 @@ pub async fn bench(
     } else {
         None
     };
+    let heavy = if wanted(Section::Heavy) {
+        measure::heavy(request).await?
+    } else {
+        Vec::new()
+    };
+    for row in &heavy {
+        say(
+            "heavy",
+            format!(
+                "{}: {:.2} s ({:.2} frames/s)",
+                row.what,
+                row.seconds,
+                row.frames as f64 / row.seconds
+            ),
+        );
+    }
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut report = BenchReport {
         format_version: BENCH_FORMAT_VERSION,
@@ -107,6 +123,7 @@ pub async fn bench(
         hashing,
         compare,
         cache,
+        heavy,
         targets: Vec::new(),
     };
     report.targets = targets(&report);

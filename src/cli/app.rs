@@ -171,10 +171,12 @@ pub enum Command {
     /// into seek, capture, decode, hash, pipe and encode; in process against 1 and 2 workers,
     /// with each worker's peak memory; blake3 against sha256, and packing, unpacking and
     /// verifying a bundle of a few hundred files; framelock's compare against ffmpeg's psnr
-    /// filter on two 1080p videos; a second `regress` against the first. Writes bench.json and
-    /// BENCHMARKS.md to --out, with the targets reached, and prints the targets. Takes about two
-    /// minutes (--quick: under half a minute). Run it from a checkout: it uses fixtures/. Its
-    /// stores are temporary: it never reads or fills yours.
+    /// filter on two 1080p videos; a second `regress` against the first; on a long 1080p page
+    /// (bench/heavy-orbit-long), the in-process path and what a worker starting at its end pays
+    /// for its walk. Writes bench.json and BENCHMARKS.md to --out, with the targets reached,
+    /// and prints the targets. Takes several minutes (--quick: about a minute). Run it from a
+    /// checkout: it uses fixtures/ and bench/. Its stores are temporary: it never reads or
+    /// fills yours.
     Bench(BenchOpts),
     /// Render a composition under variations and name the ones that change its frames.
     ///

@@ -30,6 +30,9 @@ pub struct BenchOpts {
     /// The fixtures folder.
     #[arg(long, value_name = "DIR", default_value = "fixtures")]
     pub fixtures: Utf8PathBuf,
+    /// The long 1080p composition of the heavy section.
+    #[arg(long, value_name = "DIR", default_value = "bench/heavy-orbit-long")]
+    pub heavy: Utf8PathBuf,
     /// Only this section (repeatable). Default: every section.
     #[arg(long, value_enum, value_name = "SECTION")]
     pub only: Vec<Section>,
@@ -78,6 +81,7 @@ pub async fn bench_command(opts: BenchOpts, matches: &ArgMatches) -> Result<i32,
     }
     let request = BenchRequest {
         fixtures: opts.fixtures.clone(),
+        heavy: opts.heavy.clone(),
         frames: if opts.quick { 30 } else { opts.frames },
         quick: opts.quick,
         run: RunSettings::new(

@@ -10,11 +10,14 @@ fn a_quick_bench_writes_its_json_and_markdown_reports() {
     let sandbox = Sandbox::new();
     let out = sandbox.path().join("bench");
     let fixtures = repo().join("fixtures");
+    let heavy = repo().join("bench/heavy-orbit-long");
     let run = sandbox.run(&[
         "bench",
         "--quick",
         "--fixtures",
         fixtures.to_str().unwrap(),
+        "--heavy",
+        heavy.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -49,6 +52,9 @@ fn a_quick_bench_writes_its_json_and_markdown_reports() {
     // set aside, works from the chunks.
     assert_eq!(report["cache"]["not_reused"], serde_json::json!([]));
     assert!(report["cache"]["chunks_only_seconds"].as_f64().unwrap() > 0.0);
+    let heavy = report["heavy"].as_array().unwrap();
+    assert_eq!(heavy.len(), 2, "{heavy:?}");
+    assert!(heavy.iter().all(|r| r["seconds"].as_f64().unwrap() > 0.0));
     assert!(!report["targets"].as_array().unwrap().is_empty());
     let markdown = std::fs::read_to_string(out.join("BENCHMARKS.md")).unwrap();
     for section in [
@@ -58,6 +64,7 @@ fn a_quick_bench_writes_its_json_and_markdown_reports() {
         "## Hashing and bundles",
         "## Compare",
         "## Cache",
+        "## Heavy 1080p pages",
         "## Targets",
     ] {
         assert!(markdown.contains(section), "{section}");
