@@ -2,7 +2,7 @@
 
 use super::error::BenchError;
 use super::measure;
-use super::report::{BENCH_FORMAT_VERSION, BenchReport, CaptureRow, targets};
+use super::report::{BENCH_FORMAT_VERSION, BenchReport, CaptureRow, HeavyRow, targets};
 use super::request::{BenchRequest, Section};
 use crate::browser::{CaptureMode, RawFormat};
 use crate::report::{RenderEvent, Reporter};
@@ -93,21 +93,10 @@ pub async fn bench(
         None
     };
     let heavy = if wanted(Section::Heavy) {
-        measure::heavy(request).await?
+        heavy(request, &say).await?
     } else {
         Vec::new()
     };
-    for row in &heavy {
-        say(
-            "heavy",
-            format!(
-                "{}: {:.2} s ({:.2} frames/s)",
-                row.what,
-                row.seconds,
-                row.frames as f64 / row.seconds
-            ),
-        );
-    }
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut report = BenchReport {
         format_version: BENCH_FORMAT_VERSION,
@@ -128,4 +117,20 @@ pub async fn bench(
     };
     report.targets = targets(&report);
     Ok(report)
+}
+
+/// The heavy section, each figure said as it is made.
+async fn heavy(
+    request: &BenchRequest,
+    say: &dyn Fn(&str, String),
+) -> Result<Vec<HeavyRow>, BenchError> {
+    let rows = measure::heavy(request).await?;
+    for row in &rows {
+        let rate = row.frames as f64 / row.seconds;
+        say(
+            "heavy",
+            format!("{}: {:.2} s ({rate:.2} frames/s)", row.what, row.seconds),
+        );
+    }
+    Ok(rows)
 }

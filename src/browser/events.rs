@@ -70,6 +70,25 @@ pub struct PageLog {
 }
 
 impl PageLog {
+    /// Logs the page's own exceptions from a seek's answer (`pageErrors`) and returns the
+    /// first error of a seek protocol (`errors`), which makes the frame meaningless.
+    pub fn take_seek_answer(&self, answer: &serde_json::Value) -> Option<String> {
+        let texts = |key| {
+            answer
+                .get(key)
+                .and_then(|e| e.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.as_str())
+        };
+        for text in texts("pageErrors") {
+            self.push(PageEventKind::Exception {
+                text: text.to_string(),
+            });
+        }
+        texts("errors").next().map(str::to_string)
+    }
+
     /// A log whose current frame is "loading".
     pub fn new() -> PageLog {
         let log = PageLog::default();

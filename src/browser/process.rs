@@ -67,7 +67,16 @@ pub struct ChromeProcess {
     // Deleted after the browser is gone (field order: dropped after `Drop::drop` ran).
     _profile: tempfile::TempDir,
 }
-
+/// Variables that would win over `LANG` for the browser's locale and Intl defaults: taken
+/// out of its environment.
+const LOCALE_OVERRIDES: [&str; 6] = [
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_MESSAGES",
+    "LC_CTYPE",
+    "LC_TIME",
+    "LC_NUMERIC",
+];
 impl ChromeProcess {
     /// Starts the browser and waits until it prints its DevTools address. Blocking.
     pub fn launch(spec: &LaunchSpec) -> Result<ChromeProcess, BrowserError> {
@@ -101,19 +110,15 @@ impl ChromeProcess {
             .arg("about:blank")
             .env("TZ", "UTC")
             .env("LANG", "C.UTF-8")
-            // Each of these would win over LANG for the browser's locale and Intl defaults.
-            .env_remove("LANGUAGE")
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env_remove("LC_CTYPE")
-            .env_remove("LC_TIME")
-            .env_remove("LC_NUMERIC")
             .env("FONTCONFIG_FILE", &fonts_conf)
             .env("HOME", &profile_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .process_group(0);
+        for var in LOCALE_OVERRIDES {
+            cmd.env_remove(var);
+        }
         let command_line = format!("{} {}", spec.binary, spec.flags.join(" "));
         // SAFETY: prctl is async-signal-safe and touches only the child being started.
         unsafe {

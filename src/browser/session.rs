@@ -498,25 +498,10 @@ impl Session {
         result: &serde_json::Value,
         i: FrameIndex,
     ) -> Result<(), BrowserError> {
-        for text in result
-            .get("pageErrors")
-            .and_then(|e| e.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.as_str())
-        {
-            self.log.push(PageEventKind::Exception {
-                text: text.to_string(),
-            });
-        }
-        match result
-            .get("errors")
-            .and_then(|e| e.as_array())
-            .and_then(|e| e.first())
-        {
-            Some(first) => Err(BrowserError::PageSeek {
+        match self.log.take_seek_answer(result) {
+            Some(message) => Err(BrowserError::PageSeek {
                 frame: i.0,
-                message: first.as_str().unwrap_or_default().to_string(),
+                message,
             }),
             None => Ok(()),
         }
