@@ -340,6 +340,46 @@ pub fn envelope_lag(a: &[f64], b: &[f64], max_lag: usize) -> (i64, f64) {
         .unwrap_or((0, 0.0))
 }
 
+/// A square of a frame where pixels differ, and how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DiffCell {
+    /// Left edge, in pixels.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Side (smaller at the right and bottom edges).
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Differing pixels inside.
+    pub pixels: u32,
+}
+
+/// The `side`×`side` squares of two equally sized frames in which pixels differ.
+pub fn differing_cells(a: &RgbImage, b: &RgbImage, side: u32) -> Vec<DiffCell> {
+    let (w, h) = a.dimensions();
+    let mut cells = Vec::new();
+    for y0 in (0..h).step_by(side as usize) {
+        for x0 in (0..w).step_by(side as usize) {
+            let (width, height) = (side.min(w - x0), side.min(h - y0));
+            let pixels = (y0..y0 + height)
+                .flat_map(|y| (x0..x0 + width).map(move |x| (x, y)))
+                .filter(|&(x, y)| a.get_pixel(x, y) != b.get_pixel(x, y))
+                .count() as u32;
+            if pixels > 0 {
+                cells.push(DiffCell {
+                    x: x0,
+                    y: y0,
+                    width,
+                    height,
+                    pixels,
+                });
+            }
+        }
+    }
+    cells
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +410,22 @@ mod tests {
         );
         // A change of 10 out of 100 is lifted to a quarter of the scale: visible red.
         assert_eq!(map.get_pixel(1, 0).0, [191, 0, 0]);
+    }
+
+    #[test]
+    fn differing_pixels_are_counted_in_their_cells_edges_included() {
+        let a = RgbImage::from_pixel(20, 10, image::Rgb([0, 0, 0]));
+        let mut b = a.clone();
+        for (x, y) in [(1, 1), (2, 1), (17, 9)] {
+            b.put_pixel(x, y, image::Rgb([0, 0, 1]));
+        }
+        let cells = differing_cells(&a, &b, 8);
+        let at = |c: &DiffCell| (c.x, c.y, c.width, c.height, c.pixels);
+        assert_eq!(
+            cells.iter().map(at).collect::<Vec<_>>(),
+            [(0, 0, 8, 8, 2), (16, 8, 4, 2, 1)]
+        );
+        assert!(differing_cells(&a, &a, 8).is_empty());
     }
 
     #[test]

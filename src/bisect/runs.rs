@@ -9,10 +9,11 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::error::BisectError;
 use crate::compare::compare_videos;
-use crate::drift::{ChunkFinding, ChunkPair, classify_chunk};
+use crate::drift::{ChunkFinding, ChunkPair, FindingKind, classify_chunk};
 use crate::outcome::FailureImages;
 use crate::regress::{Side, write_failure_images};
 use crate::render::{FRAMES_FORMAT_VERSION, FramesRecord, frames_record_path};
+use crate::store::Execution;
 use crate::timing::ChunkIndex;
 
 /// What differs between two renders.
@@ -127,6 +128,13 @@ pub fn diff_runs(
                 rerender: None,
                 reference_videos: &ra.video_frames,
                 candidate_videos: rb.video_frames.get(s..e).unwrap_or_default(),
+            })
+            .map(|mut finding| {
+                // Two renders in process started that chunk alike: no fresh browser to blame.
+                if finding.kind == FindingKind::ChunkBoundary && rb.execution != Execution::Worker {
+                    finding.kind = FindingKind::Nondeterministic;
+                }
+                finding
             });
         }
     }

@@ -463,6 +463,8 @@
   // chunk start, which is the chunk-boundary finding.
   let walked = 0;
   const walkStep = async (j) => {
+    // As a seek does: animations made since the last step started at its clock.
+    scanAnimations(nowMs);
     const ms = frameMs(j);
     if (cfg.virtualTime) {
       fireTimers(ms);
@@ -493,18 +495,32 @@
       const shown = el.checkVisibility({ visibilityProperty: true, opacityProperty: true });
       const r = el.getBoundingClientRect();
       const onScreen = r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight;
-      key += `${shown && onScreen ? 1 : 0}:${el.offsetWidth}x${el.offsetHeight};`;
+      key += `${shown && onScreen ? 1 : 0}:${sizeOf(el)};`;
     }
     return key;
   };
+  // The layer's own size (an SVG element has no offset size: its box).
+  const sizeOf = (el) => {
+    if (!(el instanceof SVGGraphicsElement)) return `${el.offsetWidth}x${el.offsetHeight}`;
+    try {
+      const b = el.getBBox();
+      return `${b.width}x${b.height}`;
+    } catch (e) {
+      return 'svg';
+    }
+  };
   let lastHinted = null;
-  const walk = async (frame) => {
+  // Steps per call: the renderer's frame timeout bounds each call, however long the walk.
+  const WALK_STEPS = 200;
+  const walk = async (captured) => {
     errors.length = 0;
     pageErrors.length = 0;
+    // Under the harness's clock-shift fault, to the frame the seek will show.
+    const frame = Math.max(0, captured + (fault.kind === 'clock-shift' ? fault.k : 0));
     // The harness's self-test fault: a walk that draws nothing.
     if (fault.kind === 'cold-walk') await catchUp(frame);
     let draw = null;
-    while (walked < frame && draw === null) {
+    for (let steps = 0; walked < frame && draw === null && steps < WALK_STEPS; steps++) {
       const j = walked++;
       await walkStep(j);
       const hinted = hintedLayers();
@@ -512,7 +528,7 @@
       lastHinted = hinted;
     }
     if (draw !== null) await document.fonts.ready;
-    return { draw, errors: errors.slice(), pageErrors: pageErrors.slice() };
+    return { draw, done: walked >= frame, errors: errors.slice(), pageErrors: pageErrors.slice() };
   };
   const catchUp = async (frame) => {
     while (walked < frame) await walkStep(walked++);
@@ -568,6 +584,50 @@
     }
   };
 
+  // ---- naming what differs ----------------------------------------------------------------
+  // The elements whose boxes cover the cells where two renders' pixels differ: for each cell,
+  // the smallest rendered element whose box holds its centre is credited with its pixels, so a
+  // badge wins over the root that also holds it. Largest share first.
+  const selectorOf = (el) => {
+    const parts = [];
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+      if (e.id) {
+        parts.unshift(`#${CSS.escape(e.id)}`);
+        break;
+      }
+      const tag = e.localName;
+      if (e === document.documentElement || e === document.body) {
+        parts.unshift(tag);
+        break;
+      }
+      const same = e.parentElement ? [...e.parentElement.children].filter((c) => c.localName === tag) : [e];
+      parts.unshift(same.length > 1 ? `${tag}:nth-of-type(${same.indexOf(e) + 1})` : tag);
+    }
+    return parts.join(' > ');
+  };
+  const elementsAt = (cells) => {
+    const boxes = [];
+    for (const el of document.querySelectorAll('body *')) {
+      if (!el.checkVisibility({ visibilityProperty: true, opacityProperty: true })) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0) boxes.push({ el, r, area: r.width * r.height });
+    }
+    const credit = new Map();
+    let total = 0;
+    for (const c of cells) {
+      const [x, y] = [c.x + c.width / 2, c.y + c.height / 2];
+      let best = null;
+      for (const b of boxes) {
+        if (x >= b.r.left && x < b.r.right && y >= b.r.top && y < b.r.bottom && (!best || b.area < best.area)) best = b;
+      }
+      total += c.pixels;
+      if (best) credit.set(best.el, (credit.get(best.el) || 0) + c.pixels);
+    }
+    return [...credit.entries()]
+      .map(([el, pixels]) => ({ selector: selectorOf(el), share: pixels / total }))
+      .sort((a, b) => b.share - a.share);
+  };
+
   // The length the page declares: the root's data-duration (HyperFrames: it wins over
   // scripts), then __hf.duration, then the longest registered timeline.
   const duration = () => {
@@ -609,7 +669,7 @@
 
   // The current frame, for the renderer's reports (console messages, blocked requests).
   Object.defineProperty(window, '__framelock', {
-    value: Object.freeze({ seek, walk, duration, frameMs, frameOf, shown }),
+    value: Object.freeze({ seek, walk, elementsAt, duration, frameMs, frameOf, shown }),
     enumerable: false,
   });
 })();

@@ -28,6 +28,7 @@ use chromiumoxide::cdp::js_protocol::runtime::{
 use futures::StreamExt;
 use tokio::task::JoinHandle;
 
+use super::capture::{CaptureSeconds, RawFormat};
 use super::events::{PageEventKind, PageLog};
 use super::fence::InFlight;
 use super::flags::CaptureMode;
@@ -80,26 +81,6 @@ pub struct Session {
     /// Seconds spent seeking (and settling) and capturing, over every frame so far.
     seconds: CaptureSeconds,
     process: ChromeProcess,
-}
-
-/// Where a session's time went, summed over its frames.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct CaptureSeconds {
-    /// Seeking the page to the frame's time and waiting for its requests.
-    pub seek: f64,
-    /// BeginFrame (or the screenshot) and receiving the picture.
-    pub capture: f64,
-}
-
-/// The picture format of [`Session::capture_raw`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RawFormat {
-    /// PNG, as framelock captures.
-    Png,
-    /// PNG compressed for speed rather than size.
-    PngFast,
-    /// JPEG (lossy: never used to render).
-    Jpeg,
 }
 
 impl Session {
@@ -311,7 +292,7 @@ impl Session {
 
     /// Evaluates an expression in the page, awaiting a returned promise, within the frame
     /// timeout; an exception becomes an error carrying the page's message.
-    async fn evaluate(
+    pub(super) async fn evaluate(
         &mut self,
         action: &str,
         expression: &str,
@@ -428,8 +409,11 @@ impl Session {
         }
         self.log.set_frame(i.0);
         let seek_started = std::time::Instant::now();
-        if self.last.is_none() && i.0 > 0 && self.capture == CaptureMode::BeginFrame {
-            self.walk_to(i).await?;
+        if self.last.is_none()
+            && i.0 > 0
+            && self.capture == CaptureMode::BeginFrame
+            && self.walk_to(i).await?
+        {
             // The walk drew frame i - 1 last: frame i is drawn once, as in a continuous render.
             self.last = Some(FrameIndex(i.0 - 1));
         }
@@ -460,7 +444,9 @@ impl Session {
     /// Walks a fresh page through frames 0..i-1 and draws, without a picture, each frame at
     /// which a continuous render left compositor state that outlives the frame (runtime.js,
     /// `walk`, says which), so that frame `i` comes out as a continuous render draws it.
-    async fn walk_to(&mut self, i: FrameIndex) -> Result<(), BrowserError> {
+    /// Whether it drew any frame.
+    async fn walk_to(&mut self, i: FrameIndex) -> Result<bool, BrowserError> {
+        let mut drew = false;
         loop {
             let result = self
                 .evaluate(
@@ -470,25 +456,38 @@ impl Session {
                 )
                 .await?;
             self.take_page_errors(&result, i)?;
-            let Some(frame) = result.get("draw").and_then(|d| d.as_u64()) else {
-                return Ok(());
-            };
-            let frame = FrameIndex(frame);
-            self.settle(Some(frame)).await?;
-            // Each frame is drawn as a continuous render draws it: at its own tick, and frame 0
-            // after the session's warm-up frame.
-            let mut ticks = vec![frame_ticks(self.fps, frame)];
-            if frame.0 == 0 {
-                ticks.insert(0, warmup_ticks(self.fps, frame));
-            }
-            for ticks in ticks {
-                let params = BeginFrameParams::builder()
-                    .frame_time_ticks(ticks)
-                    .interval(self.fps.interval_ms())
-                    .build();
-                self.timed_begin_frame(params, frame, ticks).await?;
+            match result.get("draw").and_then(|d| d.as_u64()) {
+                // Past i only under the clock-shift self-test: its ticks would not stay below
+                // frame i's.
+                Some(frame) if frame < i.0 => {
+                    self.draw_walked(FrameIndex(frame)).await?;
+                    drew = true;
+                }
+                Some(_) => {}
+                None if result.get("done") == Some(&serde_json::Value::Bool(true)) => {
+                    return Ok(drew);
+                }
+                None => {}
             }
         }
+    }
+
+    /// Draws a walked frame as a continuous render draws it: at its own tick, and frame 0
+    /// after the session's warm-up frame.
+    async fn draw_walked(&mut self, frame: FrameIndex) -> Result<(), BrowserError> {
+        self.settle(Some(frame)).await?;
+        let mut ticks = vec![frame_ticks(self.fps, frame)];
+        if frame.0 == 0 {
+            ticks.insert(0, warmup_ticks(self.fps, frame));
+        }
+        for ticks in ticks {
+            let params = BeginFrameParams::builder()
+                .frame_time_ticks(ticks)
+                .interval(self.fps.interval_ms())
+                .build();
+            self.timed_begin_frame(params, frame, ticks).await?;
+        }
+        Ok(())
     }
 
     /// Logs the page's own exceptions from a seek or walk and fails on the first error of a

@@ -183,13 +183,14 @@ pub enum Command {
     /// A plain render (in process, this environment, an empty store) is the reference; then
     /// one render per variation, each compared with it by the raw-pixel hash of every frame
     /// (other chunk plans encode other bytes by design): tz (TZ=Asia/Kathmandu), lang
-    /// (ja_JP.UTF-8), one-cpu (pinned to CPU 0), cpu-load (a busy thread on every CPU beside
+    /// (ja_JP.UTF-8), one-cpu (pinned to one CPU), cpu-load (a busy thread on every CPU beside
     /// it), memory (a hog holding half of MemAvailable), distributed (worker processes),
     /// chunk-size (chunks of 7), reverse-order and shuffled-order (workers taking chunks last
     /// first, or shuffled), one-worker, warm-store (a second render read back from the store).
-    /// Prints each as identical, or its first differing frame and the drift it is; writes
-    /// vary.json (format_version 1) and pictures of the worst frame of each difference to
-    /// --out. Exits 0 when every variation is identical, 1 when one differs.
+    /// Prints each as identical, or its first differing frame, the drift it is and the page
+    /// elements covering the differing pixels of its worst frame (largest share first); writes
+    /// vary.json (format_version 1) and pictures of that frame to --out. Exits 0 when every
+    /// variation is identical, 1 when one differs.
     ///
     /// Example:
     ///   framelock vary fixtures/heavy-layers --skip memory,cpu-load

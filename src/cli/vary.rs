@@ -6,6 +6,7 @@ use clap::{ArgMatches, Args, ValueEnum};
 
 use super::common::{ToolOpts, current_exe};
 use super::error::Error;
+use crate::render::RunSettings;
 use crate::report::TerminalReporter;
 use crate::vary::{Variation, VaryRequest, vary};
 
@@ -57,12 +58,9 @@ pub async fn vary_command(opts: VaryOpts, matches: &ArgMatches) -> Result<i32, E
         ],
         ffmpeg: toolchain.ffmpeg.real.clone(),
         out_dir: opts.out.clone(),
+        run: RunSettings::new(toolchain.clone(), opts.tools.chrome_sandbox.into()),
     };
-    // The renders are child processes waited for: off the runtime's threads, so Ctrl-C is
-    // still heard.
-    let report = tokio::task::spawn_blocking(move || vary(&request, &TerminalReporter::default()))
-        .await
-        .expect("vary does not panic")?;
+    let report = vary(&request, &TerminalReporter::default()).await?;
     eprintln!("framelock vary: wrote {}", opts.out.join("vary.json"));
     Ok(report.exit_code())
 }

@@ -8,6 +8,7 @@
 //! input is not. Ctrl-C (or SIGTERM) stops every worker, which stop their browsers, and nothing
 //! is written.
 
+use std::collections::VecDeque;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -133,12 +134,13 @@ pub async fn render_distributed(
         .into());
     }
     let mut outcomes = stored_outcomes(request, &planned, reporter);
-    let missing: Vec<ChunkIndex> = request.order.arrange(
-        plan.indexed()
-            .map(|(index, _)| index)
-            .filter(|index| outcomes[index.0].is_none())
-            .collect(),
-    );
+    // The whole plan is ordered first, so the order does not depend on what the store holds.
+    let missing: Vec<ChunkIndex> = request
+        .order
+        .arrange(plan.indexed().map(|(index, _)| index).collect())
+        .into_iter()
+        .filter(|index| outcomes[index.0].is_none())
+        .collect();
     if !missing.is_empty() {
         let workers = Workers::prepare(request, &planned, &work)?;
         workers
@@ -268,30 +270,37 @@ impl Workers {
         let plan = &planned.bundle.plan.chunk_plan;
         let semaphore = Arc::new(Semaphore::new(request.workers.max(1)));
         let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        // Whichever task gets a worker slot takes the next chunk in the queue: chunks start in
+        // exactly the requested order, however the tasks are scheduled.
+        let queue: VecDeque<ChunkWorker> = missing
+            .iter()
+            .map(|&index| ChunkWorker {
+                argv: invocation(
+                    &request.worker_exe,
+                    &self.bundle,
+                    request.store.root(),
+                    &self.spec,
+                    Some(index),
+                ),
+                chunk: index,
+                range: plan.get(index).expect("missing chunks are in the plan"),
+                log_dir: self.log_dir.clone(),
+                max_attempts: request.max_attempts.max(1),
+            })
+            .collect();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
         let mut tasks = tokio::task::JoinSet::new();
-        for index in missing {
-            let range = plan.get(index).expect("missing chunks are in the plan");
-            let semaphore = Arc::clone(&semaphore);
-            let argv = invocation(
-                &request.worker_exe,
-                &self.bundle,
-                request.store.root(),
-                &self.spec,
-                Some(index),
-            );
-            let log_dir = self.log_dir.clone();
-            let max_attempts = request.max_attempts.max(1);
+        for _ in &missing {
+            let (semaphore, queue) = (Arc::clone(&semaphore), Arc::clone(&queue));
             let events_tx = events_tx.clone();
             tasks.spawn(async move {
                 let _permit = semaphore.acquire_owned().await.expect("never closed");
-                let worker = ChunkWorker {
-                    argv,
-                    chunk: index,
-                    range,
-                    log_dir,
-                    max_attempts,
-                };
-                (index, worker.run(&events_tx).await)
+                let worker = queue
+                    .lock()
+                    .expect("the queue lock is never poisoned")
+                    .pop_front()
+                    .expect("one chunk per task");
+                (worker.chunk, worker.run(&events_tx).await)
             });
         }
         drop(events_tx);
@@ -472,5 +481,25 @@ impl Drop for WorkerChild {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.start_kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_orders_are_permutations_and_a_seed_always_gives_the_same() {
+        let plan: Vec<ChunkIndex> = (0..10).map(ChunkIndex).collect();
+        assert_eq!(ChunkOrder::Forward.arrange(plan.clone()), plan);
+        let reversed: Vec<ChunkIndex> = (0..10).rev().map(ChunkIndex).collect();
+        assert_eq!(ChunkOrder::Reverse.arrange(plan.clone()), reversed);
+        let shuffled = ChunkOrder::Shuffled(7).arrange(plan.clone());
+        assert_eq!(shuffled, ChunkOrder::Shuffled(7).arrange(plan.clone()));
+        assert_ne!(shuffled, plan);
+        assert_ne!(shuffled, ChunkOrder::Shuffled(8).arrange(plan.clone()));
+        let mut sorted = shuffled.clone();
+        sorted.sort();
+        assert_eq!(sorted, plan, "every chunk once");
     }
 }

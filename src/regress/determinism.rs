@@ -46,7 +46,7 @@ pub(super) async fn check_determinism(
         ..setup.in_process(request, &videos.in_process, request.repeat <= 1)
     };
     let reference = render(&reference, reporter).await?;
-    repeat_in_process(request, setup, &reference, result, reporter).await?;
+    let again = repeat_in_process(request, setup, &reference, result, reporter).await?;
     let reference_sound = envelope_of(request, &reference, &videos.in_process)?;
     result.bundle_hash = Some(reference.bundle_hash.clone());
     result.console_errors = console_errors(&reference.page_events);
@@ -73,7 +73,7 @@ pub(super) async fn check_determinism(
     }
     let worker = distributed_leg(request, setup, reporter).await?;
     let rerender = |cached| setup.in_process(request, &videos.again, cached);
-    compare_chunks(&reference, &worker, &rerender, result, reporter).await?;
+    compare_chunks(&reference, &worker, &rerender, again, result, reporter).await?;
     // Workers and the in-process render mux the same mix: any difference is drift.
     let worker_sound = envelope_of(request, &worker, &videos.distributed)?;
     let exact = Thresholds {
@@ -99,26 +99,30 @@ pub(super) async fn check_determinism(
 
 /// `--repeat N`: N - 1 more uncached in-process renders, each held against the first. The
 /// first that disagrees is a nondeterministic finding at its first differing frame; its video
-/// stays as `in-process-again`, for the pictures of the pair that disagreed.
+/// stays as `in-process-again`, for the pictures of the pair that disagreed. Returns the frame
+/// hashes of the render left there, which a worker's mismatch is then judged against.
 async fn repeat_in_process(
     request: &RegressRequest,
     setup: &FixtureSetup,
     reference: &FramesRecord,
     result: &mut FixtureResult,
     reporter: &dyn Reporter,
-) -> Result<(), RegressError> {
+) -> Result<Option<Vec<String>>, RegressError> {
+    let mut last = None;
     for k in 2..=request.repeat {
         let again = render(
             &setup.in_process(request, &setup.videos.again, false),
             reporter,
         )
         .await?;
-        if let Some(finding) = repeat_finding(reference, &again.frame_hashes, k, request.repeat) {
+        let finding = repeat_finding(reference, &again.frame_hashes, k, request.repeat);
+        last = Some(again.frame_hashes);
+        if let Some(finding) = finding {
             result.findings.push(finding);
             break;
         }
     }
-    Ok(())
+    Ok(last)
 }
 
 /// Render `k` of `n` against the first: the finding when they disagree.
@@ -157,15 +161,15 @@ pub(super) fn envelope_of(
 }
 
 /// Worker chunks against the in-process render, exactly; a mismatch is classified after one
-/// more uncached in-process render.
+/// more uncached in-process render (`rerender`, when `--repeat` made one already).
 async fn compare_chunks(
     reference: &FramesRecord,
     candidate: &FramesRecord,
     rerender_request: &dyn Fn(bool) -> RenderRequest,
+    mut rerender: Option<Vec<String>>,
     result: &mut FixtureResult,
     reporter: &dyn Reporter,
 ) -> Result<(), RegressError> {
-    let mut rerender: Option<Vec<String>> = None;
     for (index, range) in candidate.chunk_plan.indexed() {
         let (s, e) = (range.start().0 as usize, range.end().0 as usize);
         let mut pair = ChunkPair {

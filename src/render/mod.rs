@@ -14,7 +14,7 @@ mod settings;
 
 pub use engine::{
     BrowserRun, ChunkWork, DEFAULT_FRAME_TIMEOUT, Rendered, RenderedChunk, RunSettings,
-    StageSeconds, probe_duration, render_chunks, start_session,
+    StageSeconds, name_elements, probe_duration, render_chunks, start_session,
 };
 pub use error::RenderError;
 pub use finish::{ChunkCache, Finish, FinishedChunk, Keep, Recorder, finish};

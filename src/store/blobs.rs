@@ -140,6 +140,15 @@ pub struct StoreLock {
 impl Store {
     /// Opens (creating if needed) the store at `root`, checking that it is writable.
     pub fn open(root: &Utf8Path) -> Result<Store, StoreError> {
+        // Absolute: blob paths are handed to ffmpeg's concat lists, which read relative paths
+        // from the list's own folder.
+        let root = &std::path::absolute(root)
+            .ok()
+            .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+            .ok_or_else(|| StoreError::Io {
+                path: root.to_owned(),
+                source: std::io::Error::other("cannot make the store's path absolute"),
+            })?;
         let indexes = Index::ALL.map(Index::dir);
         for dir in ["blobs/blake3", "logs"].iter().chain(&indexes) {
             let path = root.join(dir);

@@ -5,7 +5,7 @@
 //! as it would on another machine. Frames are compared by their raw-pixel hashes: other chunk
 //! plans encode other bytes by design.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -16,8 +16,13 @@ use serde::Serialize;
 use super::error::VaryError;
 use super::variation::Variation;
 use crate::bisect::{RunsDiff, diff_runs};
+use crate::browser::ElementShare;
+use crate::compare::differing_cells;
+use crate::composition::{Composition, Overrides};
 use crate::drift::FindingKind;
+use crate::render::{BrowserRun, RunSettings, name_elements};
 use crate::report::{RenderEvent, Reporter};
+use crate::timing::FrameIndex;
 
 /// The version of `vary.json`'s format (README, "Machine-readable files").
 pub const VARY_FORMAT_VERSION: u32 = 1;
@@ -37,6 +42,8 @@ pub struct VaryRequest {
     pub ffmpeg: Utf8PathBuf,
     /// Where the renders, their pictures and `vary.json` go.
     pub out_dir: Utf8PathBuf,
+    /// How the browser that names the differing elements runs.
+    pub run: RunSettings,
 }
 
 /// How one variation came out.
@@ -58,6 +65,10 @@ pub struct VariationResult {
     pub kind: Option<FindingKind>,
     /// Pictures of its worst frame against the reference, relative to the output folder.
     pub pictures: Option<[Utf8PathBuf; 3]>,
+    /// The page elements covering that frame's differing pixels, largest share first.
+    pub elements: Vec<ElementShare>,
+    /// Why the elements could not be named, when they could not.
+    pub elements_unavailable: Option<String>,
     /// Wall-clock seconds of its render.
     pub seconds: f64,
 }
@@ -65,9 +76,20 @@ pub struct VariationResult {
 impl VariationResult {
     /// One line for the terminal.
     pub fn line(&self) -> String {
+        let elements: Vec<String> = self
+            .elements
+            .iter()
+            .take(3)
+            .map(|e| format!("{} {:.0}%", e.selector, e.share * 100.0))
+            .collect();
+        let elements = match (&self.elements_unavailable, elements.is_empty()) {
+            (Some(why), _) => format!("; elements unavailable: {why}"),
+            (None, false) => format!("; elements: {}", elements.join(", ")),
+            (None, true) => String::new(),
+        };
         match (self.first_differing_frame, self.kind) {
             (Some(first), kind) => format!(
-                "{:<15} DIFFERS  {} of {} frames, the first at frame {first}{} ({})",
+                "{:<15} DIFFERS  {} of {} frames, the first at frame {first}{} ({}){elements}",
                 self.name.name(),
                 self.differing_frames,
                 self.frames,
@@ -109,7 +131,7 @@ impl VaryReport {
 }
 
 /// Renders the reference, then every variation, and writes `vary.json`.
-pub fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<VaryReport, VaryError> {
+pub async fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<VaryReport, VaryError> {
     let out = &request.out_dir;
     std::fs::create_dir_all(out).map_err(|source| VaryError::Write {
         path: out.clone(),
@@ -125,7 +147,9 @@ pub fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<VaryReport
         })?;
     let stores = Utf8Path::from_path(stores_dir.path()).expect("a UTF-8 folder holds UTF-8 names");
     let reference = out.join("reference.mp4");
-    ChildRender::plain("reference", &reference, &stores.join("reference")).run(request)?;
+    ChildRender::plain("reference", &reference, &stores.join("reference"))
+        .run(request)
+        .await?;
     let mut results = Vec::new();
     for &variation in &request.variations {
         reporter.report(&RenderEvent::VariationStarted {
@@ -134,10 +158,16 @@ pub fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<VaryReport
         });
         let started = Instant::now();
         let video = out.join(format!("{}.mp4", variation.name()));
-        render_variation(request, variation, &video, &stores.join(variation.name()))?;
+        render_variation(request, variation, &video, &stores.join(variation.name())).await?;
         let pictures = out.join(variation.name());
         let diff = diff_runs(&request.ffmpeg, &reference, &video, &pictures)?;
-        let result = judge(variation, &diff, out, started.elapsed().as_secs_f64());
+        let mut result = judge(variation, &diff, out, started.elapsed().as_secs_f64());
+        if let Some((images, dir)) = &diff.images {
+            match elements_of(request, images, dir).await {
+                Ok(elements) => result.elements = elements,
+                Err(why) => result.elements_unavailable = Some(why),
+            }
+        }
         reporter.report(&RenderEvent::VariationJudged {
             line: result.line(),
         });
@@ -154,6 +184,27 @@ pub fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<VaryReport
     crate::staging::write_file(&path, "vary.json", json.as_bytes())
         .map_err(|source| VaryError::Write { path, source })?;
     Ok(report)
+}
+
+/// The elements covering the differing pixels of a pictured frame, read from the composition
+/// at that frame; why not, when they cannot be.
+async fn elements_of(
+    request: &VaryRequest,
+    images: &crate::outcome::FailureImages,
+    dir: &Utf8Path,
+) -> Result<Vec<ElementShare>, String> {
+    let open = |p: &Utf8Path| {
+        image::open(dir.join(p))
+            .map(|i| i.into_rgb8())
+            .map_err(|e| format!("{}: {e}", dir.join(p)))
+    };
+    let cells = differing_cells(&open(&images.reference)?, &open(&images.candidate)?, 16);
+    let composition = Composition::load(&request.composition, &Overrides::default())
+        .map_err(|e| e.to_string())?;
+    let run = BrowserRun::of(&composition, request.run.clone());
+    name_elements(&run, FrameIndex(images.frame), &cells)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The result of one variation from its comparison with the reference.
@@ -187,12 +238,14 @@ fn judge(variation: Variation, diff: &RunsDiff, out: &Utf8Path, seconds: f64) ->
         first_differing_frame: diff.first_frame,
         kind,
         pictures,
+        elements: Vec::new(),
+        elements_unavailable: None,
         seconds,
     }
 }
 
 /// One variation's render, with what it puts beside the render running meanwhile.
-fn render_variation(
+async fn render_variation(
     request: &VaryRequest,
     variation: Variation,
     video: &Utf8Path,
@@ -200,7 +253,7 @@ fn render_variation(
 ) -> Result<(), VaryError> {
     let _beside = match variation {
         Variation::CpuLoad => Some(Beside::busy_threads()),
-        Variation::Memory => Some(Beside::memory_hog()),
+        Variation::Memory => Some(Beside::memory_hog()?),
         _ => None,
     };
     let child = ChildRender {
@@ -217,9 +270,10 @@ fn render_variation(
             video: &first,
             ..child.clone()
         }
-        .run(request)?;
+        .run(request)
+        .await?;
     }
-    child.run(request)
+    child.run(request).await
 }
 
 /// One `framelock render` in a child process.
@@ -255,8 +309,8 @@ impl<'a> ChildRender<'a> {
         }
     }
 
-    fn run(&self, request: &VaryRequest) -> Result<(), VaryError> {
-        let mut cmd = Command::new(&request.exe);
+    async fn run(&self, request: &VaryRequest) -> Result<(), VaryError> {
+        let mut cmd = tokio::process::Command::new(&request.exe);
         cmd.arg("render")
             .arg(&request.composition)
             .arg("-o")
@@ -267,14 +321,16 @@ impl<'a> ChildRender<'a> {
             .envs(self.env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            // Interrupted, vary takes its render (and so that render's browser) down with it.
+            .kill_on_drop(true);
         if !self.cached {
             cmd.arg("--no-cache");
         }
         if self.one_cpu {
             pin_to_one_cpu(&mut cmd);
         }
-        let output = cmd.output().map_err(|source| VaryError::Spawn {
+        let output = cmd.output().await.map_err(|source| VaryError::Spawn {
             what: self.what.into(),
             exe: request.exe.clone(),
             source,
@@ -294,25 +350,32 @@ impl<'a> ChildRender<'a> {
                 .status
                 .code()
                 .unwrap_or(crate::exit_code::ENVIRONMENT),
+            // The error line, not the hint after it.
             message: stderr
                 .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
+                .find_map(|l| l.strip_prefix("error: "))
+                .or_else(|| stderr.lines().rev().find(|l| !l.trim().is_empty()))
                 .unwrap_or("(nothing on stderr)")
-                .trim_start_matches("framelock: ")
                 .to_string(),
         })
     }
 }
 
-/// Runs the child on CPU 0 alone, as `taskset -c 0` would.
-fn pin_to_one_cpu(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
+/// Runs the child on one CPU alone (the first this process may use), as `taskset -c` would.
+fn pin_to_one_cpu(cmd: &mut tokio::process::Command) {
+    // SAFETY: sched_getaffinity only writes the set it is given.
+    let cpu = unsafe {
+        let mut mine: libc::cpu_set_t = std::mem::zeroed();
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut mine);
+        (0..libc::CPU_SETSIZE as usize)
+            .find(|&c| libc::CPU_ISSET(c, &mine))
+            .unwrap_or(0)
+    };
     // SAFETY: sched_setaffinity is async-signal-safe and touches only the child being started.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(0, &mut set);
+            libc::CPU_SET(cpu, &mut set);
             if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -350,9 +413,12 @@ impl Beside {
 
     /// Half of `MemAvailable`, written page by page so it is really held (there may be no
     /// swap to push it to), released when the render ends.
-    fn memory_hog() -> Beside {
+    fn memory_hog() -> Result<Beside, VaryError> {
         let stop = Arc::new(AtomicBool::new(false));
-        let bytes = mem_available().unwrap_or(0) / 2;
+        let bytes = mem_available().ok_or_else(|| VaryError::Write {
+            path: "/proc/meminfo".into(),
+            source: std::io::Error::other("no MemAvailable line to size the memory hog by"),
+        })? / 2;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let held = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -367,10 +433,10 @@ impl Beside {
             std::hint::black_box(&hog);
         });
         let _ = ready_rx.recv();
-        Beside {
+        Ok(Beside {
             stop,
             threads: vec![thread],
-        }
+        })
     }
 }
 

@@ -57,8 +57,11 @@ fn variations_that_keep_the_frames_pass_and_one_that_changes_them_is_named() {
     for picture in pictures {
         assert!(out.join(picture.as_str().unwrap()).is_file(), "{picture}");
     }
+    // The dots are drawn on the page's one canvas: it is named, with every differing pixel.
+    assert_eq!(chunked["elements"][0]["selector"], "#c", "{chunked:#?}");
+    assert_eq!(chunked["elements"][0]["share"], 1.0, "{chunked:#?}");
     assert!(
-        text.contains("chunk-size      DIFFERS"),
+        text.contains("chunk-size      DIFFERS") && text.contains("elements: #c 100%"),
         "the terminal names it: {text}"
     );
 }

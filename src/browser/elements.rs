@@ -1,0 +1,38 @@
+//! Naming what differs: the page elements whose boxes cover the pixels two renders disagree
+//! on, read from the page at that frame, so drift is debugged from an element, not a heat map.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::BrowserError;
+use super::session::Session;
+use crate::compare::DiffCell;
+use crate::timing::FrameIndex;
+
+/// A page element and its share of the differing pixels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElementShare {
+    /// A selector that finds it: `#id`, or a path of `tag:nth-of-type(k)` from the nearest
+    /// ancestor with an id.
+    pub selector: String,
+    /// Its share of the differing pixels, 0–1.
+    pub share: f64,
+}
+
+/// The elements covering `cells` at `frame` (seeked and drawn first, walking a fresh page
+/// there), largest share first.
+pub async fn elements_covering(
+    session: &mut Session,
+    frame: FrameIndex,
+    cells: &[DiffCell],
+) -> Result<Vec<ElementShare>, BrowserError> {
+    session.capture(frame).await?;
+    let cells = serde_json::to_string(cells).expect("cells serialise");
+    let found = session
+        .evaluate(
+            "naming the elements that differ",
+            &format!("window.__framelock.elementsAt({cells})"),
+            Some(frame),
+        )
+        .await?;
+    Ok(serde_json::from_value(found).unwrap_or_default())
+}
