@@ -6,8 +6,9 @@
 #   2. for chunk sizes 7 and 20: the render by two workers taking chunks in shuffled order must
 #      be byte-identical to the in-process render of the same chunk plan;
 #   3. framelock vary on each fixture must exit 0.
-# Usage: scripts/load-runs.sh [--fixture NAME]...   (default: every fixture without
-# expectedFindings). Writes into ./framelock-load/; exits 1 at the first step that fails.
+# Usage: scripts/load-runs.sh [--fixture NAME]... [--from STEP]   (default: every fixture
+# without expectedFindings, from step 1). Writes into ./framelock-load/; exits 1 at the first
+# step that fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/setup-debian.sh
@@ -23,10 +24,14 @@ mkdir -p "$out"
 export FRAMELOCK_STORE="$out/store"
 
 fixtures=()
+from=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --fixture) fixtures+=("$2"); shift 2 ;;
-    *) echo "load-runs: unknown argument $1 (expected --fixture NAME)" >&2; exit 2 ;;
+    --from)
+      case "${2:-}" in 1|2|3) from=$2 ;; *) echo "load-runs: --from takes 1, 2 or 3, found ${2:-nothing}" >&2; exit 2 ;; esac
+      shift 2 ;;
+    *) echo "load-runs: unknown argument $1 (expected --fixture NAME or --from STEP)" >&2; exit 2 ;;
   esac
 done
 if [ ${#fixtures[@]} -eq 0 ]; then
@@ -39,14 +44,16 @@ for f in "${fixtures[@]}"; do selected+=(--fixture "$f"); done
 
 # What runs beside step 1, stopped on every exit.
 beside=()
-stop_beside() { for pid in "${beside[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+stop_beside() { for pid in "${beside[@]}"; do kill "$pid" 2>/dev/null || true; done; beside=(); }
 trap stop_beside EXIT
-for _ in 1 2; do
-  sh -c 'while :; do :; done' &
-  beside+=($!)
-done
-half_kib=$(awk '/^MemAvailable:/ { print int($2 / 2) }' /proc/meminfo)
-/usr/bin/python3 -c "
+
+if [ "$from" -le 1 ]; then
+  for _ in 1 2; do
+    sh -c 'while :; do :; done' &
+    beside+=($!)
+  done
+  half_kib=$(awk '/^MemAvailable:/ { print int($2 / 2) }' /proc/meminfo)
+  /usr/bin/python3 -c "
 import sys, time
 hog = bytearray($half_kib * 1024)
 for i in range(0, len(hog), 4096):
@@ -54,28 +61,30 @@ for i in range(0, len(hog), 4096):
 print('memory hog: holding', len(hog) >> 20, 'MiB', file=sys.stderr, flush=True)
 time.sleep(1e9)
 " &
-beside+=($!)
-sleep 5
+  beside+=($!)
+  sleep 5
+  say "1/3: regress --repeat 10 --no-cache (two busy loops and a memory hog beside it): ${fixtures[*]}"
+  "$fl" regress --repeat 10 --no-cache --report-dir "$out/repeat" "${selected[@]}"
+  stop_beside
+fi
 
-say "1/3: regress --repeat 10 --no-cache (two busy loops and a memory hog beside it): ${fixtures[*]}"
-"$fl" regress --repeat 10 --no-cache --report-dir "$out/repeat" "${selected[@]}"
-stop_beside
-beside=()
-
-say "2/3: two workers, shuffled chunk order, chunks of 7 and 20, against in process"
-for f in "${fixtures[@]}"; do
-  for size in 7 20; do
-    "$fl" render "fixtures/$f" -o "$out/$f-$size-in-process.mp4" --chunk-size "$size" --no-cache
-    "$fl" render "fixtures/$f" -o "$out/$f-$size-workers.mp4" --chunk-size "$size" --no-cache \
-      --mode distributed-simulated --workers 2 --chunk-order shuffled
-    if ! cmp -s "$out/$f-$size-in-process.mp4" "$out/$f-$size-workers.mp4"; then
-      echo "load-runs: $f, chunks of $size: the workers' video differs from the in-process one" >&2
-      "$fl" diff-runs "$out/$f-$size-in-process.mp4" "$out/$f-$size-workers.mp4" --out "$out/$f-$size-diff" >&2 || true
-      exit 1
-    fi
-    say "$f, chunks of $size: byte-identical"
+if [ "$from" -le 2 ]; then
+  say "2/3: two workers, shuffled chunk order, chunks of 7 and 20, against in process"
+  for f in "${fixtures[@]}"; do
+    for size in 7 20; do
+      "$fl" render "fixtures/$f" -o "$out/$f-$size-in-process.mp4" --chunk-size "$size" --no-cache
+      "$fl" render "fixtures/$f" -o "$out/$f-$size-workers.mp4" --chunk-size "$size" --no-cache \
+        --mode distributed-simulated --workers 2 --chunk-order shuffled
+      if ! cmp -s "$out/$f-$size-in-process.mp4" "$out/$f-$size-workers.mp4"; then
+        echo "load-runs: $f, chunks of $size: the workers' video differs from the in-process one" >&2
+        "$fl" diff-runs "$out/$f-$size-in-process.mp4" "$out/$f-$size-workers.mp4" \
+          --out "$out/$f-$size-diff" >&2 || true
+        exit 1
+      fi
+      say "$f, chunks of $size: byte-identical"
+    done
   done
-done
+fi
 
 say "3/3: framelock vary on each"
 for f in "${fixtures[@]}"; do
