@@ -52,7 +52,7 @@
   // ---- the machine --------------------------------------------------------------------------
   // What the page's own objects would tell of the host, pinned before any page script runs
   // (environment.rs pins the rest through DevTools; README.md, "The page environment"): a
-  // machine with 8 GB of memory, on mains power and full, on a steady 4g-like network, with
+  // window that is the frame, a machine with 8 GB of memory, on mains power and full, on a steady 4g-like network, with
   // 1 GiB of storage quota, a fixed JavaScript heap and no cameras or microphones.
   const pin = (proto, name, value) => {
     if (proto && name in proto) {
@@ -60,6 +60,18 @@
     }
   };
   pin(Navigator.prototype, 'deviceMemory', 8);
+  // The window is the frame at (0, 0). The outer size otherwise arrives from the browser
+  // process when it arrives: a sandboxed browser showed 0x0 to the page's scripts.
+  for (const [name, value] of [
+    ['outerWidth', () => window.innerWidth],
+    ['outerHeight', () => window.innerHeight],
+    ['screenX', () => 0],
+    ['screenY', () => 0],
+    ['screenLeft', () => 0],
+    ['screenTop', () => 0],
+  ]) {
+    Object.defineProperty(window, name, { get: value, configurable: true, enumerable: true });
+  }
   if (window.NetworkInformation) {
     const net = { type: 'unknown', effectiveType: '4g', downlink: 10, downlinkMax: Infinity, rtt: 50, saveData: false };
     for (const [name, value] of Object.entries(net)) pin(NetworkInformation.prototype, name, value);
@@ -78,10 +90,9 @@
     };
   }
   if (window.StorageManager) {
-    const estimate = StorageManager.prototype.estimate;
+    // Not the real estimate: it may be refused, or answer late, in a sandboxed browser.
     StorageManager.prototype.estimate = async function () {
-      const real = await estimate.call(this);
-      return Object.assign({}, real, { quota: 1073741824 });
+      return { quota: 1073741824, usage: 0, usageDetails: {} };
     };
   }
   pin(Performance.prototype, 'memory', Object.freeze({
