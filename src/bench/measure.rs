@@ -30,6 +30,11 @@ use crate::timing::{ChunkPlan, FrameIndex, FrameRange};
 /// The heavy 1080p page: the in-process path over the bench's frames, and a fresh session (a
 /// worker's) that starts at the last of them: its walk and first frame.
 pub(super) async fn heavy(request: &BenchRequest) -> Result<Vec<HeavyRow>, BenchError> {
+    // A quick run only shows the section works: a dozen 1080p frames do.
+    let request = &BenchRequest {
+        frames: if request.quick { 12 } else { request.frames },
+        ..request.clone()
+    };
     let composition = Composition::load(
         &request.heavy,
         &Overrides {

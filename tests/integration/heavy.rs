@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::bundle::copy_dir;
 use crate::harness::{Sandbox, fixture, hashes, repo, stderr};
 
-/// In process, then by two workers in chunks of 7: every frame hash and the encoded bytes
+/// In process, then by two workers in chunks of 10: every frame hash and the encoded bytes
 /// agree, on pages whose text layers the compositor keeps (`will-change: transform` tags that
 /// appear mid-way, a growing bar chart, strokes drawing themselves).
 #[test]
@@ -14,7 +14,7 @@ fn workers_starting_mid_way_draw_the_frames_of_a_continuous_render() {
     let sandbox = Sandbox::new();
     for name in ["heavy-layers", "heavy-dashboard"] {
         let comp = fixture(name);
-        let plan = ["--chunk-size", "7"];
+        let plan = ["--chunk-size", "10"];
         let continuous = sandbox.render_ok(&comp, &format!("{name}-in-process"), &plan);
         let mut args = vec!["--mode", "distributed-simulated", "--workers", "2"];
         args.extend_from_slice(&plan);
