@@ -476,17 +476,25 @@ impl Session {
     /// after the session's warm-up frame.
     async fn draw_walked(&mut self, frame: FrameIndex) -> Result<(), BrowserError> {
         self.settle(Some(frame)).await?;
-        let mut ticks = vec![frame_ticks(self.fps, frame)];
         if frame.0 == 0 {
-            ticks.insert(0, warmup_ticks(self.fps, frame));
+            self.draw_without_picture(frame, warmup_ticks(self.fps, frame))
+                .await?;
         }
-        for ticks in ticks {
-            let params = BeginFrameParams::builder()
-                .frame_time_ticks(ticks)
-                .interval(self.fps.interval_ms())
-                .build();
-            self.timed_begin_frame(params, frame, ticks).await?;
-        }
+        self.draw_without_picture(frame, frame_ticks(self.fps, frame))
+            .await
+    }
+
+    /// One BeginFrame at `ticks` that draws and returns no picture.
+    async fn draw_without_picture(
+        &mut self,
+        frame: FrameIndex,
+        ticks: f64,
+    ) -> Result<(), BrowserError> {
+        let params = BeginFrameParams::builder()
+            .frame_time_ticks(ticks)
+            .interval(self.fps.interval_ms())
+            .build();
+        self.timed_begin_frame(params, frame, ticks).await?;
         Ok(())
     }
 
@@ -545,11 +553,7 @@ impl Session {
         if self.last.is_none() {
             // One warm-up frame lets the compositor settle layers before the first capture;
             // its tick lies strictly between the previous frame's and this one's.
-            let params = BeginFrameParams::builder()
-                .frame_time_ticks(warmup_ticks(self.fps, i))
-                .interval(self.fps.interval_ms())
-                .build();
-            self.timed_begin_frame(params, i, warmup_ticks(self.fps, i))
+            self.draw_without_picture(i, warmup_ticks(self.fps, i))
                 .await?;
         }
         let ticks = frame_ticks(self.fps, i);
