@@ -6,7 +6,7 @@
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
-use crate::browser::PageEvent;
+use crate::browser::{ElementShare, PageEvent};
 use crate::drift::Finding;
 use crate::exit_code;
 use crate::hash::BundleHash;
@@ -83,6 +83,13 @@ pub struct FailureImages {
     pub diff: Utf8PathBuf,
     /// The largest difference of one channel of one pixel, 0–255.
     pub largest_difference: u8,
+    /// The page elements whose boxes cover the differing pixels, read from the page at that
+    /// frame, largest share first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elements: Vec<ElementShare>,
+    /// Why the elements could not be read, when they could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elements_unavailable: Option<String>,
 }
 
 /// The result of one fixture.
@@ -240,6 +247,17 @@ pub(crate) fn sample_report() -> RegressReport {
             candidate: "canvas-state/chunk-boundary-frame-20-worker.png".into(),
             diff: "canvas-state/chunk-boundary-frame-20-diff.png".into(),
             largest_difference: 97,
+            elements: vec![
+                ElementShare {
+                    selector: "#trail".into(),
+                    share: 0.75,
+                },
+                ElementShare {
+                    selector: "#stage canvas:nth-of-type(1)".into(),
+                    share: 0.25,
+                },
+            ],
+            elements_unavailable: None,
         }],
         seconds: 12.5,
         ..FixtureResult::new("canvas-state", 40.0)

@@ -7,10 +7,9 @@ use crate::bundle::BundleError;
 use crate::composition::CompositionError;
 use crate::encode::EncodeError;
 use crate::exit_code;
-use crate::hash::BundleHash;
 use crate::regress::RegressError;
 use crate::render::RenderError;
-use crate::store::StoreError;
+use crate::store::{KeptError, StoreError};
 
 /// Why a bisect cannot start or finish.
 #[derive(Debug, thiserror::Error)]
@@ -38,28 +37,6 @@ pub enum BisectError {
         /// The commit.
         commit: String,
     },
-    /// A bundle a diff needs is not kept in the store.
-    #[error(
-        "bundle {hash} is not kept in the store {store} (bisect keeps the bundles it judges): give a bundle folder or a .tar.zst, or the store that has it (--store)"
-    )]
-    NotKept {
-        /// The bundle.
-        hash: String,
-        /// The store.
-        store: Utf8PathBuf,
-    },
-    /// The store's bundle index points at another bundle than it names.
-    #[error(
-        "the store keeps {archive} as bundle {hash}, but it holds bundle {holds}: run `framelock cache verify`, then `framelock cache gc`"
-    )]
-    KeptMismatch {
-        /// The bundle asked for.
-        hash: BundleHash,
-        /// The bundle the archive holds.
-        holds: BundleHash,
-        /// The archive.
-        archive: Utf8PathBuf,
-    },
     /// A side of `diff` is neither a file nor a hash.
     #[error(
         "{arg}: no such bundle folder or packed bundle, nor a bundle hash (8 to 64 hex characters) to look up in the store"
@@ -67,14 +44,6 @@ pub enum BisectError {
     NoSuchSide {
         /// What was given.
         arg: Utf8PathBuf,
-    },
-    /// A hash prefix names several kept bundles.
-    #[error("bundle hash prefix {prefix} names {} kept bundles ({}): give more characters", names.len(), names.join(", "))]
-    Ambiguous {
-        /// The prefix.
-        prefix: String,
-        /// The bundles it names (their first 16 characters).
-        names: Vec<String>,
     },
     /// A side of `diff-runs` is not a render framelock wrote.
     #[error("{path}: {reason}")]
@@ -99,6 +68,9 @@ pub enum BisectError {
     /// The store could not be used.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A bundle could not be kept in the store or opened from it.
+    #[error(transparent)]
+    Kept(#[from] KeptError),
     /// Videos could not be compared or pictured.
     #[error(transparent)]
     Encode(#[from] EncodeError),
@@ -123,6 +95,7 @@ impl BisectError {
             BisectError::Render(e) => e.exit_code(),
             BisectError::Bundle(e) => e.exit_code(),
             BisectError::Store(e) => e.exit_code(),
+            BisectError::Kept(e) => e.exit_code(),
             BisectError::Encode(e) => e.exit_code(),
             _ => exit_code::INPUT,
         }

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::error::BisectError;
-use super::open::keep_bundle;
 use crate::bundle::Chunking;
 use crate::composition::{Composition, Overrides};
 use crate::drift::FindingKind;
@@ -17,6 +16,7 @@ use crate::outcome::{RegressMode, Status};
 use crate::regress::{DEFAULT_CHUNK_SIZE, Fixture, RegressRequest, discover, judge_fixture};
 use crate::render::{Planning, RunSettings, plan_bundle};
 use crate::report::{RenderEvent, Reporter};
+use crate::store::keep_bundle;
 use crate::store::{
     BadDefinition, Judgement, KeyedRecord, RECORD_FORMAT_VERSION, Store, VerdictKey, VerdictLookup,
     VerdictRecord, frames_digest,

@@ -17,6 +17,6 @@ pub use judge::{
     Bad, CheckoutJudgement, FixtureVerdict, JudgeSettings, Verdict, judge_checkout,
     reference_frames,
 };
-pub use open::{keep_bundle, open_diff_side, open_kept};
+pub use open::open_diff_side;
 pub use runs::{RunsDiff, diff_runs};
 pub use walk::{BisectOutcome, BisectRequest, Step, bisect};

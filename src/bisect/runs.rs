@@ -8,12 +8,17 @@ use std::fmt::Write;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::error::BisectError;
+use crate::browser::describe_elements;
 use crate::compare::compare_videos;
 use crate::drift::{ChunkFinding, ChunkPair, FindingKind, classify_chunk};
+use crate::hash::BundleHash;
 use crate::outcome::FailureImages;
 use crate::regress::{Side, write_failure_images};
-use crate::render::{FRAMES_FORMAT_VERSION, FramesRecord, frames_record_path};
-use crate::store::Execution;
+use crate::render::{
+    BrowserRun, FRAMES_FORMAT_VERSION, FramesRecord, RunSettings, frames_record_path, name_pictured,
+};
+use crate::staging;
+use crate::store::{Execution, KeptError, Store, open_kept};
 use crate::timing::ChunkIndex;
 
 /// What differs between two renders.
@@ -36,6 +41,8 @@ pub struct RunsDiff {
     pub images: Option<(FailureImages, Utf8PathBuf)>,
     /// Whether the two renders were of one bundle.
     pub same_bundle: bool,
+    /// The bundle A rendered, whose page the elements are read from.
+    pub reference_bundle: BundleHash,
 }
 
 impl RunsDiff {
@@ -77,9 +84,45 @@ impl RunsDiff {
                 dir.join(&images.candidate),
                 dir.join(&images.diff)
             );
+            let _ = writeln!(out, "{}", elements_line(images));
         }
         out
     }
+
+    /// Names the elements covering the pictured frame's differing pixels, read from the page
+    /// of the bundle A rendered, kept in `store` by the render; when it is not kept, the
+    /// pictures say the elements are unavailable and why.
+    pub async fn name_elements(&mut self, store: &Store, settings: RunSettings) {
+        let Some((images, dir)) = &mut self.images else {
+            return;
+        };
+        let (_scratch, scratch) = match staging::scratch_dir() {
+            Ok(scratch) => scratch,
+            Err(e) => {
+                images.elements_unavailable = Some(e.to_string());
+                return;
+            }
+        };
+        match open_kept(store, &self.reference_bundle, &scratch) {
+            Ok(bundle) => {
+                let run = BrowserRun::of(&bundle.composition(), settings).of_bundle(&bundle);
+                name_pictured(&run, std::slice::from_mut(images), dir).await;
+            }
+            Err(KeptError::NotKept { store, .. }) => {
+                images.elements_unavailable = Some(format!(
+                    "bundle {} is not kept in the store {store}: render A again without --no-cache, or give --store the store it used",
+                    &self.reference_bundle.to_string()[..16]
+                ));
+            }
+            Err(e) => images.elements_unavailable = Some(e.to_string()),
+        }
+    }
+}
+
+/// The line naming a pictured frame's elements, or saying why they are unavailable.
+fn elements_line(images: &FailureImages) -> String {
+    let elements = describe_elements(&images.elements, images.elements_unavailable.as_deref(), 8);
+    format!("elements: {elements}")
 }
 
 /// Compares render `b` with render `a`, writing the pictures of the worst frame into `out`.
@@ -103,6 +146,7 @@ pub fn diff_runs(
         finding: None,
         images: None,
         same_bundle: ra.bundle_hash == rb.bundle_hash,
+        reference_bundle: ra.bundle_hash.clone(),
     };
     let Some(&first) = differing.first() else {
         return Ok(diff);

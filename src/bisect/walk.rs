@@ -13,11 +13,11 @@ use super::git::{Commit, Repo};
 use super::judge::{
     Bad, CheckoutJudgement, JudgeSettings, Verdict, judge_checkout, reference_frames,
 };
-use super::open::open_kept;
 use crate::drift::Finding;
 use crate::exit_code;
 use crate::report::{RenderEvent, Reporter};
 use crate::store::Judgement;
+use crate::store::open_kept;
 
 /// A bisect.
 #[derive(Debug, Clone)]

@@ -36,3 +36,28 @@ pub async fn elements_covering(
         .await?;
     Ok(serde_json::from_value(found).unwrap_or_default())
 }
+
+/// What a report says of the elements behind a difference: `#ring-1 62%, svg
+/// path:nth-of-type(3) 20%` (the first `limit`), why they are unavailable, or that none covers
+/// the differing pixels.
+pub fn describe_elements(
+    elements: &[ElementShare],
+    unavailable: Option<&str>,
+    limit: usize,
+) -> String {
+    if let Some(why) = unavailable {
+        return format!("unavailable ({why})");
+    }
+    if elements.is_empty() {
+        return "none of the page's elements covers the differing pixels".into();
+    }
+    let named: Vec<String> = elements
+        .iter()
+        .take(limit)
+        .map(|e| format!("{} {:.0}%", e.selector, e.share * 100.0))
+        .collect();
+    match elements.len().saturating_sub(limit) {
+        0 => named.join(", "),
+        more => format!("{} and {more} more", named.join(", ")),
+    }
+}

@@ -12,7 +12,7 @@ mod runtime;
 mod session;
 
 pub use capture::{CaptureSeconds, RawFormat};
-pub use elements::{ElementShare, elements_covering};
+pub use elements::{ElementShare, describe_elements, elements_covering};
 pub use environment::pins as environment_pins;
 pub use error::BrowserError;
 pub use events::{PageEvent, PageEventKind, PageLog};

@@ -115,7 +115,11 @@ pub enum Command {
     Diff(DiffOpts),
     /// Compare two renders (videos framelock wrote, with their frames.json) frame by frame: the
     /// first divergent frame and its chunk, the PSNR of the frames that differ, the drift the
-    /// first divergent chunk shows (A is the reference), and the worst frame as PNGs in --out.
+    /// first divergent chunk shows (A is the reference), the worst frame as PNGs in --out, and
+    /// the page elements covering its differing pixels.
+    ///
+    /// The elements are read from the page of A's bundle as the store keeps it: renders that
+    /// use the store keep their bundle; after `--no-cache` the elements are unavailable.
     ///
     /// Exits 0 when every frame is equal, 1 when frames differ, 2 when a side is not a render.
     DiffRuns(DiffRunsOpts),
@@ -291,7 +295,7 @@ async fn dispatch(cli: Cli, matches: &ArgMatches) -> Result<i32, Error> {
         Command::Unpack(opts) => unpack_command(&opts),
         Command::Verify(opts) => verify_command(&opts),
         Command::Diff(opts) => diff_command(&opts),
-        Command::DiffRuns(opts) => diff_runs_command(&opts, matches),
+        Command::DiffRuns(opts) => diff_runs_command(&opts, matches).await,
         Command::Bisect(opts) => bisect_command(opts, matches).await,
         Command::BisectStep(opts) => bisect_step_command(opts, matches).await,
         Command::Cache(command) => cache_command(command),

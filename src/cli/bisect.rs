@@ -4,13 +4,14 @@
 use camino::Utf8PathBuf;
 use clap::{ArgMatches, Args};
 
-use super::common::{ToolOpts, current_exe, default_workers, scratch};
+use super::common::{StoreOpts, ToolOpts, current_exe, default_workers, scratch};
 use super::error::Error;
 use super::regress::FixtureRunOpts;
 use crate::bisect::{
     Bad, BisectRequest, JudgeSettings, Verdict, bisect, diff_runs, judge_checkout,
 };
 use crate::exit_code;
+use crate::render::RunSettings;
 use crate::report::TerminalReporter;
 
 /// `framelock bisect`.
@@ -64,6 +65,9 @@ pub struct DiffRunsOpts {
     /// Where the pictures of the worst frame go.
     #[arg(long, value_name = "DIR", default_value = "framelock-diff")]
     pub out: Utf8PathBuf,
+    #[command(flatten)]
+    /// The store that keeps A's bundle.
+    pub store: StoreOpts,
     #[command(flatten)]
     /// Tools.
     pub tools: ToolOpts,
@@ -133,9 +137,13 @@ pub async fn bisect_step_command(opts: BisectStepOpts, matches: &ArgMatches) -> 
 }
 
 /// `framelock diff-runs`.
-pub fn diff_runs_command(opts: &DiffRunsOpts, matches: &ArgMatches) -> Result<i32, Error> {
+pub async fn diff_runs_command(opts: &DiffRunsOpts, matches: &ArgMatches) -> Result<i32, Error> {
     let toolchain = opts.tools.locate(matches)?;
-    let diff = diff_runs(&toolchain.ffmpeg.real, &opts.a, &opts.b, &opts.out)?;
+    let mut diff = diff_runs(&toolchain.ffmpeg.real, &opts.a, &opts.b, &opts.out)?;
+    if diff.images.is_some() {
+        let settings = RunSettings::new(toolchain.clone(), opts.tools.chrome_sandbox.into());
+        diff.name_elements(&opts.store.open()?, settings).await;
+    }
     print!("{}", diff.text());
     Ok(if diff.is_same() {
         exit_code::SUCCESS

@@ -14,8 +14,12 @@ use super::request::RegressRequest;
 use super::reuse::Reuse;
 use super::setup::FixtureSetup;
 use super::versus_baseline::Against;
-use crate::outcome::{FixtureResult, REPORT_FORMAT_VERSION, RegressReport, Status};
+use crate::hash::BundleHash;
+use crate::outcome::{FailureImages, FixtureResult, REPORT_FORMAT_VERSION, RegressReport, Status};
+use crate::render::{BrowserRun, name_pictured};
 use crate::report::{RenderEvent, Reporter};
+use crate::staging;
+use crate::store::open_kept;
 
 /// Runs every selected fixture and writes `report.json` and `report.html`.
 pub async fn regress(
@@ -124,6 +128,7 @@ async fn run_fixture(
             &result.findings,
             (reference.width, reference.height),
         )?;
+        name_elements(request, &setup, &reference.bundle_hash, &mut result.images).await;
     }
     if let Some((reuse, key)) = reuse_key {
         reuse.keep(
@@ -134,6 +139,29 @@ async fn run_fixture(
         )?;
     }
     Ok(result)
+}
+
+/// Names the elements behind each failure picture, from the bundle the fixture rendered as the
+/// store keeps it, else (after `--no-cache`, which keeps nothing) from the fixture's folder,
+/// which is what that bundle was planned from.
+async fn name_elements(
+    request: &RegressRequest,
+    setup: &FixtureSetup,
+    bundle: &BundleHash,
+    images: &mut [FailureImages],
+) {
+    let scratch = staging::scratch_dir();
+    let kept = scratch
+        .as_ref()
+        .ok()
+        .and_then(|(_, dir)| open_kept(&request.store, bundle, dir).ok());
+    let run = match &kept {
+        Some(bundle) => {
+            BrowserRun::of(&bundle.composition(), request.run.clone()).of_bundle(bundle)
+        }
+        None => BrowserRun::of(&setup.composition, request.run.clone()),
+    };
+    name_pictured(&run, images, &request.report_dir).await;
 }
 
 /// A fixture's determinism check alone, without its baseline: the in-process render and, in

@@ -12,16 +12,15 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::error::RenderError;
 use super::pipeline::{EncodedChunk, Sink, SinkConfig};
 use crate::browser::{
-    BrowserError, CaptureMode, ElementShare, LaunchSpec, PageEvent, PageFault, RuntimeConfig,
-    SandboxPolicy, Session, SessionConfig, elements_covering,
+    BrowserError, CaptureMode, LaunchSpec, PageEvent, PageFault, RuntimeConfig, SandboxPolicy,
+    Session, SessionConfig,
 };
 use crate::bundle::{Bundle, BundleError};
-use crate::compare::DiffCell;
 use crate::composition::{Composition, DurationSource};
 use crate::encode::EncoderSettings;
 use crate::media::{PageMedia, VideoFrames, VideoMode};
 use crate::report::{RenderEvent, Reporter};
-use crate::timing::{ChunkIndex, ChunkPlan, FrameIndex, FrameRange};
+use crate::timing::{ChunkIndex, ChunkPlan, FrameRange};
 use crate::toolchain::Toolchain;
 
 /// How a browser renders, shared by every path.
@@ -180,19 +179,6 @@ pub struct StageSeconds {
     pub finish: f64,
     /// From the first capture to the last chunk encoded.
     pub wall: f64,
-}
-
-/// The page elements covering `cells` at `frame` of the run's composition, read in a browser
-/// of its own, largest share first.
-pub async fn name_elements(
-    run: &BrowserRun,
-    frame: FrameIndex,
-    cells: &[DiffCell],
-) -> Result<Vec<ElementShare>, RenderError> {
-    let mut session = start_session(run, &()).await?;
-    let named = elements_covering(&mut session, frame, cells).await;
-    session.close().await;
-    Ok(named?)
 }
 
 /// Starts a browser for `run`, checking that it rasterises in software.

@@ -16,7 +16,7 @@ use crate::hash::{BundleHash, ContentHash};
 use crate::report::{RenderEvent, Reporter};
 use crate::store::{
     CacheKey, ChunkRecord, Execution, Lookup, RECORD_FORMAT_VERSION, RecordFingerprints, RunRecord,
-    Store,
+    Store, keep_bundle,
 };
 use crate::timing::{ChunkIndex, ChunkPlan, FrameRange};
 
@@ -194,7 +194,7 @@ pub struct Finish<'a> {
     pub virtual_time: bool,
     /// Self-test fault: milliseconds the sound is made late by; 0 normally.
     pub audio_delay_ms: u64,
-    /// Where the run record goes, when the render is cached.
+    /// Where the run record and a packed copy of the bundle go, when the render is cached.
     pub store: Option<&'a Store>,
     /// PNGs to move into place: (work folder, destination).
     pub png: Option<(&'a Utf8Path, &'a Utf8Path)>,
@@ -246,6 +246,9 @@ pub fn finish(finish: Finish<'_>, chunks: &[FinishedChunk]) -> Result<FramesReco
     }
     if let Some(store) = finish.store {
         record.run_record = Some(store_run(store, &record, &video_blake3)?);
+        // frames.json names the bundle; kept, it explains the render after its folder is gone
+        // (`diff-runs` reads the differing elements from it).
+        keep_bundle(store, bundle)?;
     }
     publish(finish.work, &video, &record, finish.output, finish.png)?;
     Ok(record)

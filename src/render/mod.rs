@@ -2,6 +2,7 @@
 //! each chunk start) used by the in-process path and by workers alike, planning a composition
 //! into a bundle, and the one way a render is finished.
 
+mod elements;
 mod engine;
 mod error;
 mod finish;
@@ -12,9 +13,10 @@ mod plan;
 mod record;
 mod settings;
 
+pub use elements::name_pictured;
 pub use engine::{
     BrowserRun, ChunkWork, DEFAULT_FRAME_TIMEOUT, Rendered, RenderedChunk, RunSettings,
-    StageSeconds, name_elements, probe_duration, render_chunks, start_session,
+    StageSeconds, probe_duration, render_chunks, start_session,
 };
 pub use error::RenderError;
 pub use finish::{ChunkCache, Finish, FinishedChunk, Keep, Recorder, finish};

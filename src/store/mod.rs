@@ -2,6 +2,7 @@
 //! kept bundles, and the indexes that find them.
 
 mod blobs;
+mod kept;
 mod keyed;
 mod maintenance;
 mod records;
@@ -9,6 +10,7 @@ mod results;
 mod verdicts;
 
 pub use blobs::{Index, Store, StoreError, StoreLock, default_store_root};
+pub use kept::{KeptError, find_kept, keep_bundle, open_kept};
 pub use keyed::{KeyedRecord, RecordLookup};
 pub use maintenance::{CacheEntry, ChunkSummary, GcReport, VerifyReport, gc, list, verify};
 pub use records::{

@@ -4,6 +4,7 @@ use camino::Utf8PathBuf;
 
 use crate::bisect::BisectError;
 use crate::exit_code;
+use crate::store::StoreError;
 
 /// A `vary` run that could not finish.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,9 @@ pub enum VaryError {
         /// Why.
         source: std::io::Error,
     },
+    /// The reference render's store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// Two renders could not be compared.
     #[error(transparent)]
     Compare(#[from] BisectError),

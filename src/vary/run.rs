@@ -16,13 +16,11 @@ use serde::Serialize;
 use super::error::VaryError;
 use super::variation::Variation;
 use crate::bisect::{RunsDiff, diff_runs};
-use crate::browser::ElementShare;
-use crate::compare::differing_cells;
-use crate::composition::{Composition, Overrides};
+use crate::browser::{ElementShare, describe_elements};
 use crate::drift::FindingKind;
-use crate::render::{BrowserRun, RunSettings, name_elements};
+use crate::render::RunSettings;
 use crate::report::{RenderEvent, Reporter};
-use crate::timing::FrameIndex;
+use crate::store::Store;
 
 /// The version of `vary.json`'s format (README, "Machine-readable files").
 pub const VARY_FORMAT_VERSION: u32 = 1;
@@ -76,17 +74,10 @@ pub struct VariationResult {
 impl VariationResult {
     /// One line for the terminal.
     pub fn line(&self) -> String {
-        let elements: Vec<String> = self
-            .elements
-            .iter()
-            .take(3)
-            .map(|e| format!("{} {:.0}%", e.selector, e.share * 100.0))
-            .collect();
-        let elements = match (&self.elements_unavailable, elements.is_empty()) {
-            (Some(why), _) => format!("; elements unavailable: {why}"),
-            (None, false) => format!("; elements: {}", elements.join(", ")),
-            (None, true) => String::new(),
-        };
+        let elements = format!(
+            "; elements: {}",
+            describe_elements(&self.elements, self.elements_unavailable.as_deref(), 3)
+        );
         match (self.first_differing_frame, self.kind) {
             (Some(first), kind) => format!(
                 "{:<15} DIFFERS  {} of {} frames, the first at frame {first}{} ({}){elements}",
@@ -147,9 +138,15 @@ pub async fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<Vary
         })?;
     let stores = Utf8Path::from_path(stores_dir.path()).expect("a UTF-8 folder holds UTF-8 names");
     let reference = out.join("reference.mp4");
-    ChildRender::plain("reference", &reference, &stores.join("reference"))
-        .run(request)
-        .await?;
+    let reference_store = stores.join("reference");
+    // Cached into its empty store, so the store keeps the bundle the elements are read from.
+    ChildRender {
+        cached: true,
+        ..ChildRender::plain("reference", &reference, &reference_store)
+    }
+    .run(request)
+    .await?;
+    let reference_store = Store::open(&reference_store)?;
     let mut results = Vec::new();
     for &variation in &request.variations {
         reporter.report(&RenderEvent::VariationStarted {
@@ -160,14 +157,10 @@ pub async fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<Vary
         let video = out.join(format!("{}.mp4", variation.name()));
         render_variation(request, variation, &video, &stores.join(variation.name())).await?;
         let pictures = out.join(variation.name());
-        let diff = diff_runs(&request.ffmpeg, &reference, &video, &pictures)?;
-        let mut result = judge(variation, &diff, out, started.elapsed().as_secs_f64());
-        if let Some((images, dir)) = &diff.images {
-            match elements_of(request, images, dir).await {
-                Ok(elements) => result.elements = elements,
-                Err(why) => result.elements_unavailable = Some(why),
-            }
-        }
+        let mut diff = diff_runs(&request.ffmpeg, &reference, &video, &pictures)?;
+        diff.name_elements(&reference_store, request.run.clone())
+            .await;
+        let result = judge(variation, &diff, out, started.elapsed().as_secs_f64());
         reporter.report(&RenderEvent::VariationJudged {
             line: result.line(),
         });
@@ -184,27 +177,6 @@ pub async fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<Vary
     crate::staging::write_file(&path, "vary.json", json.as_bytes())
         .map_err(|source| VaryError::Write { path, source })?;
     Ok(report)
-}
-
-/// The elements covering the differing pixels of a pictured frame, read from the composition
-/// at that frame; why not, when they cannot be.
-async fn elements_of(
-    request: &VaryRequest,
-    images: &crate::outcome::FailureImages,
-    dir: &Utf8Path,
-) -> Result<Vec<ElementShare>, String> {
-    let open = |p: &Utf8Path| {
-        image::open(dir.join(p))
-            .map(|i| i.into_rgb8())
-            .map_err(|e| format!("{}: {e}", dir.join(p)))
-    };
-    let cells = differing_cells(&open(&images.reference)?, &open(&images.candidate)?, 16);
-    let composition = Composition::load(&request.composition, &Overrides::default())
-        .map_err(|e| e.to_string())?;
-    let run = BrowserRun::of(&composition, request.run.clone());
-    name_elements(&run, FrameIndex(images.frame), &cells)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 /// The result of one variation from its comparison with the reference.
@@ -238,8 +210,15 @@ fn judge(variation: Variation, diff: &RunsDiff, out: &Utf8Path, seconds: f64) ->
         first_differing_frame: diff.first_frame,
         kind,
         pictures,
-        elements: Vec::new(),
-        elements_unavailable: None,
+        elements: diff
+            .images
+            .as_ref()
+            .map(|(images, _)| images.elements.clone())
+            .unwrap_or_default(),
+        elements_unavailable: diff
+            .images
+            .as_ref()
+            .and_then(|(images, _)| images.elements_unavailable.clone()),
         seconds,
     }
 }

@@ -1,5 +1,5 @@
-//! Comparing two renders: `diff-runs` names the first divergent frame and chunk, the drift, and
-//! pictures the worst frame.
+//! Comparing two renders: `diff-runs` names the first divergent frame and chunk, the drift, the
+//! elements behind it, and pictures the worst frame.
 
 use std::path::Path;
 use std::process::Command;
@@ -7,7 +7,8 @@ use std::process::Command;
 use crate::harness::{Sandbox, fixture, stderr};
 
 /// An accumulating canvas rendered in process and by workers: the runs agree on chunk 0 and
-/// differ from chunk 1's first frame, named chunk-boundary; a render against itself is equal.
+/// differ from chunk 1's first frame, named chunk-boundary, on the canvas; a render against
+/// itself is equal.
 #[test]
 fn diff_runs_names_the_first_divergent_frame_and_the_drift() {
     let sandbox = Sandbox::new();
@@ -36,6 +37,27 @@ fn diff_runs_names_the_first_divergent_frame_and_the_drift() {
     );
     let pngs = std::fs::read_dir(&pictures).unwrap().count();
     assert_eq!(pngs, 3, "a, b and the heat map of the worst frame");
+    // The dots are drawn on the page's one canvas, read from A's bundle kept in the store.
+    assert!(text.contains("\nelements: #c 100%\n"), "{text}");
+
+    // A store that does not keep A's bundle: the elements are unavailable, and it says why.
+    let empty = sandbox.path().join("empty-store");
+    let out = sandbox.run(&[
+        "diff-runs",
+        video("in-process").to_str().unwrap(),
+        video("workers").to_str().unwrap(),
+        "--out",
+        pictures.to_str().unwrap(),
+        "--store",
+        empty.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("elements: unavailable (bundle ")
+            && text.contains(&format!("is not kept in the store {}", empty.display())),
+        "{text}"
+    );
 
     let out = sandbox.run(&[
         "diff-runs",

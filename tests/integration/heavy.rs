@@ -33,7 +33,8 @@ fn workers_starting_mid_way_draw_the_frames_of_a_continuous_render() {
 
 /// A worker that walks to its chunk without drawing (the warm-up framelock had before) leaves
 /// the `will-change` tags to be rastered at another sub-pixel offset: named chunk-boundary for
-/// that chunk, with pictures of worker against in-process that show the difference.
+/// that chunk, with pictures of worker against in-process that show the difference and name
+/// the tags.
 #[test]
 fn a_worker_that_walks_without_drawing_is_named_chunk_boundary() {
     let sandbox = Sandbox::new();
@@ -76,5 +77,21 @@ fn a_worker_that_walks_without_drawing_is_named_chunk_boundary() {
     assert!(
         picture["largest_difference"].as_u64().unwrap() > 0,
         "{picture:#?}"
+    );
+    // The drift lies in the `will-change` tags: the picture names them, read from the page.
+    let selectors: Vec<&str> = picture["elements"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no elements: {picture:#?}"))
+        .iter()
+        .map(|e| e["selector"].as_str().unwrap())
+        .collect();
+    assert!(
+        selectors.iter().any(|s| s.starts_with("#tag-")),
+        "{picture:#?}"
+    );
+    let html = std::fs::read_to_string(sandbox.path().join("report/report.html")).unwrap();
+    assert!(
+        html.contains("Elements covering the difference") && html.contains("#tag-"),
+        "the report shows them"
     );
 }

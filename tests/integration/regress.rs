@@ -463,14 +463,19 @@ const DISTRIBUTED: [&str; 4] = ["--mode", "distributed-simulated", "--workers", 
 
 /// Runs the distributed harness with `fault` injected; it must exit 1. Returns the findings.
 fn injected(sandbox: &Sandbox, fixtures: &Path, baselines: &Path, fault: &str) -> Vec<Value> {
+    injected_fixture(sandbox, fixtures, baselines, fault)["findings"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The report of the one fixture regress ran with `fault` injected, which must fail it.
+fn injected_fixture(sandbox: &Sandbox, fixtures: &Path, baselines: &Path, fault: &str) -> Value {
     let mut args = DISTRIBUTED.to_vec();
     args.extend(["--inject", fault]);
     let (code, text, report) = regress(sandbox, fixtures, baselines, &args);
     assert_eq!(code, 1, "{fault}: {text}");
-    report["fixtures"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .clone()
+    report["fixtures"][0].clone()
 }
 
 /// An injected clock shift of one chunk is named frame-time, with its chunk, first frame and k;
@@ -597,7 +602,8 @@ fn repeated_in_process_renders_must_agree() {
 }
 
 /// Videos shown a few source frames off in one worker chunk are named video-seek-offset with
-/// that chunk, its first frame and the offset, where no clock shift explains the pixels.
+/// that chunk, its first frame and the offset, where no clock shift explains the pixels; the
+/// picture names the video elements.
 #[test]
 fn video_offsets_are_named_with_their_k() {
     let (sandbox, fixtures, baselines) = blessed_copy("media-cuts");
@@ -605,9 +611,25 @@ fn video_offsets_are_named_with_their_k() {
         ("video-offset:2:2", 2, 60, "+2"),
         ("video-offset:1:-1", 1, 30, "-1"),
     ] {
-        let findings = injected(&sandbox, &fixtures, &baselines, fault);
+        let fixture = injected_fixture(&sandbox, &fixtures, &baselines, fault);
+        let findings = fixture["findings"].as_array().unwrap();
         assert_eq!(findings.len(), 1, "{fault}: {findings:?}");
         assert_eq!(findings[0]["kind"], "video-seek-offset", "{fault}");
+        // The picture of the finding names the videos, and nothing else.
+        let picture = &fixture["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["what"] == "video-seek-offset")
+            .unwrap_or_else(|| panic!("{fault}: no picture: {fixture:#?}"));
+        let elements = picture["elements"].as_array().unwrap();
+        assert!(
+            !elements.is_empty()
+                && elements
+                    .iter()
+                    .all(|e| e["selector"].as_str().unwrap().starts_with("#clip-")),
+            "{fault}: {picture:#?}"
+        );
         assert_eq!(findings[0]["chunk"], chunk, "{fault}");
         assert_eq!(findings[0]["first_frame"], first, "{fault}");
         let evidence = findings[0]["evidence"].as_str().unwrap();

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use base64::Engine;
 use camino::Utf8Path;
 
+use crate::browser::describe_elements;
 use crate::outcome::{FixtureResult, RegressReport, Status};
 
 /// Size of a PSNR plot and its margins, in SVG units.
@@ -157,6 +158,13 @@ fn fixture_section(page: &mut String, f: &FixtureResult, report_dir: &Utf8Path) 
             );
         }
         page.push_str("</div>\n");
+        let elements =
+            describe_elements(&images.elements, images.elements_unavailable.as_deref(), 8);
+        let _ = writeln!(
+            page,
+            "<p>Elements covering the difference: <span class=\"mono\">{}</span></p>",
+            escape(&elements)
+        );
     }
     page.push_str("</section>\n");
 }

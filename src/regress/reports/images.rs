@@ -111,6 +111,8 @@ pub fn write_failure_images(
         candidate: write(candidate.label, &b)?,
         diff: write("diff", &map)?,
         largest_difference: largest,
+        elements: Vec::new(),
+        elements_unavailable: None,
     }))
 }
 
