@@ -3,6 +3,7 @@
 use camino::Utf8PathBuf;
 
 use crate::bisect::BisectError;
+use crate::composition::CompositionError;
 use crate::exit_code;
 use crate::store::StoreError;
 
@@ -39,6 +40,9 @@ pub enum VaryError {
         /// Why.
         source: std::io::Error,
     },
+    /// The composition cannot be read.
+    #[error(transparent)]
+    Composition(#[from] CompositionError),
     /// The reference render's store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -54,6 +58,7 @@ impl VaryError {
         match self {
             VaryError::Render { code, .. } if *code == exit_code::INPUT => exit_code::INPUT,
             VaryError::Compare(e) => e.exit_code(),
+            VaryError::Composition(_) => exit_code::INPUT,
             _ => exit_code::ENVIRONMENT,
         }
     }

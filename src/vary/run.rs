@@ -17,6 +17,7 @@ use super::error::VaryError;
 use super::variation::Variation;
 use crate::bisect::{RunsDiff, diff_runs};
 use crate::browser::{ElementShare, describe_elements};
+use crate::composition::{Composition, Overrides};
 use crate::drift::FindingKind;
 use crate::render::RunSettings;
 use crate::report::{RenderEvent, Reporter};
@@ -123,6 +124,12 @@ impl VaryReport {
 
 /// Renders the reference, then every variation, and writes `vary.json`.
 pub async fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<VaryReport, VaryError> {
+    // Read first: a composition that cannot be read fails here, once, with its own error, and
+    // its format names the videos (a WebM composition renders only to `.webm`).
+    let container = Composition::load(&request.composition, &Overrides::default())?
+        .format
+        .codec()
+        .container();
     let out = &request.out_dir;
     std::fs::create_dir_all(out).map_err(|source| VaryError::Write {
         path: out.clone(),
@@ -137,7 +144,7 @@ pub async fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<Vary
             source,
         })?;
     let stores = Utf8Path::from_path(stores_dir.path()).expect("a UTF-8 folder holds UTF-8 names");
-    let reference = out.join("reference.mp4");
+    let reference = out.join(format!("reference.{container}"));
     let reference_store = stores.join("reference");
     // Cached into its empty store, so the store keeps the bundle the elements are read from.
     ChildRender {
@@ -154,7 +161,7 @@ pub async fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<Vary
             description: variation.describe().into(),
         });
         let started = Instant::now();
-        let video = out.join(format!("{}.mp4", variation.name()));
+        let video = out.join(format!("{}.{container}", variation.name()));
         render_variation(request, variation, &video, &stores.join(variation.name())).await?;
         let pictures = out.join(variation.name());
         let mut diff = diff_runs(&request.ffmpeg, &reference, &video, &pictures)?;
@@ -244,7 +251,10 @@ async fn render_variation(
     };
     if variation == Variation::WarmStore {
         // The first render fills the store; the second reads every chunk back from it.
-        let first = request.out_dir.join("warm-store-first.mp4");
+        let first = video.with_file_name(format!(
+            "warm-store-first.{}",
+            video.extension().unwrap_or("mp4")
+        ));
         ChildRender {
             video: &first,
             ..child.clone()
