@@ -21,15 +21,23 @@ fn diff_runs_names_the_first_divergent_frame_and_the_drift() {
     );
     let video = |name: &str| sandbox.path().join(format!("{name}.mp4"));
     let pictures = sandbox.path().join("pictures");
-    let out = sandbox.run(&[
-        "diff-runs",
-        video("in-process").to_str().unwrap(),
-        video("workers").to_str().unwrap(),
-        "--out",
-        pictures.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    // diff-runs of two renders, with more options: its exit code and what it printed.
+    let diff_runs = |a: &str, b: &str, more: &[&str]| {
+        let (a, b) = (video(a), video(b));
+        let mut args = vec![
+            "diff-runs",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            pictures.to_str().unwrap(),
+        ];
+        args.extend_from_slice(more);
+        let out = sandbox.run(&args);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), format!("{text}{}", stderr(&out)))
+    };
+    let (code, text) = diff_runs("in-process", "workers", &[]);
+    assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("the first at frame 16 (chunk 1)"), "{text}");
     assert!(
         text.contains("drift: chunk-boundary from frame 16"),
@@ -42,32 +50,21 @@ fn diff_runs_names_the_first_divergent_frame_and_the_drift() {
 
     // A store that does not keep A's bundle: the elements are unavailable, and it says why.
     let empty = sandbox.path().join("empty-store");
-    let out = sandbox.run(&[
-        "diff-runs",
-        video("in-process").to_str().unwrap(),
-        video("workers").to_str().unwrap(),
-        "--out",
-        pictures.to_str().unwrap(),
-        "--store",
-        empty.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    let (code, text) = diff_runs(
+        "in-process",
+        "workers",
+        &["--store", empty.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("elements: unavailable (bundle ")
             && text.contains(&format!("is not kept in the store {}", empty.display())),
         "{text}"
     );
 
-    let out = sandbox.run(&[
-        "diff-runs",
-        video("in-process").to_str().unwrap(),
-        video("in-process").to_str().unwrap(),
-        "--out",
-        pictures.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("all 48 frames are equal"));
+    let (code, text) = diff_runs("in-process", "in-process", &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("all 48 frames are equal"), "{text}");
 
     let out = sandbox.run(&[
         "diff-runs",
