@@ -38,6 +38,12 @@ impl Fps {
         })
     }
 
+    /// A whole frame rate, for constants.
+    pub const fn integer(n: u32) -> Fps {
+        assert!(n > 0, "a frame rate is positive");
+        Fps { num: n, den: 1 }
+    }
+
     /// The numerator.
     pub fn num(self) -> u32 {
         self.num
@@ -66,6 +72,19 @@ impl Fps {
     /// `N = round(duration × fps)`: the number of frames a duration in seconds covers.
     pub fn frames_in(self, seconds: f64) -> u64 {
         (seconds * f64::from(self.num) / f64::from(self.den)).round() as u64
+    }
+
+    /// The frames a duration covers as HyperFrames counts them: `duration × fps` rounded when
+    /// it is within a thousandth of a frame of a whole number, else rounded up, so a last
+    /// partial frame is rendered.
+    pub fn frames_covering(self, seconds: f64) -> u64 {
+        let exact = seconds * f64::from(self.num) / f64::from(self.den);
+        let nearest = exact.round();
+        if (exact - nearest).abs() <= 1e-3 {
+            nearest as u64
+        } else {
+            exact.ceil() as u64
+        }
     }
 
     /// Parses a number given in JSON: integers exactly, the NTSC rates (29.97, 23.976, 59.94)
@@ -361,6 +380,18 @@ mod tests {
         let t = fps.frame_time(FrameIndex(30_000));
         assert_eq!(t, 1001.0);
         assert_eq!(fps.frames_in(10.01), 300);
+    }
+
+    #[test]
+    fn hyperframes_renders_a_last_partial_frame() {
+        // 1.98 s at 29.97 is 59.34 frames: rounded 59, HyperFrames renders the partial 60th.
+        let ntsc: Fps = "30000/1001".parse().unwrap();
+        assert_eq!((ntsc.frames_in(1.98), ntsc.frames_covering(1.98)), (59, 60));
+        let thirty = Fps::integer(30);
+        assert_eq!(thirty.frames_covering(1.01), 31);
+        // Within a thousandth of a frame of a whole number, float noise is rounded away.
+        assert_eq!(thirty.frames_covering(1.00002), 30);
+        assert_eq!(thirty.frames_covering(0.99998), 30);
     }
 
     #[test]

@@ -231,9 +231,13 @@ fn select(checkout: &Utf8Path, settings: &JudgeSettings) -> Result<Vec<Fixture>,
             }
         ));
     }
+    // A fixture whose meta.json cannot be used cannot be judged at this revision.
     let selected: Vec<Fixture> = found
         .into_iter()
         .filter(|f| settings.only.is_empty() || settings.only.contains(&f.name))
+        .map(|f| f.fixture.map_err(|e| e.to_string()))
+        .collect::<Result<Vec<Fixture>, String>>()?
+        .into_iter()
         .filter(|f| f.unsupported.is_none())
         .collect();
     if selected.is_empty() {

@@ -140,6 +140,8 @@ impl Bundle {
             chunk_size: None,
             format: Format::Mp4,
             unsupported: None,
+            // Its length is frozen in frames: no rule counts them again.
+            hyperframes: false,
         }
     }
 

@@ -84,8 +84,8 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     }
     let (frames, duration_seconds, duration_source) = match (comp.duration, input.page_duration) {
         (DurationSpec::Frames(n), _) => (n, None, DurationSource::CommandLine),
-        (DurationSpec::Seconds(s, source), _) => (comp.fps.frames_in(s), Some(s), source),
-        (DurationSpec::FromPage, Some((s, source))) => (comp.fps.frames_in(s), Some(s), source),
+        (DurationSpec::Seconds(s, source), _) => (comp.frames_in(s), Some(s), source),
+        (DurationSpec::FromPage, Some((s, source))) => (comp.frames_in(s), Some(s), source),
         (DurationSpec::FromPage, None) => {
             return Err(BundleError::NoDuration {
                 index: comp.index(),

@@ -22,6 +22,24 @@ pub enum RegressError {
     /// The fixtures folder or a fixture's `meta.json` cannot be read.
     #[error(transparent)]
     Fixture(#[from] FixtureError),
+    /// The fixtures folder holds no fixture.
+    #[error(
+        "{dir}: no fixtures found (a fixture is a folder with an index.html, or HyperFrames' layout: meta.json beside src/index.html); give the folder that holds them with --fixtures"
+    )]
+    NoFixtures {
+        /// The fixtures folder.
+        dir: Utf8PathBuf,
+    },
+    /// `--fixture` names a fixture the folder does not hold.
+    #[error("{dir}: no fixture named {}; it holds {}", names.join(", "), known.join(", "))]
+    UnknownFixture {
+        /// The names not found.
+        names: Vec<String>,
+        /// The fixtures folder.
+        dir: Utf8PathBuf,
+        /// The fixtures it holds.
+        known: Vec<String>,
+    },
     /// A fixture's composition cannot be read.
     #[error(transparent)]
     Composition(#[from] CompositionError),
@@ -66,6 +84,8 @@ impl RegressError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RegressError::Fixture(_)
+            | RegressError::NoFixtures { .. }
+            | RegressError::UnknownFixture { .. }
             | RegressError::Composition(_)
             | RegressError::Baseline(_)
             | RegressError::Io { .. } => exit_code::INPUT,

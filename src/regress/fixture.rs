@@ -1,6 +1,6 @@
-//! Fixtures: the compositions under `fixtures/`, with the comparison settings of their
-//! `meta.json` (thresholds, `expectedFindings`, `unsupported`), which stay out of the bundle
-//! hash.
+//! Fixtures: the compositions under `fixtures/` (or a HyperFrames suite's `tests/`), with the
+//! comparison settings of their `meta.json` (thresholds, `expectedFindings`, `unsupported`),
+//! which stay out of the bundle hash.
 
 use std::collections::BTreeSet;
 
@@ -29,6 +29,18 @@ pub enum FixtureError {
         /// The parser's complaint.
         #[source]
         source: serde_json::Error,
+    },
+    /// Two fixtures of one run have one name.
+    #[error(
+        "{first} and {second}: two fixtures named {name}; rename one (fixtures are named by their folder)"
+    )]
+    Duplicate {
+        /// The name.
+        name: String,
+        /// One folder.
+        first: Utf8PathBuf,
+        /// The other.
+        second: Utf8PathBuf,
     },
     /// A field has a value that cannot be used.
     #[error("{path}: field `{field}`: expected {expected}, found {found}")]
@@ -83,8 +95,63 @@ pub struct Fixture {
     pub unsupported: Option<String>,
 }
 
-/// Every folder with an `index.html` directly below `dir`, sorted by name.
-pub fn discover(dir: &Utf8Path) -> Result<Vec<Fixture>, FixtureError> {
+/// A folder that holds a fixture, and the fixture read from it, or why it could not be.
+#[derive(Debug)]
+pub struct Found {
+    /// The folder name, which names the fixture.
+    pub name: String,
+    /// The fixture, or why its `meta.json` cannot be used.
+    pub fixture: Result<Fixture, FixtureError>,
+}
+
+/// Every fixture below `dir`, sorted by name. A fixture is a folder with an `index.html`, or in
+/// HyperFrames' layout a `meta.json` beside `src/index.html`; a folder that is neither is a
+/// suite (as HyperFrames' `distributed/`), whose fixtures are looked for one level down. Hidden
+/// folders, `node_modules` and a `src/` page without a `meta.json` beside it are passed over. A fixture whose `meta.json` cannot be used is
+/// found all the same, with its error, so the others still run.
+pub fn discover(dir: &Utf8Path) -> Result<Vec<Found>, FixtureError> {
+    let mut out: Vec<(Found, Utf8PathBuf)> = Vec::new();
+    for folder in subfolders(dir)? {
+        if is_fixture(&folder) {
+            out.push((found(&folder), folder));
+            continue;
+        }
+        // A page in src/ without meta.json: HyperFrames passes over such a folder too.
+        if folder.join("src/index.html").is_file() {
+            continue;
+        }
+        for inner in subfolders(&folder)? {
+            if is_fixture(&inner) {
+                out.push((found(&inner), inner));
+            }
+        }
+    }
+    out.sort_by(|(a, _), (b, _)| a.name.cmp(&b.name));
+    if let Some(pair) = out.windows(2).find(|w| w[0].0.name == w[1].0.name) {
+        return Err(FixtureError::Duplicate {
+            name: pair[0].0.name.clone(),
+            first: pair[0].1.clone(),
+            second: pair[1].1.clone(),
+        });
+    }
+    Ok(out.into_iter().map(|(f, _)| f).collect())
+}
+
+/// Whether `dir` holds a composition in framelock's layout or HyperFrames'.
+fn is_fixture(dir: &Utf8Path) -> bool {
+    dir.join("index.html").is_file()
+        || (dir.join("meta.json").is_file() && dir.join("src/index.html").is_file())
+}
+
+fn found(dir: &Utf8Path) -> Found {
+    Found {
+        name: dir.file_name().unwrap_or("fixture").to_string(),
+        fixture: Fixture::read(dir),
+    }
+}
+
+/// The folders directly below `dir`, but hidden ones and `node_modules`.
+fn subfolders(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, FixtureError> {
     let io = |source| FixtureError::Io {
         path: dir.to_owned(),
         source,
@@ -92,11 +159,12 @@ pub fn discover(dir: &Utf8Path) -> Result<Vec<Fixture>, FixtureError> {
     let mut out = Vec::new();
     for entry in dir.read_dir_utf8().map_err(io)? {
         let entry = entry.map_err(io)?;
-        if entry.path().join("index.html").is_file() {
-            out.push(Fixture::read(entry.path())?);
+        let name = entry.file_name();
+        if name.starts_with('.') || name == "node_modules" || !entry.path().is_dir() {
+            continue;
         }
+        out.push(entry.into_path());
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
@@ -218,12 +286,54 @@ mod tests {
     }
 
     #[test]
+    fn discovers_both_layouts_suites_and_broken_fixtures() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(tmp.path()).unwrap();
+        let make = |rel: &str, files: &[(&str, &str)]| {
+            for (name, text) in files {
+                let path = root.join(rel).join(name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+        };
+        make("ours", &[("index.html", "<p>")]);
+        make("theirs", &[("meta.json", "{}"), ("src/index.html", "<p>")]);
+        make(
+            "distributed/deep",
+            &[("meta.json", "{}"), ("src/index.html", "<p>")],
+        );
+        make(
+            "broken",
+            &[
+                ("index.html", "<p>"),
+                ("meta.json", r#"{"minPsnr": "high"}"#),
+            ],
+        );
+        make("not-a-fixture/src", &[("index.html", "<p>")]);
+        make(".hidden", &[("index.html", "<p>")]);
+        make("node_modules/pkg", &[("index.html", "<p>")]);
+        let found = discover(root).unwrap();
+        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["broken", "deep", "ours", "theirs"]);
+        let broken = found[0].fixture.as_ref().unwrap_err().to_string();
+        assert!(
+            broken.contains("broken/meta.json: field `minPsnr`"),
+            "{broken}"
+        );
+        assert!(found[1..].iter().all(|f| f.fixture.is_ok()));
+
+        make("distributed/ours", &[("index.html", "<p>")]);
+        let err = discover(root).unwrap_err().to_string();
+        assert!(err.contains("two fixtures named ours"), "{err}");
+    }
+
+    #[test]
     fn discovers_the_committed_fixtures() {
         let dir = Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let names: Vec<String> = discover(&dir)
             .unwrap()
             .into_iter()
-            .map(|f| f.name)
+            .map(|f| f.fixture.unwrap().name)
             .collect();
         assert!(names.contains(&"hyperframes".to_string()), "{names:?}");
         let mut sorted = names.clone();

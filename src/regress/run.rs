@@ -8,12 +8,13 @@ use super::baseline::Baseline;
 use super::bless::bless;
 use super::determinism::{Renders, check_determinism};
 use super::error::RegressError;
-use super::fixture::{Fixture, discover};
+use super::fixture::{Fixture, Found, Thresholds, discover};
 use super::reports::{failure_images, write_reports};
 use super::request::RegressRequest;
 use super::reuse::Reuse;
 use super::setup::FixtureSetup;
 use super::versus_baseline::Against;
+use crate::exit_code;
 use crate::hash::BundleHash;
 use crate::outcome::{FailureImages, FixtureResult, REPORT_FORMAT_VERSION, RegressReport, Status};
 use crate::render::{BrowserRun, name_pictured};
@@ -26,29 +27,34 @@ pub async fn regress(
     request: &RegressRequest,
     reporter: &dyn Reporter,
 ) -> Result<RegressReport, RegressError> {
-    let selected: Vec<Fixture> = discover(&request.fixtures)?
-        .into_iter()
-        .filter(|f| request.only.is_empty() || request.only.contains(&f.name))
-        .collect();
+    let selected = select(request)?;
     std::fs::create_dir_all(&request.report_dir).map_err(RegressError::io(&request.report_dir))?;
     let reuse = Reuse::for_run(request).await?;
     let mut results = Vec::new();
-    for (number, fixture) in selected.iter().enumerate() {
+    for (number, found) in selected.iter().enumerate() {
         reporter.report(&RenderEvent::FixtureStarted {
-            name: fixture.name.clone(),
+            name: found.name.clone(),
             number: number + 1,
             of: selected.len(),
         });
         let started = Instant::now();
-        let mut result = match run_fixture(request, fixture, reuse.as_ref(), reporter).await {
-            Ok(result) => result,
-            Err(e) => FixtureResult {
-                status: Status::Error,
-                error_code: Some(e.exit_code()),
-                reason: Some(e.to_string()),
-                ..FixtureResult::new(&fixture.name, fixture.thresholds.min_psnr)
-            },
+        let outcome = match &found.fixture {
+            Ok(fixture) => run_fixture(request, fixture, reuse.as_ref(), reporter)
+                .await
+                .map_err(|e| (e.exit_code(), e.to_string(), fixture.thresholds.min_psnr)),
+            // The others still run; the run exits 2 at the end.
+            Err(e) => Err((
+                exit_code::INPUT,
+                e.to_string(),
+                Thresholds::default().min_psnr,
+            )),
         };
+        let mut result = outcome.unwrap_or_else(|(code, reason, min_psnr)| FixtureResult {
+            status: Status::Error,
+            error_code: Some(code),
+            reason: Some(reason),
+            ..FixtureResult::new(&found.name, min_psnr)
+        });
         result.seconds = started.elapsed().as_secs_f64();
         reporter.report(&RenderEvent::FixtureFinished {
             result: Box::new(result.clone()),
@@ -70,6 +76,34 @@ pub async fn regress(
         exit_code: report.exit_code(),
     });
     Ok(report)
+}
+
+/// The fixtures `--fixture` picks (all when none), each read or with why it could not be; an
+/// empty folder or a name it does not hold is an input error before anything runs.
+fn select(request: &RegressRequest) -> Result<Vec<Found>, RegressError> {
+    let found = discover(&request.fixtures)?;
+    if found.is_empty() {
+        return Err(RegressError::NoFixtures {
+            dir: request.fixtures.clone(),
+        });
+    }
+    let unknown: Vec<String> = request
+        .only
+        .iter()
+        .filter(|name| !found.iter().any(|f| &&f.name == name))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(RegressError::UnknownFixture {
+            names: unknown,
+            dir: request.fixtures.clone(),
+            known: found.iter().map(|f| f.name.clone()).collect(),
+        });
+    }
+    Ok(found
+        .into_iter()
+        .filter(|f| request.only.is_empty() || request.only.contains(&f.name))
+        .collect())
 }
 
 /// One fixture: skipped, blessed, restored from the store, or checked and compared.

@@ -287,6 +287,68 @@ fn load_report(page: &Path) -> Value {
     })
 }
 
+/// A suite in both layouts: a HyperFrames-layout fixture one level down (`distributed/kf`,
+/// its page in `src/`) is blessed and passes; a fixture whose meta.json cannot be used is an
+/// error of its own while the others run, and the run exits 2; an unknown `--fixture` and a
+/// folder without fixtures exit 2 before anything is rendered.
+#[test]
+fn both_layouts_are_found_and_bad_selections_exit_2() {
+    let sandbox = Sandbox::new();
+    let suite = sandbox.path().join("suite");
+    let kf = suite.join("distributed/kf");
+    copy_dir(&fixture("css-keyframes"), &kf.join("src"));
+    std::fs::rename(kf.join("src/meta.json"), kf.join("meta.json")).unwrap();
+    std::fs::create_dir_all(suite.join("broken")).unwrap();
+    std::fs::write(suite.join("broken/index.html"), "<p>").unwrap();
+    std::fs::write(suite.join("broken/meta.json"), r#"{"minPsnr": "high"}"#).unwrap();
+    let baselines = sandbox.path().join("baselines");
+
+    let (code, text, report) = regress(&sandbox, &suite, &baselines, &["--update"]);
+    assert_eq!(code, 2, "{text}");
+    let status = |report: &Value, i: usize| {
+        let f = &report["fixtures"][i];
+        (
+            f["name"].as_str().unwrap().to_string(),
+            f["status"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(status(&report, 0), ("broken".into(), "error".into()));
+    assert!(
+        report["fixtures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("broken/meta.json: field `minPsnr`"),
+        "{report:#?}"
+    );
+    assert_eq!(status(&report, 1), ("kf".into(), "passed".into()));
+    assert!(baselines.join("kf/baseline.mp4").is_file());
+
+    let (code, text, report) = regress(&sandbox, &suite, &baselines, &["--fixture", "kf"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(status(&report, 0), ("kf".into(), "passed".into()));
+    assert_eq!(
+        report["fixtures"][0]["psnr"][0], 100.0,
+        "exact against its baseline"
+    );
+
+    let (code, text, _) = regress(
+        &sandbox,
+        &suite,
+        &baselines,
+        &["--fixture", "kf", "--fixture", "nope"],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("no fixture named nope; it holds broken, kf"),
+        "{text}"
+    );
+    let empty = sandbox.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, text, _) = regress(&sandbox, &empty, &baselines, &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("empty: no fixtures found"), "{text}");
+}
+
 #[test]
 fn update_with_a_distributed_mode_is_a_usage_error() {
     let sandbox = Sandbox::new();
