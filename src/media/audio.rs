@@ -26,11 +26,22 @@ pub fn samples_in(frames: u64, fps: Fps) -> u64 {
     ((exact + num / 2) / num) as u64
 }
 
-/// Writes the mix of `sounds` (each element with its file) to `out` (a `.wav`), `frames` frames
-/// at `fps` long.
+/// One sound of the mix: the element that plays it, its file, and whether that file is mono.
+#[derive(Debug, Clone, Copy)]
+pub struct Sound<'a> {
+    /// The `<audio>` or `<video>` element.
+    pub element: &'a MediaElement,
+    /// Its source.
+    pub file: &'a Utf8Path,
+    /// A single channel: played on both sides at full level, as HyperFrames mixes it
+    /// (ffmpeg's own mono-to-stereo puts it 3 dB lower on each).
+    pub mono: bool,
+}
+
+/// Writes the mix of `sounds` to `out` (a `.wav`), `frames` frames at `fps` long.
 pub fn mix_audio(
     ffmpeg: &Utf8Path,
-    sounds: &[(&MediaElement, &Utf8Path)],
+    sounds: &[Sound<'_>],
     frames: u64,
     fps: Fps,
     out: &Utf8Path,
@@ -40,7 +51,15 @@ pub fn mix_audio(
         .map(String::from)
         .to_vec();
     let mut graph = String::new();
-    for (i, (element, file)) in sounds.iter().enumerate() {
+    for (
+        i,
+        Sound {
+            element,
+            file,
+            mono,
+        },
+    ) in sounds.iter().enumerate()
+    {
         if element.clip.looped {
             args.extend(["-stream_loop".into(), "-1".into()]);
         }
@@ -56,9 +75,13 @@ pub fn mix_audio(
                 .then(|| (total - element.clip.start).max(0.0)))
             .map(|d| d * element.clip.playback_rate);
         let delay = (element.clip.start * AUDIO_RATE as f64).round() as u64;
+        let _ = write!(graph, "[{i}:a:0]aresample={AUDIO_RATE},");
+        if *mono {
+            graph.push_str("pan=stereo|c0=c0|c1=c0,");
+        }
         let _ = write!(
             graph,
-            "[{i}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=start={:.6}",
+            "aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=start={:.6}",
             element.clip.media_start
         );
         if let Some(plays) = plays {

@@ -15,7 +15,7 @@ mod prepare;
 mod probe;
 mod video;
 
-pub use audio::{AUDIO_CHANNELS, AUDIO_RATE, mix_audio, samples_in};
+pub use audio::{AUDIO_CHANNELS, AUDIO_RATE, Sound, mix_audio, samples_in};
 pub use elements::{Clip, MediaElement, MediaKind, media_elements};
 pub use error::MediaError;
 pub use extract::{extract_frames, frame_file};

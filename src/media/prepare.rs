@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use camino::Utf8Path;
 
 use super::{
-    AUDIO_MIX, MediaElement, MediaError, MediaKind, VIDEO_FRAMES_DIR, VideoMeta, extract_frames,
-    media_elements, mix_audio, probe,
+    AUDIO_MIX, MediaElement, MediaError, MediaKind, Sound, VIDEO_FRAMES_DIR, VideoMeta,
+    extract_frames, media_elements, mix_audio, probe,
 };
 use crate::timing::Fps;
 
@@ -37,7 +37,7 @@ pub fn prepare_media(
     let elements = media_elements(page, &html)?;
     let mut plan = MediaPlan::default();
     let mut keys = BTreeSet::new();
-    let mut sounds: Vec<(&MediaElement, camino::Utf8PathBuf)> = Vec::new();
+    let mut sounds: Vec<(&MediaElement, camino::Utf8PathBuf, bool)> = Vec::new();
     for element in &elements {
         let file = compiled.join(&element.clip.source);
         let unusable = |reason: String| MediaError::Unusable {
@@ -109,7 +109,7 @@ pub fn prepare_media(
             }
         }
         if element.has_audio {
-            sounds.push((element, file));
+            sounds.push((element, file, info.audio_channels == 1));
         }
     }
     if !sounds.is_empty() {
@@ -120,8 +120,14 @@ pub fn prepare_media(
                 source,
             })?;
         }
-        let sounds: Vec<(&MediaElement, &Utf8Path)> =
-            sounds.iter().map(|(e, f)| (*e, f.as_path())).collect();
+        let sounds: Vec<Sound<'_>> = sounds
+            .iter()
+            .map(|(element, file, mono)| Sound {
+                element,
+                file,
+                mono: *mono,
+            })
+            .collect();
         mix_audio(ffmpeg, &sounds, frames, fps, &out)?;
         plan.audio = true;
     }

@@ -15,6 +15,8 @@ pub struct MediaInfo {
     pub video: Option<VideoStream>,
     /// Whether there is an audio stream.
     pub audio: bool,
+    /// Channels of the first audio stream (0 without one).
+    pub audio_channels: u32,
     /// Seconds, as the container says.
     pub duration: f64,
 }
@@ -62,6 +64,7 @@ struct Stream {
     height: Option<u32>,
     r_frame_rate: Option<String>,
     avg_frame_rate: Option<String>,
+    channels: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -82,7 +85,7 @@ pub fn probe(ffmpeg: &Utf8Path, file: &Utf8Path) -> Result<MediaInfo, String> {
             "-v",
             "error",
             "-show_entries",
-            "stream=codec_type,width,height,r_frame_rate,avg_frame_rate:format=duration",
+            "stream=codec_type,width,height,r_frame_rate,avg_frame_rate,channels:format=duration",
             "-of",
             "json",
         ])
@@ -118,6 +121,12 @@ pub fn probe(ffmpeg: &Utf8Path, file: &Utf8Path) -> Result<MediaInfo, String> {
     Ok(MediaInfo {
         video,
         audio: probe.streams.iter().any(|s| s.codec_type == "audio"),
+        audio_channels: probe
+            .streams
+            .iter()
+            .find(|s| s.codec_type == "audio")
+            .and_then(|s| s.channels)
+            .unwrap_or(0),
         duration,
     })
 }

@@ -1,6 +1,7 @@
 //! Video and audio: every frame shows the source frame the media time formula predicts (read
 //! back from the pixels), workers render media exactly as the in-process path does, the mixed
-//! sound is exactly as long as the video, and bad media is refused naming the element and file.
+//! sound is exactly as long as the video, a mono source plays at full level on both sides, and
+//! bad media is refused naming the element and file.
 
 use std::path::Path;
 use std::process::Command;
@@ -230,6 +231,70 @@ fn the_mixed_sound_is_exactly_as_long_as_the_video() {
         // ffmpeg's sine source is 1/8 of full scale: both tones together peak near 0.2.
         let peak = peak(&video);
         assert!(peak > 0.1, "{name}: the track is silent (peak {peak})");
+    }
+}
+
+/// A mono source plays on both sides at its own level, as HyperFrames mixes it (ffmpeg's own
+/// mono-to-stereo would put it 3 dB lower on each).
+#[test]
+fn a_mono_source_plays_at_full_level_on_both_sides() {
+    let sandbox = Sandbox::new();
+    let comp = sandbox.path().join("mono");
+    std::fs::create_dir_all(&comp).unwrap();
+    let tone = comp.join("tone.wav");
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2",
+        ])
+        .args(["-ac", "1", "-ar", "48000"])
+        .arg(&tone)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::write(
+        comp.join("index.html"),
+        r#"<div data-composition-id="m" data-width="64" data-height="36" data-duration="1">
+<audio src="tone.wav" data-start="0" data-duration="1"></audio></div>"#,
+    )
+    .unwrap();
+    std::fs::write(comp.join("meta.json"), r#"{"renderConfig": {"fps": 30}}"#).unwrap();
+    let bundle = sandbox.path().join("bundle");
+    let out = sandbox.run(&[
+        "plan",
+        comp.to_str().unwrap(),
+        "-o",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Interleaved 16-bit samples of `file`, as they are (no downmix).
+    let samples = |file: &Path| -> Vec<i16> {
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(file)
+            .args(["-f", "s16le", "-"])
+            .output()
+            .unwrap();
+        out.stdout
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect()
+    };
+    let peak = |s: &[i16]| s.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0) as f64;
+    let source = peak(&samples(&tone));
+    let mix = samples(&bundle.join("audio/mix.wav"));
+    let left: Vec<i16> = mix.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = mix.iter().skip(1).step_by(2).copied().collect();
+    for (side, channel) in [("left", &left), ("right", &right)] {
+        let ratio = peak(channel) / source;
+        assert!(
+            (ratio - 1.0).abs() < 0.01,
+            "{side} at {ratio:.3} of the source's level"
+        );
     }
 }
 
