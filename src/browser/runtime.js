@@ -425,12 +425,21 @@
   };
 
   // GSAP timelines, seeked with events on, so .call() callbacks crossed since the last seek
-  // fire, in order, as in HyperFrames' own renderer.
+  // fire, in order, as in HyperFrames' own renderer. GSAP renders nothing when the new time is
+  // the one it stands at (a fresh timeline at 0: its .set() at 0 would not show on frame 0), so
+  // there the timeline is nudged a microsecond on and back, as HyperFrames does, with events
+  // off: nothing is crossed, and no callback fires twice.
   const seekTimelines = (t) => {
     for (const tl of timelines()) {
       try {
         tl.pause();
-        tl.seek(Math.min(t, typeof tl.duration === 'function' ? tl.duration() : t), false);
+        const to = Math.min(t, typeof tl.duration === 'function' ? tl.duration() : t);
+        if (typeof tl.time === 'function' && tl.time() === to) {
+          tl.seek(to + 1e-6, true);
+          tl.seek(to, true);
+        } else {
+          tl.seek(to, false);
+        }
       } catch (e) {
         report(`window.__timelines seek(${t})`, e);
       }

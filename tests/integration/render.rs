@@ -163,6 +163,46 @@ fn hyperframes_clips_are_visible_exactly_inside_their_intervals() {
     }
 }
 
+/// A GSAP `.set()` at 0 shows on frame 0, as in HyperFrames: GSAP renders nothing when seeked to
+/// the time it stands at, so the renderer nudges the timeline on and back. Rendered twice, in
+/// one piece and from frame 0 in a fresh browser, the frames agree.
+#[test]
+fn a_gsap_set_at_zero_shows_on_frame_zero() {
+    let sandbox = Sandbox::new();
+    let comp = sandbox.path().join("set-at-zero");
+    std::fs::create_dir_all(&comp).unwrap();
+    std::fs::copy(
+        fixture("hyperframes").join("vendor/gsap.min.js"),
+        comp.join("gsap.min.js"),
+    )
+    .unwrap();
+    std::fs::write(
+        comp.join("index.html"),
+        r##"<!DOCTYPE html><html><head><meta charset="utf-8">
+<style>html, body { margin: 0; background: #000; width: 64px; height: 36px; overflow: hidden; }
+#box { position: absolute; inset: 0; background: #f00; opacity: 0; }</style>
+<script src="gsap.min.js"></script></head><body>
+<div id="root" data-composition-id="main" data-width="64" data-height="36" data-duration="0.5">
+<div id="box"></div></div>
+<script>
+const tl = gsap.timeline({ paused: true });
+tl.set("#box", { opacity: 1 }, 0);
+tl.to("#box", { opacity: 0.5, duration: 0.2 }, 0.2);
+window.__timelines = { main: tl };
+</script></body></html>"##,
+    )
+    .unwrap();
+    std::fs::write(comp.join("meta.json"), r#"{"renderConfig": {"fps": 10}}"#).unwrap();
+    let png = sandbox.path().join("png");
+    let whole = sandbox.render_ok(&comp, "whole", &["--png-dir", png.to_str().unwrap()]);
+    let red = |i: u64| frame_png(&png, i).get_pixel(32, 18).0[0];
+    assert_eq!(red(0), 255, "frame 0 shows the .set() at 0");
+    assert_eq!(red(1), 255);
+    assert!(red(4) < 200, "the tween dims it: {}", red(4));
+    let first = sandbox.render_ok(&comp, "first", &["--frames", "0..2"]);
+    assert_eq!(hashes(&first), hashes(&whole)[..2]);
+}
+
 /// A page that paints Date.now(), performance.now() and Math.random() renders the same at
 /// different wall-clock times; with the runtime off (the debugging flag) it does not, which
 /// proves this test can fail.
