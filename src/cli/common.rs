@@ -136,8 +136,8 @@ impl From<VideoOpt> for VideoMode {
 /// Overrides of the composition's own settings.
 #[derive(Debug, Clone, Args)]
 pub struct CompositionOpts {
-    /// Frame rate, overriding meta.json: an integer, a decimal such as 29.97, or a rational
-    /// such as 30000/1001.
+    /// Frame rate, overriding meta.json and data-fps (default 30): an integer, a decimal such
+    /// as 29.97, or a rational such as 30000/1001.
     #[arg(long, value_name = "RATE")]
     pub fps: Option<Fps>,
     /// Width in pixels (even), overriding meta.json and data-width.
@@ -146,7 +146,8 @@ pub struct CompositionOpts {
     /// Height in pixels (even), overriding meta.json and data-height.
     #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(1..=16384))]
     pub height: Option<u32>,
-    /// Duration in seconds, overriding meta.json and the page; frames = round(duration × fps).
+    /// Duration in seconds, overriding meta.json and the page; frames = round(duration × fps)
+    /// (a HyperFrames page: rounded up unless within a thousandth of a whole frame).
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds, conflicts_with = "frame_count")]
     pub duration: Option<f64>,
     /// Exact number of frames, overriding every duration.
