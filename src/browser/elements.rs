@@ -18,23 +18,27 @@ pub struct ElementShare {
     pub share: f64,
 }
 
-/// The elements covering `cells` at `frame` (seeked and drawn first, walking a fresh page
-/// there), largest share first.
+/// For each set of cells, the elements covering it at `frame` (seeked and drawn once, walking a
+/// fresh page there), largest share first.
 pub async fn elements_covering(
     session: &mut Session,
     frame: FrameIndex,
-    cells: &[DiffCell],
-) -> Result<Vec<ElementShare>, BrowserError> {
+    cell_sets: &[&[DiffCell]],
+) -> Result<Vec<Vec<ElementShare>>, BrowserError> {
     session.capture(frame).await?;
-    let cells = serde_json::to_string(cells).expect("cells serialise");
-    let found = session
-        .evaluate(
-            "naming the elements that differ",
-            &format!("window.__framelock.elementsAt({cells})"),
-            Some(frame),
-        )
-        .await?;
-    Ok(serde_json::from_value(found).unwrap_or_default())
+    let mut named = Vec::new();
+    for cells in cell_sets {
+        let cells = serde_json::to_string(cells).expect("cells serialise");
+        let found = session
+            .evaluate(
+                "naming the elements that differ",
+                &format!("window.__framelock.elementsAt({cells})"),
+                Some(frame),
+            )
+            .await?;
+        named.push(serde_json::from_value(found).unwrap_or_default());
+    }
+    Ok(named)
 }
 
 /// What a report says of the elements behind a difference: `#ring-1 62%, svg

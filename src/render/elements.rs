@@ -8,7 +8,7 @@ use image::RgbImage;
 
 use super::engine::{BrowserRun, start_session};
 use crate::browser::elements_covering;
-use crate::compare::differing_cells;
+use crate::compare::{DiffCell, differing_cells};
 use crate::outcome::FailureImages;
 use crate::timing::FrameIndex;
 
@@ -24,7 +24,7 @@ pub async fn name_pictured(run: &BrowserRun, pictured: &mut [FailureImages], dir
     for (i, images) in pictured.iter_mut().enumerate() {
         match differing(images, dir) {
             Ok(cells) if cells.is_empty() => {}
-            Ok(cells) => wanted.push((i, cells)),
+            Ok(cells) => wanted.push((i, images.frame, cells)),
             Err(why) => images.elements_unavailable = Some(why),
         }
     }
@@ -34,29 +34,36 @@ pub async fn name_pictured(run: &BrowserRun, pictured: &mut [FailureImages], dir
     let mut session = match start_session(run, &()).await {
         Ok(session) => session,
         Err(e) => {
-            for (i, _) in wanted {
+            for (i, _, _) in wanted {
                 pictured[i].elements_unavailable = Some(format!("the browser did not start: {e}"));
             }
             return;
         }
     };
-    // In frame order: the session walks forward from where it stands.
-    wanted.sort_by_key(|(i, _)| pictured[*i].frame);
-    for (i, cells) in wanted {
-        let images = &mut pictured[i];
-        match elements_covering(&mut session, FrameIndex(images.frame), &cells).await {
-            Ok(elements) => images.elements = elements,
-            Err(e) => images.elements_unavailable = Some(e.to_string()),
+    // In frame order, each frame drawn once: the session walks forward from where it stands,
+    // and several pictures may show one frame (a finding's and the baseline's).
+    wanted.sort_by_key(|(_, frame, _)| *frame);
+    for group in wanted.chunk_by(|(_, a, _), (_, b, _)| a == b) {
+        let frame = FrameIndex(group[0].1);
+        let cells: Vec<&[DiffCell]> = group.iter().map(|(_, _, c)| c.as_slice()).collect();
+        match elements_covering(&mut session, frame, &cells).await {
+            Ok(named) => {
+                for ((i, _, _), elements) in group.iter().zip(named) {
+                    pictured[*i].elements = elements;
+                }
+            }
+            Err(e) => {
+                for (i, _, _) in group {
+                    pictured[*i].elements_unavailable = Some(e.to_string());
+                }
+            }
         }
     }
     session.close().await;
 }
 
 /// The cells where the two pictures of `images` disagree.
-fn differing(
-    images: &FailureImages,
-    dir: &Utf8Path,
-) -> Result<Vec<crate::compare::DiffCell>, String> {
+fn differing(images: &FailureImages, dir: &Utf8Path) -> Result<Vec<DiffCell>, String> {
     let open = |p: &Utf8Path| -> Result<RgbImage, String> {
         let path = dir.join(p);
         image::open(&path)

@@ -661,6 +661,20 @@ fn repeated_in_process_renders_must_agree() {
         picture["largest_difference"].as_u64().unwrap() > 0,
         "{picture:#?}"
     );
+    // Every picture names what the leaked clock drew on (the canvas, the clock's text), those
+    // of one frame too (drawn once for all of them).
+    for picture in fixture["images"].as_array().unwrap() {
+        let named: Vec<&str> = picture["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["selector"].as_str().unwrap())
+            .collect();
+        assert!(
+            named.contains(&"#c") && named.iter().all(|s| ["#c", "#info"].contains(s)),
+            "{picture:#?}"
+        );
+    }
 }
 
 /// Videos shown a few source frames off in one worker chunk are named video-seek-offset with
