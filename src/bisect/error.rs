@@ -115,6 +115,9 @@ impl BisectError {
             }
             BisectError::Regress(e) => e.hint(),
             BisectError::Render(e) => e.hint(),
+            BisectError::Kept(KeptError::NotKept { .. }) => Some(
+                "give a bundle folder or a .tar.zst, or the store that keeps it (--store)".into(),
+            ),
             _ => None,
         }
     }

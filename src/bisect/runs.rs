@@ -18,8 +18,8 @@ use crate::render::{
     BrowserRun, FRAMES_FORMAT_VERSION, FramesRecord, RunSettings, frames_record_path, name_pictured,
 };
 use crate::staging;
-use crate::store::{Execution, KeptError, Store, open_kept};
-use crate::timing::ChunkIndex;
+use crate::store::{Execution, KeptError, Store, StoreError, open_kept};
+use crate::timing::{ChunkIndex, FrameIndex};
 
 /// What differs between two renders.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ pub struct RunsDiff {
     pub same_bundle: bool,
     /// The bundle A rendered, whose page the elements are read from.
     pub reference_bundle: BundleHash,
+    /// The frame A's video begins at (`--frames` renders begin later than 0).
+    pub reference_start: FrameIndex,
 }
 
 impl RunsDiff {
@@ -90,11 +92,18 @@ impl RunsDiff {
     }
 
     /// Names the elements covering the pictured frame's differing pixels, read from the page
-    /// of the bundle A rendered, kept in `store` by the render; when it is not kept, the
-    /// pictures say the elements are unavailable and why.
-    pub async fn name_elements(&mut self, store: &Store, settings: RunSettings) {
+    /// of the bundle A rendered, kept in `store` by the render; when the store cannot be
+    /// opened or does not keep it, the pictures say the elements are unavailable and why.
+    pub async fn name_elements(&mut self, store: Result<Store, StoreError>, settings: RunSettings) {
         let Some((images, dir)) = &mut self.images else {
             return;
+        };
+        let store = match store {
+            Ok(store) => store,
+            Err(e) => {
+                images.elements_unavailable = Some(e.to_string());
+                return;
+            }
         };
         let (_scratch, scratch) = match staging::scratch_dir() {
             Ok(scratch) => scratch,
@@ -103,14 +112,15 @@ impl RunsDiff {
                 return;
             }
         };
-        match open_kept(store, &self.reference_bundle, &scratch) {
+        match open_kept(&store, &self.reference_bundle, &scratch) {
             Ok(bundle) => {
-                let run = BrowserRun::of(&bundle.composition(), settings).of_bundle(&bundle);
-                name_pictured(&run, std::slice::from_mut(images), dir).await;
+                let run = BrowserRun::for_bundle(&bundle, settings);
+                let first = self.reference_start;
+                name_pictured(&run, std::slice::from_mut(images), dir, first).await;
             }
             Err(KeptError::NotKept { store, .. }) => {
                 images.elements_unavailable = Some(format!(
-                    "bundle {} is not kept in the store {store}: render A again without --no-cache, or give --store the store it used",
+                    "bundle {} is not kept in the store {store}: render A again with the store (not --no-cache, not --frames), or give --store the store it used",
                     &self.reference_bundle.to_string()[..16]
                 ));
             }
@@ -147,6 +157,7 @@ pub fn diff_runs(
         images: None,
         same_bundle: ra.bundle_hash == rb.bundle_hash,
         reference_bundle: ra.bundle_hash.clone(),
+        reference_start: ra.range.start(),
     };
     let Some(&first) = differing.first() else {
         return Ok(diff);

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::error::BrowserError;
 use super::session::Session;
 use crate::compare::DiffCell;
 use crate::timing::FrameIndex;
@@ -18,14 +17,15 @@ pub struct ElementShare {
     pub share: f64,
 }
 
-/// For each set of cells, the elements covering it at `frame` (seeked and drawn once, walking a
-/// fresh page there), largest share first.
+/// For each set of cells, the elements covering it at `frame` (seeked and drawn once; a fresh
+/// page walks there as a worker's does), largest share first; why not, in words (naming only
+/// explains a difference, so its failures are shown, not raised).
 pub async fn elements_covering(
     session: &mut Session,
     frame: FrameIndex,
     cell_sets: &[&[DiffCell]],
-) -> Result<Vec<Vec<ElementShare>>, BrowserError> {
-    session.capture(frame).await?;
+) -> Result<Vec<Vec<ElementShare>>, String> {
+    session.capture(frame).await.map_err(|e| e.to_string())?;
     let mut named = Vec::new();
     for cells in cell_sets {
         let cells = serde_json::to_string(cells).expect("cells serialise");
@@ -35,8 +35,11 @@ pub async fn elements_covering(
                 &format!("window.__framelock.elementsAt({cells})"),
                 Some(frame),
             )
-            .await?;
-        named.push(serde_json::from_value(found).unwrap_or_default());
+            .await
+            .map_err(|e| e.to_string())?;
+        let elements = serde_json::from_value(found.clone())
+            .map_err(|e| format!("the page's elementsAt answered {found}, not elements: {e}"))?;
+        named.push(elements);
     }
     Ok(named)
 }

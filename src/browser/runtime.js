@@ -425,19 +425,31 @@
   };
 
   // GSAP timelines, seeked with events on, so .call() callbacks crossed since the last seek
-  // fire, in order, as in HyperFrames' own renderer. GSAP renders nothing when the new time is
-  // the one it stands at (a fresh timeline at 0: its .set() at 0 would not show on frame 0), so
-  // there the timeline is nudged a microsecond on and back, as HyperFrames does, with events
-  // off: nothing is crossed, and no callback fires twice.
+  // fire, in order, as in HyperFrames' own renderer. GSAP renders nothing for a seek to the time
+  // a timeline stands at, so a fresh timeline would not show its .set() at 0 on frame 0: the
+  // first time a timeline is seeked where it stands, it is nudged a millisecond away and back
+  // with events off, as HyperFrames does, and its zero-length children (.set(), .call()) get
+  // back the state GSAP keeps of whether they have run, so none runs twice.
+  const nudged = new WeakSet();
+  const zeroLength = (tl) =>
+    (typeof tl.getChildren === 'function' ? tl.getChildren(true, true, false) : [])
+      .filter((c) => typeof c.duration === 'function' && c.duration() === 0);
   const seekTimelines = (t) => {
     for (const tl of timelines()) {
       try {
         tl.pause();
         const to = Math.min(t, typeof tl.duration === 'function' ? tl.duration() : t);
-        if (typeof tl.time === 'function' && tl.time() === to) {
-          tl.seek(to + 1e-6, true);
+        if (!nudged.has(tl) && typeof tl.time === 'function' && tl.time() === to) {
+          nudged.add(tl);
+          const kept = zeroLength(tl).map((c) => [c, c.ratio, c._zTime]);
+          tl.seek(to > 0 ? to - 1e-3 : to + 1e-3, true);
           tl.seek(to, true);
+          for (const [c, ratio, zTime] of kept) {
+            c.ratio = ratio;
+            c._zTime = zTime;
+          }
         } else {
+          nudged.add(tl);
           tl.seek(to, false);
         }
       } catch (e) {

@@ -119,7 +119,8 @@ pub enum Command {
     /// the page elements covering its differing pixels.
     ///
     /// The elements are read from the page of A's bundle as the store keeps it: renders that
-    /// use the store keep their bundle; after `--no-cache` the elements are unavailable.
+    /// use the store keep their bundle; after `--no-cache` or `--frames` the elements are
+    /// unavailable.
     ///
     /// Exits 0 when every frame is equal, 1 when frames differ, 2 when a side is not a render.
     DiffRuns(DiffRunsOpts),

@@ -142,7 +142,7 @@ pub async fn diff_runs_command(opts: &DiffRunsOpts, matches: &ArgMatches) -> Res
     let mut diff = diff_runs(&toolchain.ffmpeg.real, &opts.a, &opts.b, &opts.out)?;
     if diff.images.is_some() {
         let settings = RunSettings::new(toolchain.clone(), opts.tools.chrome_sandbox.into());
-        diff.name_elements(&opts.store.open()?, settings).await;
+        diff.name_elements(opts.store.open(), settings).await;
     }
     print!("{}", diff.text());
     Ok(if diff.is_same() {

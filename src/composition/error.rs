@@ -12,7 +12,9 @@ pub enum CompositionError {
         path: Utf8PathBuf,
     },
     /// The folder has no `index.html`.
-    #[error("{path}: no index.html in the composition folder")]
+    #[error(
+        "{path}: no index.html in the composition folder (nor HyperFrames' layout: meta.json beside src/index.html)"
+    )]
     NoIndex {
         /// The folder given.
         path: Utf8PathBuf,

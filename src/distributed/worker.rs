@@ -82,8 +82,8 @@ pub async fn render_chunk(
     }
     let page_fault = spec.inject.and_then(|i| i.page_fault(request.chunk));
     let encoder_qp = spec.inject.and_then(|i| i.encoder_qp(request.chunk));
-    let mut run = BrowserRun::of(
-        &bundle.composition(),
+    let mut run = BrowserRun::for_bundle(
+        &bundle,
         RunSettings {
             capture: spec.capture,
             sandbox: spec.sandbox,
@@ -92,8 +92,7 @@ pub async fn render_chunk(
             toolchain,
             virtual_time: true,
         },
-    )
-    .of_bundle(&bundle);
+    );
     run.fault = page_fault;
     if let Some(qp) = encoder_qp {
         run.encoder.qp = qp;

@@ -21,6 +21,7 @@ use crate::render::{BrowserRun, name_pictured};
 use crate::report::{RenderEvent, Reporter};
 use crate::staging;
 use crate::store::open_kept;
+use crate::timing::FrameIndex;
 
 /// Runs every selected fixture and writes `report.json` and `report.html`.
 pub async fn regress(
@@ -190,12 +191,10 @@ async fn name_elements(
         .ok()
         .and_then(|(_, dir)| open_kept(&request.store, bundle, dir).ok());
     let run = match &kept {
-        Some(bundle) => {
-            BrowserRun::of(&bundle.composition(), request.run.clone()).of_bundle(bundle)
-        }
+        Some(bundle) => BrowserRun::for_bundle(bundle, request.run.clone()),
         None => BrowserRun::of(&setup.composition, request.run.clone()),
     };
-    name_pictured(&run, images, &request.report_dir).await;
+    name_pictured(&run, images, &request.report_dir, FrameIndex(0)).await;
 }
 
 /// A fixture's determinism check alone, without its baseline: the in-process render and, in

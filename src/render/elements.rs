@@ -7,7 +7,7 @@ use camino::Utf8Path;
 use image::RgbImage;
 
 use super::engine::{BrowserRun, start_session};
-use crate::browser::elements_covering;
+use crate::browser::{ElementShare, elements_covering};
 use crate::compare::{DiffCell, differing_cells};
 use crate::outcome::FailureImages;
 use crate::timing::FrameIndex;
@@ -16,50 +16,59 @@ use crate::timing::FrameIndex;
 /// elements apart, coarse enough that a 1080p frame sends the page a few thousand cells at most.
 const CELL: u32 = 16;
 
-/// Fills in `elements` of every pictured frame in `pictured` (paths relative to `dir`), from
-/// one browser rendering `run`; where they cannot be read, `elements_unavailable` says why.
-/// Naming is an explanation, never a verdict: it fails nothing.
-pub async fn name_pictured(run: &BrowserRun, pictured: &mut [FailureImages], dir: &Utf8Path) {
+/// Fills in `elements` of every pictured frame in `pictured` (paths relative to `dir`; frame
+/// numbers counted from `first`, the frame the pictured videos begin at), reading each frame in
+/// a browser of its own rendering `run`, walked there as a worker would be; where they cannot be
+/// read, `elements_unavailable` says why. Naming is an explanation, never a verdict: it fails
+/// nothing.
+pub async fn name_pictured(
+    run: &BrowserRun,
+    pictured: &mut [FailureImages],
+    dir: &Utf8Path,
+    first: FrameIndex,
+) {
     let mut wanted = Vec::new();
     for (i, images) in pictured.iter_mut().enumerate() {
         match differing(images, dir) {
-            Ok(cells) if cells.is_empty() => {}
-            Ok(cells) => wanted.push((i, images.frame, cells)),
+            Ok(cells) if cells.is_empty() => {
+                images.elements_unavailable =
+                    Some("the pictured frames decode equal: the difference is below the video's precision".into());
+            }
+            Ok(cells) => wanted.push((i, first.0 + images.frame, cells)),
             Err(why) => images.elements_unavailable = Some(why),
         }
     }
-    if wanted.is_empty() {
-        return;
-    }
-    let mut session = match start_session(run, &()).await {
-        Ok(session) => session,
-        Err(e) => {
-            for (i, _, _) in wanted {
-                pictured[i].elements_unavailable = Some(format!("the browser did not start: {e}"));
-            }
-            return;
-        }
-    };
-    // In frame order, each frame drawn once: the session walks forward from where it stands,
-    // and several pictures may show one frame (a finding's and the baseline's).
+    // Each frame once (a finding's picture and the baseline's may show the same one).
     wanted.sort_by_key(|(_, frame, _)| *frame);
     for group in wanted.chunk_by(|(_, a, _), (_, b, _)| a == b) {
-        let frame = FrameIndex(group[0].1);
         let cells: Vec<&[DiffCell]> = group.iter().map(|(_, _, c)| c.as_slice()).collect();
-        match elements_covering(&mut session, frame, &cells).await {
+        match elements_at(run, FrameIndex(group[0].1), &cells).await {
             Ok(named) => {
                 for ((i, _, _), elements) in group.iter().zip(named) {
                     pictured[*i].elements = elements;
                 }
             }
-            Err(e) => {
+            Err(why) => {
                 for (i, _, _) in group {
-                    pictured[*i].elements_unavailable = Some(e.to_string());
+                    pictured[*i].elements_unavailable = Some(why.clone());
                 }
             }
         }
     }
+}
+
+/// The elements covering each set of cells at `frame`, read in a fresh browser.
+async fn elements_at(
+    run: &BrowserRun,
+    frame: FrameIndex,
+    cells: &[&[DiffCell]],
+) -> Result<Vec<Vec<ElementShare>>, String> {
+    let mut session = start_session(run, &())
+        .await
+        .map_err(|e| format!("the browser did not start: {e}"))?;
+    let named = elements_covering(&mut session, frame, cells).await;
     session.close().await;
+    named
 }
 
 /// The cells where the two pictures of `images` disagree.

@@ -103,6 +103,11 @@ impl BrowserRun {
         }
     }
 
+    /// A run of what `bundle` froze, with `settings`.
+    pub fn for_bundle(bundle: &Bundle, settings: RunSettings) -> BrowserRun {
+        BrowserRun::of(&bundle.composition(), settings).of_bundle(bundle)
+    }
+
     /// The same run, of what `bundle` froze: its composition, its encoder settings and its
     /// media, so nothing outside the bundle is read.
     pub fn of_bundle(self, bundle: &Bundle) -> BrowserRun {

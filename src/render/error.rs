@@ -7,7 +7,7 @@ use crate::browser::BrowserError;
 use crate::bundle::BundleError;
 use crate::encode::EncodeError;
 use crate::exit_code;
-use crate::store::{KeptError, StoreError};
+use crate::store::StoreError;
 use crate::timing::{ChunkIndex, FrameRange};
 use crate::toolchain::ToolchainError;
 
@@ -23,9 +23,6 @@ pub enum RenderError {
     /// The store could not be used.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The bundle could not be kept in the store.
-    #[error(transparent)]
-    Kept(#[from] KeptError),
     /// The bundle could not be planned, read or trusted.
     #[error(transparent)]
     Bundle(#[from] BundleError),
@@ -130,7 +127,6 @@ impl RenderError {
             RenderError::Browser(e) => e.exit_code(),
             RenderError::Encode(e) => e.exit_code(),
             RenderError::Store(e) => e.exit_code(),
-            RenderError::Kept(e) => e.exit_code(),
             RenderError::Bundle(e) => e.exit_code(),
             RenderError::Toolchain(_) => exit_code::ENVIRONMENT,
             RenderError::Hermeticity { .. } => exit_code::REGRESSION,

@@ -246,11 +246,14 @@ pub fn finish(finish: Finish<'_>, chunks: &[FinishedChunk]) -> Result<FramesReco
     }
     if let Some(store) = finish.store {
         record.run_record = Some(store_run(store, &record, &video_blake3)?);
-        // frames.json names the bundle; kept, it explains the render after its folder is gone
-        // (`diff-runs` reads the differing elements from it).
-        keep_bundle(store, bundle)?;
     }
     publish(finish.work, &video, &record, finish.output, finish.png)?;
+    if let Some(store) = finish.store {
+        // frames.json names the bundle; kept, it explains the render after its folder is gone
+        // (`diff-runs` reads the differing elements from it). Only an explanation: a bundle
+        // that could not be kept fails no render, and `diff-runs` then says it is not kept.
+        let _ = keep_bundle(store, bundle);
+    }
     Ok(record)
 }
 

@@ -13,7 +13,7 @@ use crate::hash::BundleHash;
 pub enum KeptError {
     /// The store keeps no bundle of that hash.
     #[error(
-        "bundle {hash} is not kept in the store {store} (renders that use the store and bisect keep their bundles; `--no-cache` renders do not): give a bundle folder or a .tar.zst, or the store that has it (--store)"
+        "bundle {hash} is not kept in the store {store} (renders that use the store and bisect keep their bundles; `--no-cache` and `--frames` renders do not)"
     )]
     NotKept {
         /// The bundle, or the prefix asked for.
@@ -60,12 +60,12 @@ impl KeptError {
     }
 }
 
-/// Keeps a packed copy of `bundle` in the store, indexed by its hash (nothing to do when a
-/// sound copy is there already).
+/// Keeps a packed copy of `bundle` in the store, indexed by its hash (nothing to do when the
+/// copy is there already: it is verified when opened, not on every render that keeps it).
 pub fn keep_bundle(store: &Store, bundle: &Bundle) -> Result<(), KeptError> {
     let key = &bundle.hash().0;
     if let Ok(Some(blob)) = store.get_key(Index::Bundles, key)
-        && store.verify(&blob).is_ok()
+        && store.blob_path(&blob).is_file()
     {
         return Ok(());
     }

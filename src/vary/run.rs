@@ -75,10 +75,14 @@ pub struct VariationResult {
 impl VariationResult {
     /// One line for the terminal.
     pub fn line(&self) -> String {
-        let elements = format!(
-            "; elements: {}",
-            describe_elements(&self.elements, self.elements_unavailable.as_deref(), 3)
-        );
+        // Named only where a worst frame was pictured.
+        let elements = match self.pictures {
+            Some(_) => format!(
+                "; elements: {}",
+                describe_elements(&self.elements, self.elements_unavailable.as_deref(), 3)
+            ),
+            None => String::new(),
+        };
         match (self.first_differing_frame, self.kind) {
             (Some(first), kind) => format!(
                 "{:<15} DIFFERS  {} of {} frames, the first at frame {first}{} ({}){elements}",
@@ -165,7 +169,7 @@ pub async fn vary(request: &VaryRequest, reporter: &dyn Reporter) -> Result<Vary
         render_variation(request, variation, &video, &stores.join(variation.name())).await?;
         let pictures = out.join(variation.name());
         let mut diff = diff_runs(&request.ffmpeg, &reference, &video, &pictures)?;
-        diff.name_elements(&reference_store, request.run.clone())
+        diff.name_elements(Ok(reference_store.clone()), request.run.clone())
             .await;
         let result = judge(variation, &diff, out, started.elapsed().as_secs_f64());
         reporter.report(&RenderEvent::VariationJudged {

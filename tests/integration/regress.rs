@@ -297,7 +297,12 @@ fn both_layouts_are_found_and_bad_selections_exit_2() {
     let suite = sandbox.path().join("suite");
     let kf = suite.join("distributed/kf");
     copy_dir(&fixture("css-keyframes"), &kf.join("src"));
-    std::fs::rename(kf.join("src/meta.json"), kf.join("meta.json")).unwrap();
+    // Its meta.json beside src/, and half a second long: layout, not length, is under test.
+    let meta = std::fs::read_to_string(kf.join("src/meta.json")).unwrap();
+    std::fs::remove_file(kf.join("src/meta.json")).unwrap();
+    let mut meta: Value = serde_json::from_str(&meta).unwrap();
+    meta["renderConfig"]["duration"] = 0.5.into();
+    std::fs::write(kf.join("meta.json"), meta.to_string()).unwrap();
     std::fs::create_dir_all(suite.join("broken")).unwrap();
     std::fs::write(suite.join("broken/index.html"), "<p>").unwrap();
     std::fs::write(suite.join("broken/meta.json"), r#"{"minPsnr": "high"}"#).unwrap();

@@ -164,10 +164,12 @@ fn hyperframes_clips_are_visible_exactly_inside_their_intervals() {
 }
 
 /// A GSAP `.set()` at 0 shows on frame 0, as in HyperFrames: GSAP renders nothing when seeked to
-/// the time it stands at, so the renderer nudges the timeline on and back. Rendered twice, in
-/// one piece and from frame 0 in a fresh browser, the frames agree.
+/// the time it stands at, so the renderer nudges a fresh timeline away and back. The `.call()`s
+/// at 0 (on the page's timeline, and on one its own `__hf.seek` seeks first) each run exactly
+/// once, counted in white bars; a fresh browser starting at frame 3 draws what the continuous
+/// render drew.
 #[test]
-fn a_gsap_set_at_zero_shows_on_frame_zero() {
+fn a_gsap_set_at_zero_shows_on_frame_zero_and_calls_run_once() {
     let sandbox = Sandbox::new();
     let comp = sandbox.path().join("set-at-zero");
     std::fs::create_dir_all(&comp).unwrap();
@@ -180,27 +182,51 @@ fn a_gsap_set_at_zero_shows_on_frame_zero() {
         comp.join("index.html"),
         r##"<!DOCTYPE html><html><head><meta charset="utf-8">
 <style>html, body { margin: 0; background: #000; width: 64px; height: 36px; overflow: hidden; }
-#box { position: absolute; inset: 0; background: #f00; opacity: 0; }</style>
+#box { position: absolute; inset: 0; background: #f00; opacity: 0; }
+.bars { position: absolute; left: 0; height: 4px; background: #fff; width: 0; z-index: 1; }
+#a { top: 24px; } #b { top: 30px; }</style>
 <script src="gsap.min.js"></script></head><body>
 <div id="root" data-composition-id="main" data-width="64" data-height="36" data-duration="0.5">
-<div id="box"></div></div>
+<div id="box"></div><div id="a" class="bars"></div><div id="b" class="bars"></div></div>
 <script>
+const runs = { a: 0, b: 0 };
+const bar = (id) => () => { runs[id] += 1; document.getElementById(id).style.width = 8 * runs[id] + "px"; };
 const tl = gsap.timeline({ paused: true });
 tl.set("#box", { opacity: 1 }, 0);
+tl.call(bar("a"), null, 0);
 tl.to("#box", { opacity: 0.5, duration: 0.2 }, 0.2);
-window.__timelines = { main: tl };
+const own = gsap.timeline({ paused: true });
+own.call(bar("b"), null, 0);
+own.call(bar("b"), null, 0.2);
+own.to({}, { duration: 0.5 }, 0);
+window.__hf = { duration: 0.5, seek: (t) => { own.seek(t, false); } };
+window.__timelines = { main: tl, own };
 </script></body></html>"##,
     )
     .unwrap();
     std::fs::write(comp.join("meta.json"), r#"{"renderConfig": {"fps": 10}}"#).unwrap();
     let png = sandbox.path().join("png");
     let whole = sandbox.render_ok(&comp, "whole", &["--png-dir", png.to_str().unwrap()]);
-    let red = |i: u64| frame_png(&png, i).get_pixel(32, 18).0[0];
-    assert_eq!(red(0), 255, "frame 0 shows the .set() at 0");
-    assert_eq!(red(1), 255);
-    assert!(red(4) < 200, "the tween dims it: {}", red(4));
-    let first = sandbox.render_ok(&comp, "first", &["--frames", "0..2"]);
-    assert_eq!(hashes(&first), hashes(&whole)[..2]);
+    let at = |i: u64, x: u32, y: u32| frame_png(&png, i).get_pixel(x, y).0[0];
+    assert_eq!(at(0, 32, 18), 255, "frame 0 shows the .set() at 0");
+    assert!(at(4, 32, 18) < 200, "the tween dims it: {}", at(4, 32, 18));
+    // The page's timeline has a .call() at 0; the one its __hf.seek moves has calls at 0 and
+    // at 0.2 s (frame 2, where that seek leaves it standing when the renderer comes to it).
+    for (i, expected) in [(1, [1, 1]), (2, [1, 2]), (3, [1, 2]), (4, [1, 2])] {
+        for ((what, y), expected) in [("the page's", 25), ("the __hf.seek", 31)]
+            .iter()
+            .zip(expected)
+        {
+            let white = |x: u32| frame_png(&png, i).get_pixel(x, *y).0[..3] == [255, 255, 255];
+            let runs = (0..4).filter(|k| white(8 * k + 4)).count();
+            assert_eq!(
+                runs, expected,
+                "frame {i}: {what} timeline's calls ran {runs} times"
+            );
+        }
+    }
+    let fresh = sandbox.render_ok(&comp, "fresh", &["--frames", "3..5"]);
+    assert_eq!(hashes(&fresh), hashes(&whole)[3..5]);
 }
 
 /// A page that paints Date.now(), performance.now() and Math.random() renders the same at
