@@ -40,6 +40,14 @@ pub enum RegressError {
         /// The fixtures it holds.
         known: Vec<String>,
     },
+    /// `--fixture` names a folder with a page in `src/` but no `meta.json` beside it.
+    #[error(
+        "{dir}: a page in src/ without a meta.json beside it is not a fixture; add meta.json (HyperFrames' layout) to run it"
+    )]
+    NoMeta {
+        /// The folder.
+        dir: Utf8PathBuf,
+    },
     /// A fixture's composition cannot be read.
     #[error(transparent)]
     Composition(#[from] CompositionError),
@@ -86,6 +94,7 @@ impl RegressError {
             RegressError::Fixture(_)
             | RegressError::NoFixtures { .. }
             | RegressError::UnknownFixture { .. }
+            | RegressError::NoMeta { .. }
             | RegressError::Composition(_)
             | RegressError::Baseline(_)
             | RegressError::Io { .. } => exit_code::INPUT,

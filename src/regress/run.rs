@@ -94,6 +94,15 @@ fn select(request: &RegressRequest) -> Result<Vec<Found>, RegressError> {
         .filter(|name| !found.iter().any(|f| &&f.name == name))
         .cloned()
         .collect();
+    // A HyperFrames folder whose meta.json is missing is passed over by discovery; asked for
+    // by name, it is told what it lacks.
+    if let Some(dir) = unknown
+        .iter()
+        .map(|name| request.fixtures.join(name))
+        .find(|dir| dir.join("src/index.html").is_file())
+    {
+        return Err(RegressError::NoMeta { dir });
+    }
     if !unknown.is_empty() {
         return Err(RegressError::UnknownFixture {
             names: unknown,

@@ -347,6 +347,15 @@ fn both_layouts_are_found_and_bad_selections_exit_2() {
         text.contains("no fixture named nope; it holds broken, kf"),
         "{text}"
     );
+    // A page in src/ without meta.json is passed over, and asked for by name, says so.
+    std::fs::create_dir_all(suite.join("bare/src")).unwrap();
+    std::fs::write(suite.join("bare/src/index.html"), "<p>").unwrap();
+    let (code, text, _) = regress(&sandbox, &suite, &baselines, &["--fixture", "bare"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("bare: a page in src/ without a meta.json beside it is not a fixture"),
+        "{text}"
+    );
     let empty = sandbox.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let (code, text, _) = regress(&sandbox, &empty, &baselines, &[]);
