@@ -15,10 +15,9 @@ use crate::hash::BundleHash;
 use crate::outcome::FailureImages;
 use crate::regress::{Side, write_failure_images};
 use crate::render::{
-    BrowserRun, FRAMES_FORMAT_VERSION, FramesRecord, RunSettings, frames_record_path, name_pictured,
+    FRAMES_FORMAT_VERSION, FramesRecord, RunSettings, frames_record_path, name_pictured_from_kept,
 };
-use crate::staging;
-use crate::store::{Execution, KeptError, Store, StoreError, open_kept};
+use crate::store::{Execution, KeptError, Store, StoreError};
 use crate::timing::{ChunkIndex, FrameIndex};
 
 /// What differs between two renders.
@@ -105,19 +104,17 @@ impl RunsDiff {
                 return;
             }
         };
-        let (_scratch, scratch) = match staging::scratch_dir() {
-            Ok(scratch) => scratch,
-            Err(e) => {
-                images.elements_unavailable = Some(e.to_string());
-                return;
-            }
-        };
-        match open_kept(&store, &self.reference_bundle, &scratch) {
-            Ok(bundle) => {
-                let run = BrowserRun::for_bundle(&bundle, settings);
-                let first = self.reference_start;
-                name_pictured(&run, std::slice::from_mut(images), dir, first).await;
-            }
+        let named = name_pictured_from_kept(
+            &store,
+            &self.reference_bundle,
+            settings,
+            std::slice::from_mut(images),
+            dir,
+            self.reference_start,
+        )
+        .await;
+        match named {
+            Ok(()) => {}
             Err(KeptError::NotKept { store, .. }) => {
                 images.elements_unavailable = Some(format!(
                     "bundle {} is not kept in the store {store}: render A again with the store (not --no-cache, not --frames), or give --store the store it used",

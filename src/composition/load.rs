@@ -45,6 +45,17 @@ pub struct Composition {
     pub unsupported: Option<String>,
 }
 
+/// Where a composition folder's page is: the folder itself when it has an `index.html`, its
+/// `src/` in HyperFrames' fixture layout (a `meta.json` beside `src/index.html`); `None` when
+/// neither. The one rule for what a composition folder is, for loading and for finding fixtures.
+pub fn page_folder(dir: &Utf8Path) -> Option<Utf8PathBuf> {
+    if dir.join("index.html").is_file() {
+        return Some(dir.to_owned());
+    }
+    let src = dir.join("src");
+    (src.join("index.html").is_file() && dir.join("meta.json").is_file()).then_some(src)
+}
+
 impl Composition {
     /// Reads `dir`, applying `overrides` over `meta.json` and the page's root attributes.
     pub fn load(dir: &Utf8Path, overrides: &Overrides) -> Result<Composition, CompositionError> {
@@ -60,19 +71,10 @@ impl Composition {
                 source,
             })?;
         let meta_path = dir.join("meta.json");
-        // HyperFrames' fixture layout: meta.json beside a src/ folder holding the page.
-        let hyperframes_fixture = !dir.join("index.html").is_file()
-            && dir.join("src/index.html").is_file()
-            && meta_path.is_file();
-        let page_dir = if hyperframes_fixture {
-            dir.join("src")
-        } else {
-            dir.clone()
+        let Some(page_dir) = page_folder(&dir) else {
+            return Err(CompositionError::NoIndex { path: dir });
         };
         let index = page_dir.join("index.html");
-        if !index.is_file() {
-            return Err(CompositionError::NoIndex { path: dir });
-        }
         let html = std::fs::read_to_string(&index).map_err(|source| CompositionError::Read {
             path: index.clone(),
             source,

@@ -14,6 +14,6 @@ mod root;
 mod settings;
 
 pub use error::CompositionError;
-pub use load::Composition;
+pub use load::{Composition, page_folder};
 pub use root::RootAttributes;
 pub use settings::{DurationSource, DurationSpec, Format, Overrides};

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::Value;
 
+use crate::composition::page_folder;
 use crate::drift::FindingKind;
 
 /// Why a fixture's comparison settings cannot be used.
@@ -112,16 +113,16 @@ pub struct Found {
 pub fn discover(dir: &Utf8Path) -> Result<Vec<Found>, FixtureError> {
     let mut out: Vec<(Found, Utf8PathBuf)> = Vec::new();
     for folder in subfolders(dir)? {
-        if is_fixture(&folder) {
+        if page_folder(&folder).is_some() {
             out.push((found(&folder), folder));
             continue;
         }
-        // A page in src/ without meta.json: HyperFrames passes over such a folder too.
-        if folder.join("src/index.html").is_file() {
+        // HyperFrames passes over such a folder too.
+        if lacks_meta(&folder) {
             continue;
         }
         for inner in subfolders(&folder)? {
-            if is_fixture(&inner) {
+            if page_folder(&inner).is_some() {
                 out.push((found(&inner), inner));
             }
         }
@@ -137,10 +138,10 @@ pub fn discover(dir: &Utf8Path) -> Result<Vec<Found>, FixtureError> {
     Ok(out.into_iter().map(|(f, _)| f).collect())
 }
 
-/// Whether `dir` holds a composition in framelock's layout or HyperFrames'.
-fn is_fixture(dir: &Utf8Path) -> bool {
-    dir.join("index.html").is_file()
-        || (dir.join("meta.json").is_file() && dir.join("src/index.html").is_file())
+/// Whether `dir` has a page in `src/` but no `meta.json` beside it, which HyperFrames' layout
+/// needs: not a fixture, and not a suite either.
+pub(super) fn lacks_meta(dir: &Utf8Path) -> bool {
+    page_folder(dir).is_none() && dir.join("src/index.html").is_file()
 }
 
 fn found(dir: &Utf8Path) -> Found {

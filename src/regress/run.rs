@@ -8,7 +8,7 @@ use super::baseline::Baseline;
 use super::bless::bless;
 use super::determinism::{Renders, check_determinism};
 use super::error::RegressError;
-use super::fixture::{Fixture, Found, Thresholds, discover};
+use super::fixture::{Fixture, Found, Thresholds, discover, lacks_meta};
 use super::reports::{failure_images, write_reports};
 use super::request::RegressRequest;
 use super::reuse::Reuse;
@@ -17,10 +17,8 @@ use super::versus_baseline::Against;
 use crate::exit_code;
 use crate::hash::BundleHash;
 use crate::outcome::{FailureImages, FixtureResult, REPORT_FORMAT_VERSION, RegressReport, Status};
-use crate::render::{BrowserRun, name_pictured};
+use crate::render::{BrowserRun, name_pictured, name_pictured_from_kept};
 use crate::report::{RenderEvent, Reporter};
-use crate::staging;
-use crate::store::open_kept;
 use crate::timing::FrameIndex;
 
 /// Runs every selected fixture and writes `report.json` and `report.html`.
@@ -99,7 +97,7 @@ fn select(request: &RegressRequest) -> Result<Vec<Found>, RegressError> {
     if let Some(dir) = unknown
         .iter()
         .map(|name| request.fixtures.join(name))
-        .find(|dir| dir.join("src/index.html").is_file())
+        .find(|dir| lacks_meta(dir))
     {
         return Err(RegressError::NoMeta { dir });
     }
@@ -194,16 +192,14 @@ async fn name_elements(
     bundle: &BundleHash,
     images: &mut [FailureImages],
 ) {
-    let scratch = staging::scratch_dir();
-    let kept = scratch
-        .as_ref()
-        .ok()
-        .and_then(|(_, dir)| open_kept(&request.store, bundle, dir).ok());
-    let run = match &kept {
-        Some(bundle) => BrowserRun::for_bundle(bundle, request.run.clone()),
-        None => BrowserRun::of(&setup.composition, request.run.clone()),
-    };
-    name_pictured(&run, images, &request.report_dir, FrameIndex(0)).await;
+    let dir = &request.report_dir;
+    let settings = request.run.clone();
+    let kept =
+        name_pictured_from_kept(&request.store, bundle, settings, images, dir, FrameIndex(0));
+    if kept.await.is_err() {
+        let run = BrowserRun::of(&setup.composition, request.run.clone());
+        name_pictured(&run, images, dir, FrameIndex(0)).await;
+    }
 }
 
 /// A fixture's determinism check alone, without its baseline: the in-process render and, in

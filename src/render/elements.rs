@@ -6,10 +6,13 @@
 use camino::Utf8Path;
 use image::RgbImage;
 
-use super::engine::{BrowserRun, start_session};
+use super::engine::{BrowserRun, RunSettings, start_session};
 use crate::browser::{ElementShare, elements_covering};
 use crate::compare::{DiffCell, differing_cells};
+use crate::hash::BundleHash;
 use crate::outcome::FailureImages;
+use crate::staging;
+use crate::store::{KeptError, Store, open_kept};
 use crate::timing::FrameIndex;
 
 /// The side of a square cell of differing pixels, in pixels: fine enough to tell neighbouring
@@ -55,6 +58,25 @@ pub async fn name_pictured(
             }
         }
     }
+}
+
+/// [`name_pictured`] from the page of the bundle `store` keeps as `bundle`, rendered with
+/// `settings`; when that bundle cannot be opened, why (the pictures are left as they were, for
+/// the caller to say so or to read another page).
+pub async fn name_pictured_from_kept(
+    store: &Store,
+    bundle: &BundleHash,
+    settings: RunSettings,
+    pictured: &mut [FailureImages],
+    dir: &Utf8Path,
+    first: FrameIndex,
+) -> Result<(), KeptError> {
+    // Held until the naming is done: the bundle is unpacked in it.
+    let (_scratch, scratch) = staging::scratch_dir().map_err(KeptError::Scratch)?;
+    let bundle = open_kept(store, bundle, &scratch)?;
+    let run = BrowserRun::for_bundle(&bundle, settings);
+    name_pictured(&run, pictured, dir, first).await;
+    Ok(())
 }
 
 /// The elements covering each set of cells at `frame`, read in a fresh browser.

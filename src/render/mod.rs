@@ -13,7 +13,7 @@ mod plan;
 mod record;
 mod settings;
 
-pub use elements::name_pictured;
+pub use elements::{name_pictured, name_pictured_from_kept};
 pub use engine::{
     BrowserRun, ChunkWork, DEFAULT_FRAME_TIMEOUT, Rendered, RenderedChunk, RunSettings,
     StageSeconds, probe_duration, render_chunks, start_session,

@@ -41,6 +41,9 @@ pub enum KeptError {
         /// The bundles it names (their first 16 characters).
         names: Vec<String>,
     },
+    /// No temporary folder to unpack a kept bundle into.
+    #[error("no temporary folder to unpack a kept bundle into: {0}")]
+    Scratch(#[source] std::io::Error),
     /// The store could not be used.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -50,11 +53,13 @@ pub enum KeptError {
 }
 
 impl KeptError {
-    /// The exit code: a bundle's own error says; anything else is the user's store or hash.
+    /// The exit code: a bundle's own error says; no temporary folder is the environment;
+    /// anything else is the user's store or hash.
     pub fn exit_code(&self) -> i32 {
         match self {
             KeptError::Bundle(e) => e.exit_code(),
             KeptError::Store(e) => e.exit_code(),
+            KeptError::Scratch(_) => crate::exit_code::ENVIRONMENT,
             _ => crate::exit_code::INPUT,
         }
     }
