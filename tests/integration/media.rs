@@ -271,26 +271,13 @@ fn a_mono_source_plays_at_full_level_on_both_sides() {
         bundle.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    // Interleaved 16-bit samples of `file`, as they are (no downmix).
-    let samples = |file: &Path| -> Vec<i16> {
-        let out = Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(file)
-            .args(["-f", "s16le", "-"])
-            .output()
-            .unwrap();
-        out.stdout
-            .chunks_exact(2)
-            .map(|b| i16::from_le_bytes([b[0], b[1]]))
-            .collect()
-    };
-    let peak = |s: &[i16]| s.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0) as f64;
-    let source = peak(&samples(&tone));
-    let mix = samples(&bundle.join("audio/mix.wav"));
+    let source = loudest(&pcm(&tone, &[]));
+    // Interleaved as they are, no downmix.
+    let mix = pcm(&bundle.join("audio/mix.wav"), &[]);
     let left: Vec<i16> = mix.iter().step_by(2).copied().collect();
     let right: Vec<i16> = mix.iter().skip(1).step_by(2).copied().collect();
     for (side, channel) in [("left", &left), ("right", &right)] {
-        let ratio = peak(channel) / source;
+        let ratio = loudest(channel) / source;
         assert!(
             (ratio - 1.0).abs() < 0.01,
             "{side} at {ratio:.3} of the source's level"
@@ -300,16 +287,28 @@ fn a_mono_source_plays_at_full_level_on_both_sides() {
 
 /// The loudest sample of a video's sound, 0–1.
 fn peak(video: &Path) -> f64 {
+    loudest(&pcm(video, &["-map", "0:a:0", "-ac", "1"])) / 32768.0
+}
+
+/// The 16-bit samples ffmpeg decodes from `file` with `args` (interleaved, as many channels as
+/// the args leave).
+fn pcm(file: &Path, args: &[&str]) -> Vec<i16> {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
-        .arg(video)
-        .args(["-map", "0:a:0", "-ac", "1", "-f", "s16le", "-"])
+        .arg(file)
+        .args(args)
+        .args(["-f", "s16le", "-"])
         .output()
         .unwrap();
     out.stdout
         .chunks_exact(2)
-        .map(|b| f64::from(i16::from_le_bytes([b[0], b[1]]).unsigned_abs()) / 32768.0)
-        .fold(0.0, f64::max)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// The largest magnitude among `samples`.
+fn loudest(samples: &[i16]) -> f64 {
+    f64::from(samples.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0))
 }
 
 /// Breaks a copy of a fixture.
