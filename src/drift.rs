@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::envelope_lag;
+use crate::compare::{FRAMELOCK_ENVELOPE, envelope_lag};
 use crate::media::VideoFrames;
 use crate::timing::{ChunkIndex, FrameRange};
 
@@ -276,7 +276,8 @@ pub fn classify_audio(
     if reference == candidate {
         return None;
     }
-    let (lag, correlation) = envelope_lag(reference, candidate, search);
+    let (lag, correlation) =
+        envelope_lag(reference, candidate, search, FRAMELOCK_ENVELOPE.min_overlap);
     (lag != 0 || correlation < min_correlation).then_some((lag, correlation))
 }
 

@@ -124,6 +124,73 @@ pub struct FixtureResult {
     /// Restored from the store: nothing it rests on changed since a run that passed.
     #[serde(default)]
     pub reused: bool,
+    /// A HyperFrames fixture's render against its golden video.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub golden: Option<GoldenComparison>,
+}
+
+/// A HyperFrames fixture's in-process render against its golden video (another renderer's),
+/// by the meanings HyperFrames' harness gives the thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoldenComparison {
+    /// The golden video.
+    pub video: Utf8PathBuf,
+    /// The PSNR (dB, every plane) a checkpoint needs.
+    pub threshold: f64,
+    /// The 100 checkpoints, frame and PSNR each (100 for identical frames).
+    pub checkpoints: Vec<Checkpoint>,
+    /// Checkpoints below the threshold (one frame sampled twice counts twice).
+    pub failed_checkpoints: usize,
+    /// Mean PSNR over the checkpoints.
+    pub mean_psnr: f64,
+    /// The sound envelopes' best correlation (64 ms steps) and its lag, when both have sound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<GoldenSound>,
+}
+
+impl GoldenComparison {
+    /// One line: the mean, the checkpoints that failed, the sound's correlation.
+    pub fn summary(&self) -> String {
+        let name = self.video.file_name().unwrap_or_default();
+        let mut line = format!(
+            "golden {name}: mean {:.2} dB, {} of {} checkpoints below {} dB",
+            self.mean_psnr,
+            self.failed_checkpoints,
+            self.checkpoints.len(),
+            self.threshold
+        );
+        if let Some(sound) = &self.audio {
+            line.push_str(&format!(
+                ", sound correlation {:.3} at lag {:+}",
+                sound.correlation, sound.lag_windows
+            ));
+            if let Some(db) = sound.residual_rms_db {
+                line.push_str(&format!(", residual {db:.1} dB"));
+            }
+        }
+        line
+    }
+}
+
+/// One sampled frame of a golden comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The frame.
+    pub frame: u64,
+    /// Its PSNR against the golden.
+    pub psnr: f64,
+}
+
+/// The render's sound against the golden's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GoldenSound {
+    /// Best envelope correlation within the lag searched.
+    pub correlation: f64,
+    /// Where it peaks, in 64 ms windows (positive: the render is later).
+    pub lag_windows: i64,
+    /// The residual level (dB), when `maxAudioResidualRmsDb` asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residual_rms_db: Option<f64>,
 }
 
 impl FixtureResult {
@@ -143,6 +210,7 @@ impl FixtureResult {
             seconds: 0.0,
             error_code: None,
             reused: false,
+            golden: None,
         }
     }
 
@@ -150,6 +218,7 @@ impl FixtureResult {
     /// summary table and of the HTML report).
     pub fn detail(&self) -> String {
         let mut details: Vec<String> = self.reason.iter().cloned().collect();
+        details.extend(self.golden.iter().map(GoldenComparison::summary));
         details.extend(self.findings.iter().map(ToString::to_string));
         details.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
         details.join("; ")
@@ -274,10 +343,32 @@ pub(crate) fn sample_report() -> RegressReport {
         seconds: 0.01,
         ..FixtureResult::new("broken", 40.0)
     };
+    let against_golden = FixtureResult {
+        bundle_hash: bundle("hf-title"),
+        golden: Some(GoldenComparison {
+            video: "tests/hf-title/output/output.mp4".into(),
+            threshold: 40.0,
+            checkpoints: (0..100)
+                .map(|i| Checkpoint {
+                    frame: i * 59 / 100,
+                    psnr: if i == 40 { 38.5 } else { 47.25 },
+                })
+                .collect(),
+            failed_checkpoints: 1,
+            mean_psnr: 47.1625,
+            audio: Some(GoldenSound {
+                correlation: 0.9984,
+                lag_windows: 0,
+                residual_rms_db: Some(-41.23),
+            }),
+        }),
+        seconds: 9.5,
+        ..FixtureResult::new("hf-title", 40.0)
+    };
     RegressReport {
         format_version: REPORT_FORMAT_VERSION,
         mode: RegressMode::DistributedSimulated,
-        fixtures: vec![passed, failed, skipped, error],
+        fixtures: vec![passed, failed, skipped, error, against_golden],
     }
 }
 

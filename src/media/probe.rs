@@ -17,6 +17,9 @@ pub struct MediaInfo {
     pub audio: bool,
     /// Channels of the first audio stream (0 without one).
     pub audio_channels: u32,
+    /// Seconds of the first audio stream, as the stream says (WebM says it only for the
+    /// whole file).
+    pub audio_duration: Option<f64>,
     /// Seconds, as the container says.
     pub duration: f64,
 }
@@ -32,6 +35,8 @@ pub struct VideoStream {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
+    /// Seconds, as the stream says (WebM says it only for the whole file).
+    pub duration: Option<f64>,
 }
 
 impl VideoStream {
@@ -65,6 +70,7 @@ struct Stream {
     r_frame_rate: Option<String>,
     avg_frame_rate: Option<String>,
     channels: Option<u32>,
+    duration: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -85,7 +91,7 @@ pub fn probe(ffmpeg: &Utf8Path, file: &Utf8Path) -> Result<MediaInfo, String> {
             "-v",
             "error",
             "-show_entries",
-            "stream=codec_type,width,height,r_frame_rate,avg_frame_rate,channels:format=duration",
+            "stream=codec_type,width,height,r_frame_rate,avg_frame_rate,channels,duration:format=duration",
             "-of",
             "json",
         ])
@@ -101,12 +107,13 @@ pub fn probe(ffmpeg: &Utf8Path, file: &Utf8Path) -> Result<MediaInfo, String> {
     }
     let probe: Probe = serde_json::from_slice(&out.stdout)
         .map_err(|e| format!("ffprobe's answer is not the expected JSON: {e}"))?;
-    let duration = probe
-        .format
-        .and_then(|f| f.duration)
-        .and_then(|d| d.parse::<f64>().ok())
-        .filter(|d| d.is_finite() && *d > 0.0)
+    let seconds = |d: Option<&String>| {
+        d.and_then(|d| d.parse::<f64>().ok())
+            .filter(|d| d.is_finite() && *d > 0.0)
+    };
+    let duration = seconds(probe.format.as_ref().and_then(|f| f.duration.as_ref()))
         .ok_or("it has no duration")?;
+    let audio = probe.streams.iter().find(|s| s.codec_type == "audio");
     let rate = |r: &Option<String>| r.as_deref().and_then(|r| r.parse::<Fps>().ok());
     let video = probe
         .streams
@@ -117,16 +124,13 @@ pub fn probe(ffmpeg: &Utf8Path, file: &Utf8Path) -> Result<MediaInfo, String> {
             average: rate(&s.avg_frame_rate),
             width: s.width.unwrap_or(0),
             height: s.height.unwrap_or(0),
+            duration: seconds(s.duration.as_ref()),
         });
     Ok(MediaInfo {
         video,
-        audio: probe.streams.iter().any(|s| s.codec_type == "audio"),
-        audio_channels: probe
-            .streams
-            .iter()
-            .find(|s| s.codec_type == "audio")
-            .and_then(|s| s.channels)
-            .unwrap_or(0),
+        audio: audio.is_some(),
+        audio_channels: audio.and_then(|s| s.channels).unwrap_or(0),
+        audio_duration: audio.and_then(|s| seconds(s.duration.as_ref())),
         duration,
     })
 }

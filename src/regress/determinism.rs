@@ -9,7 +9,7 @@ use super::legs::distributed_leg;
 use super::request::RegressRequest;
 use super::setup::FixtureSetup;
 use super::verdict::{audio_finding, console_errors, describe, fail, hermeticity, judge_expected};
-use crate::compare::audio_envelope;
+use crate::compare::{FRAMELOCK_ENVELOPE, audio_envelope};
 use crate::distributed::Fault;
 use crate::drift::{ChunkPair, Finding, FindingKind, classify_chunk};
 use crate::outcome::{FixtureResult, RegressMode};
@@ -156,7 +156,8 @@ pub(super) fn envelope_of(
     Ok(audio_envelope(
         &request.run.toolchain.ffmpeg.real,
         video,
-        seconds,
+        FRAMELOCK_ENVELOPE,
+        Some(seconds),
     )?)
 }
 

@@ -75,6 +75,16 @@ pub enum RegressError {
     /// The toolchain could not be fingerprinted.
     #[error(transparent)]
     Toolchain(#[from] ToolchainError),
+    /// A HyperFrames fixture's golden video (or the render held against it) cannot be read.
+    #[error(
+        "{path}: {reason}; render the golden again (scripts/hf-oracle.sh renders it with HyperFrames)"
+    )]
+    Golden {
+        /// The video.
+        path: Utf8PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
     /// A report, a video or a folder could not be written.
     #[error("{path}: {source}")]
     Io {
@@ -95,6 +105,7 @@ impl RegressError {
             | RegressError::NoFixtures { .. }
             | RegressError::UnknownFixture { .. }
             | RegressError::NoMeta { .. }
+            | RegressError::Golden { .. }
             | RegressError::Composition(_)
             | RegressError::Baseline(_)
             | RegressError::Io { .. } => exit_code::INPUT,

@@ -68,6 +68,9 @@ pub struct Thresholds {
     pub min_audio_correlation: f64,
     /// Largest lag, in envelope windows, at which the correlation may peak.
     pub max_audio_lag_windows: u64,
+    /// Highest level (dB) of the render's sound less the golden's, when checked
+    /// (`maxAudioResidualRmsDb`; HyperFrames fixtures only).
+    pub max_audio_residual_rms_db: Option<f64>,
 }
 
 impl Default for Thresholds {
@@ -77,6 +80,7 @@ impl Default for Thresholds {
             max_frame_failures: 0,
             min_audio_correlation: 0.9,
             max_audio_lag_windows: 1,
+            max_audio_residual_rms_db: None,
         }
     }
 }
@@ -94,6 +98,9 @@ pub struct Fixture {
     pub expected_findings: BTreeSet<FindingKind>,
     /// Why it is skipped, if it is.
     pub unsupported: Option<String>,
+    /// In HyperFrames' layout (`meta.json` beside `src/index.html`): the golden video its
+    /// `renderConfig.format` names, `output/output.<mp4|webm>`, whether it exists or not.
+    pub golden: Option<Utf8PathBuf>,
 }
 
 /// A folder that holds a fixture, and the fixture read from it, or why it could not be.
@@ -205,12 +212,21 @@ impl Fixture {
                 .as_u64()
                 .ok_or_else(|| field(key, "a non-negative integer", v)),
         };
+        let max_audio_residual_rms_db = match meta.get("maxAudioResidualRmsDb") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_f64()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| field("maxAudioResidualRmsDb", "a number of dB", v))?,
+            ),
+        };
         let defaults = Thresholds::default();
         let thresholds = Thresholds {
             min_psnr: number("minPsnr", defaults.min_psnr)?,
             max_frame_failures: count("maxFrameFailures", defaults.max_frame_failures)?,
             min_audio_correlation: number("minAudioCorrelation", defaults.min_audio_correlation)?,
             max_audio_lag_windows: count("maxAudioLagWindows", defaults.max_audio_lag_windows)?,
+            max_audio_residual_rms_db,
         };
         let expected_findings = match meta.get("expectedFindings") {
             None => BTreeSet::new(),
@@ -229,18 +245,49 @@ impl Fixture {
             Some(v) => return Err(field("expectedFindings", "a list of finding kinds", v)),
         };
         let unsupported = match meta.get("unsupported") {
-            None | Some(Value::Null) => None,
+            None | Some(Value::Null) => unsupported_render_config(&meta),
             Some(Value::String(reason)) => Some(reason.clone()),
             Some(v) => return Err(field("unsupported", "a reason string", v)),
         };
+        let hyperframes_layout = page_folder(dir).is_some_and(|page| page != dir);
+        let golden = hyperframes_layout.then(|| {
+            let format = meta["renderConfig"]["format"].as_str().unwrap_or("mp4");
+            dir.join("output").join(format!("output.{format}"))
+        });
         Ok(Fixture {
             name: dir.file_name().unwrap_or("fixture").to_string(),
             dir: dir.to_owned(),
             thresholds,
             expected_findings,
             unsupported,
+            golden,
         })
     }
+}
+
+/// Why a `renderConfig` cannot be rendered as asked, if it cannot: HyperFrames' keys that
+/// framelock does not render. Such a fixture is skipped with the reason, not failed.
+fn unsupported_render_config(meta: &Value) -> Option<String> {
+    let config = &meta["renderConfig"];
+    let said = |key: &str| config[key].as_str();
+    match said("format") {
+        Some("mov") => {
+            return Some(
+                "renderConfig.format \"mov\" (ProRes 4444): framelock writes mp4 and webm".into(),
+            );
+        }
+        Some("png-sequence") => {
+            return Some("renderConfig.format \"png-sequence\": HyperFrames compares its PNG files byte for byte, which only its own encoder can match".into());
+        }
+        _ => {}
+    }
+    if said("codec") == Some("h265") {
+        return Some("renderConfig.codec \"h265\": framelock encodes H.264".into());
+    }
+    if config["hdr"].as_bool() == Some(true) {
+        return Some("renderConfig.hdr: framelock renders SDR (BT.709) only".into());
+    }
+    None
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod bless;
 mod determinism;
 mod error;
 mod fixture;
+mod golden;
 mod legs;
 mod reports;
 mod request;

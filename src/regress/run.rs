@@ -9,14 +9,17 @@ use super::bless::bless;
 use super::determinism::{Renders, check_determinism};
 use super::error::RegressError;
 use super::fixture::{Fixture, Found, Thresholds, discover, lacks_meta};
-use super::reports::{failure_images, write_reports};
+use super::golden::GoldenCheck;
+use super::reports::{Side, failure_images, write_reports};
 use super::request::RegressRequest;
 use super::reuse::Reuse;
 use super::setup::FixtureSetup;
 use super::versus_baseline::Against;
 use crate::exit_code;
 use crate::hash::BundleHash;
-use crate::outcome::{FailureImages, FixtureResult, REPORT_FORMAT_VERSION, RegressReport, Status};
+use crate::outcome::{
+    FailureImages, FixtureResult, REPORT_FORMAT_VERSION, RegressMode, RegressReport, Status,
+};
 use crate::render::{BrowserRun, name_pictured, name_pictured_from_kept};
 use crate::report::{RenderEvent, Reporter};
 use crate::timing::FrameIndex;
@@ -154,19 +157,51 @@ async fn run_fixture(
         videos,
         ffmpeg: &request.run.toolchain.ffmpeg.real,
     };
-    let baseline_frame = against.compare(reference, &mut result)?;
-    against.compare_sound(
-        &reference.fingerprints,
-        renders.reference_sound.as_deref(),
-        &mut result,
-    );
+    let golden = fixture.golden.as_deref().filter(|g| g.is_file());
+    let mut pictured = Vec::new();
+    // A HyperFrames fixture is held against its golden; against a baseline too once blessed.
+    if baseline.is_some() || golden.is_none() {
+        if let Some(frame) = against.compare(reference, &mut result)? {
+            pictured.push((
+                Side {
+                    label: "baseline",
+                    video: &videos.baseline,
+                },
+                frame,
+            ));
+        }
+        against.compare_sound(
+            &reference.fingerprints,
+            renders.reference_sound.as_deref(),
+            &mut result,
+        );
+    }
+    if let Some(golden) = golden {
+        let check = GoldenCheck {
+            fixture,
+            golden,
+            render: &videos.in_process,
+            fps: reference.fps,
+            distributed: request.mode != RegressMode::InProcess,
+            ffmpeg: &request.run.toolchain.ffmpeg.real,
+        };
+        if let Some(frame) = check.compare(&mut result)? {
+            pictured.push((
+                Side {
+                    label: "golden",
+                    video: golden,
+                },
+                frame,
+            ));
+        }
+    }
     if result.status == Status::Failed {
         result.images = failure_images(
             &request.run.toolchain.ffmpeg.real,
             videos,
             &setup.out_dir,
             &request.report_dir,
-            baseline_frame,
+            &pictured,
             &result.findings,
             (reference.width, reference.height),
         )?;

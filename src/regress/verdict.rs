@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::fixture::{Fixture, Thresholds};
 use crate::browser::{PageEvent, PageEventKind};
-use crate::compare::{ENVELOPE_RATE, ENVELOPE_WINDOW};
+use crate::compare::{FRAMELOCK_ENVELOPE, envelope_lag};
 use crate::drift::{Evidence, Finding, FindingKind, classify_audio};
 use crate::outcome::{FixtureResult, Status};
 
@@ -119,11 +119,12 @@ pub(super) fn audio_finding(
             let (lag, correlation) =
                 classify_audio(a, b, thresholds.min_audio_correlation, AUDIO_LAG_SEARCH).or_else(
                     || {
-                        (exact && a != b)
-                            .then(|| crate::compare::envelope_lag(a, b, AUDIO_LAG_SEARCH))
+                        (exact && a != b).then(|| {
+                            envelope_lag(a, b, AUDIO_LAG_SEARCH, FRAMELOCK_ENVELOPE.min_overlap)
+                        })
                     },
                 )?;
-            let window_ms = (ENVELOPE_WINDOW as u64 * 1000 / ENVELOPE_RATE) as i64;
+            let window_ms = FRAMELOCK_ENVELOPE.hop_ms() as i64;
             let failing = lag.unsigned_abs() > thresholds.max_audio_lag_windows
                 || correlation < thresholds.min_audio_correlation;
             Some((
@@ -229,6 +230,7 @@ mod tests {
             thresholds: Thresholds::default(),
             expected_findings: expected.iter().copied().collect(),
             unsupported: None,
+            golden: None,
         }
     }
 

@@ -42,13 +42,17 @@ impl Against<'_> {
     ) -> Result<Option<u64>, RegressError> {
         let fixture = &self.fixture.name;
         let Some(baseline) = self.baseline else {
-            fail(
-                result,
-                format!(
+            let reason = match &self.fixture.golden {
+                Some(golden) => format!(
+                    "no golden {golden} and no baseline in {}: render the golden with HyperFrames (`scripts/hf-oracle.sh {}`), or bless this render with `framelock regress --update --fixture {fixture}`",
+                    self.baseline_dir, self.fixture.dir
+                ),
+                None => format!(
                     "no baseline in {}: run `framelock regress --update --fixture {fixture}`",
                     self.baseline_dir
                 ),
-            );
+            };
+            fail(result, reason);
             return Ok(None);
         };
         if baseline.bundle_hash != reference.bundle_hash {

@@ -237,8 +237,12 @@ pub fn event_line(event: &RenderEvent) -> Option<String> {
             } else {
                 ""
             };
+            let golden = result
+                .golden
+                .as_ref()
+                .map_or(String::new(), |g| format!(" ({})", g.summary()));
             format!(
-                "framelock: {} {} in {:.1} s{reused}{reason}",
+                "framelock: {} {} in {:.1} s{reused}{golden}{reason}",
                 result.name, result.status, result.seconds
             )
         }

@@ -12,6 +12,7 @@ mod compare;
 mod distributed;
 mod doctor;
 mod environment;
+mod golden;
 mod harness;
 mod heavy;
 mod media;

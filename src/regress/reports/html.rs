@@ -116,6 +116,26 @@ fn fixture_section(page: &mut String, f: &FixtureResult, report_dir: &Utf8Path) 
             Some(psnr) if !psnr.is_empty() => psnr_plot(page, &f.name, psnr, f.min_psnr),
             _ => page.push_str("<p>Not measured (no baseline.mp4, or blessing).</p>\n"),
         }
+        if let Some(golden) = &f.golden {
+            let _ = writeln!(
+                page,
+                "<h3>Against the golden video</h3>\n<p>{}</p>",
+                escape(&golden.summary())
+            );
+            let failing: Vec<String> = golden
+                .checkpoints
+                .iter()
+                .filter(|c| c.psnr < golden.threshold)
+                .map(|c| format!("frame {}: {:.2} dB", c.frame, c.psnr))
+                .collect();
+            if !failing.is_empty() {
+                let _ = writeln!(
+                    page,
+                    "<p class=\"mono\">Below the threshold: {}</p>",
+                    escape(&failing.join(", "))
+                );
+            }
+        }
         page.push_str("<h3>Console errors</h3>\n");
         if f.console_errors.is_empty() {
             page.push_str("<p>None.</p>\n");

@@ -13,27 +13,29 @@ use crate::outcome::FailureImages;
 /// The most pictures one fixture's failure gets.
 const MAX_FAILURE_IMAGES: usize = 4;
 
-/// Pictures of the first differing frame of each failure: against the baseline, then per
-/// chunk finding (worker against in-process; for nondeterminism, the two in-process renders),
+/// Pictures of the first differing frame of each failure: against each reference in `against`
+/// (the baseline, a HyperFrames fixture's golden) at the frame given, then per chunk finding (worker against in-process; for nondeterminism, the two in-process renders),
 /// written into `out_dir` (inside `report_dir`).
 pub fn failure_images(
     ffmpeg: &Utf8Path,
     videos: &FixtureVideos,
     out_dir: &Utf8Path,
     report_dir: &Utf8Path,
-    baseline_frame: Option<u64>,
+    against: &[(Side<'_>, u64)],
     findings: &[Finding],
     size: (u32, u32),
 ) -> Result<Vec<FailureImages>, EncodeError> {
     let side = |label, video| Side { label, video };
     let mut wanted = Vec::new();
-    if let Some(frame) = baseline_frame.filter(|_| videos.baseline.is_file()) {
-        wanted.push((
-            "baseline".to_string(),
-            frame,
-            side("baseline", &videos.baseline),
-            side("new", &videos.in_process),
-        ));
+    for &(reference, frame) in against {
+        if reference.video.is_file() {
+            wanted.push((
+                reference.label.to_string(),
+                frame,
+                reference,
+                side("new", &videos.in_process),
+            ));
+        }
     }
     for finding in findings {
         let (Some(_), Some(frame)) = (finding.chunk, finding.first_frame) else {
