@@ -120,6 +120,10 @@ pub struct PlanJson {
 /// Where a bundle describes its videos.
 pub const VIDEOS_JSON: &str = "meta/videos.json";
 
+/// Where a bundle keeps what planning clamped or left out (media shorter than its slot, sound
+/// that cannot be decoded), so every render of it can say so.
+pub const WARNINGS_JSON: &str = "meta/warnings.json";
+
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     path: &Utf8Path,
     what: &'static str,

@@ -12,6 +12,7 @@ pub use archive::{DEFAULT_UNPACK_LIMIT, pack, packed_plan, unpack};
 pub use error::BundleError;
 pub use layout::{
     CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson, ToolchainRecord, VIDEOS_JSON,
+    WARNINGS_JSON,
 };
 pub use manifest::{Manifest, ManifestDiff, ManifestEntry};
 pub use open::{Bundle, open_folder_or_archive, unpack_bundle};

@@ -6,7 +6,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::archive::{DEFAULT_UNPACK_LIMIT, unpack};
 use super::error::BundleError;
 use super::layout::{
-    CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson, VIDEOS_JSON, read_json,
+    CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson, VIDEOS_JSON, WARNINGS_JSON,
+    read_json,
 };
 use super::manifest::{Manifest, ManifestDiff};
 use crate::composition::{Composition, DurationSpec, Format};
@@ -27,6 +28,8 @@ pub struct Bundle {
     pub encoder: EncoderMeta,
     /// `meta/videos.json` (empty when the composition has no video).
     pub videos: Vec<VideoMeta>,
+    /// `meta/warnings.json`: what planning clamped or left out (empty when nothing).
+    pub warnings: Vec<String>,
 }
 
 impl Bundle {
@@ -51,6 +54,11 @@ impl Bundle {
             encoder: read_json(&dir.join("meta/encoder.json"), "meta/encoder.json")?,
             videos: if dir.join(VIDEOS_JSON).is_file() {
                 read_json(&dir.join(VIDEOS_JSON), VIDEOS_JSON)?
+            } else {
+                Vec::new()
+            },
+            warnings: if dir.join(WARNINGS_JSON).is_file() {
+                read_json(&dir.join(WARNINGS_JSON), WARNINGS_JSON)?
             } else {
                 Vec::new()
             },

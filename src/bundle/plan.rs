@@ -13,7 +13,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::error::BundleError;
 use super::layout::{
     CompositionMeta, EncoderMeta, PLAN_SCHEMA_VERSION, PlanJson, ToolchainRecord, VIDEOS_JSON,
-    write_json,
+    WARNINGS_JSON, write_json,
 };
 use super::manifest::Manifest;
 use super::open::Bundle;
@@ -135,6 +135,9 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     write_json(&root.join("meta/encoder.json"), &input.encoder, false)?;
     if !media.videos.is_empty() {
         write_json(&root.join(VIDEOS_JSON), &media.videos, false)?;
+    }
+    if !media.warnings.is_empty() {
+        write_json(&root.join(WARNINGS_JSON), &media.warnings, false)?;
     }
 
     let manifest = Manifest::scan(&root)?;

@@ -63,22 +63,6 @@ pub enum MediaError {
         /// Why, in words (ffprobe's complaint, a missing stream, a variable rate).
         reason: String,
     },
-    /// The clip is shorter than the time it is declared to play.
-    #[error(
-        "{page}: {element}: {file} has {available:.3} s from data-media-start, the element needs {needed:.3} s (data-duration × data-playback-rate); add `loop` or shorten data-duration"
-    )]
-    TooShort {
-        /// The page.
-        page: Utf8PathBuf,
-        /// The element.
-        element: String,
-        /// The file.
-        file: Utf8PathBuf,
-        /// Source seconds the element plays.
-        needed: f64,
-        /// Source seconds the file has from its media start.
-        available: f64,
-    },
     /// ffmpeg could not be run, or failed on a file ffprobe had accepted.
     #[error(transparent)]
     Tool(#[from] crate::encode::EncodeError),

@@ -1,5 +1,10 @@
 //! Plan time: every media element of the page checked, its video decoded into frames, its
 //! sound mixed, and `meta/videos.json` written, all inside the bundle being planned.
+//!
+//! Media that falls short is handled as HyperFrames handles it, with a warning rather than a
+//! refusal: a sound shorter than its slot plays what it has and then silence; a video shorter
+//! than its slot holds its last frame; an `<audio>` whose file cannot be decoded, and the
+//! sound of a video that has none, are left out of the mix.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +23,8 @@ pub struct MediaPlan {
     pub videos: Vec<VideoMeta>,
     /// Whether `audio/mix.wav` was written.
     pub audio: bool,
+    /// What was clamped or left out, a sentence each naming the element and file.
+    pub warnings: Vec<String>,
 }
 
 /// Reads `compiled/index.html` of the bundle at `root` and writes its media into the bundle;
@@ -53,11 +60,29 @@ pub fn prepare_media(
                 file: element.clip.source.clone(),
             });
         }
-        let info = probe(ffmpeg, &file).map_err(unusable)?;
+        let warn = |what: String| {
+            format!(
+                "{page}: {}: {}: {what}",
+                element.describe(),
+                element.clip.source
+            )
+        };
+        let info = match probe(ffmpeg, &file) {
+            Ok(info) => info,
+            Err(reason) if element.kind == MediaKind::Audio => {
+                plan.warnings
+                    .push(warn(format!("{reason}; left out of the mix")));
+                continue;
+            }
+            Err(reason) => return Err(unusable(reason)),
+        };
+        let has_audio = element.has_audio && info.audio;
         if element.has_audio && !info.audio {
-            return Err(unusable(match element.kind {
-                MediaKind::Audio => "it has no audio stream".into(),
-                MediaKind::Video => "data-has-audio=\"true\" but it has no audio stream".into(),
+            plan.warnings.push(warn(match element.kind {
+                MediaKind::Audio => "it has no audio stream; left out of the mix".into(),
+                MediaKind::Video => {
+                    "data-has-audio=\"true\" but it has no audio stream; its sound is left out of the mix".into()
+                }
             }));
         }
         let mut length = info.duration;
@@ -99,16 +124,18 @@ pub fn prepare_media(
             // Half a frame of slack: a clip cut at a frame time is long enough.
             let slack = 0.5 * fps.den() as f64 / fps.num() as f64;
             if needed > available + slack {
-                return Err(MediaError::TooShort {
-                    page: page.to_owned(),
-                    element: element.describe(),
-                    file: element.clip.source.clone(),
-                    needed,
-                    available: available.max(0.0),
-                });
+                let available = available.max(0.0);
+                plan.warnings.push(warn(match element.kind {
+                    MediaKind::Video => format!(
+                        "has {available:.3} s from data-media-start, the slot needs {needed:.3} s (data-duration × data-playback-rate): it holds its last frame for the rest"
+                    ),
+                    MediaKind::Audio => format!(
+                        "has {available:.3} s from data-media-start, the slot needs {needed:.3} s (data-duration × data-playback-rate): the slot is shortened to the sound, silence after"
+                    ),
+                }));
             }
         }
-        if element.has_audio {
+        if has_audio {
             sounds.push((element, file, info.audio_channels == 1));
         }
     }

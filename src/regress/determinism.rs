@@ -49,6 +49,7 @@ pub(super) async fn check_determinism(
     let again = repeat_in_process(request, setup, &reference, result, reporter).await?;
     let reference_sound = envelope_of(request, &reference, &videos.in_process)?;
     result.bundle_hash = Some(reference.bundle_hash.clone());
+    result.warnings.extend(reference.warnings.iter().cloned());
     result.console_errors = console_errors(&reference.page_events);
     hermeticity(&reference.page_events, request.strict, result);
     if request.mode == RegressMode::InProcess {

@@ -338,6 +338,7 @@ mod tests {
             frame_hashes: frames.iter().map(|f| f.to_string()).collect(),
             page_events: Vec::new(),
             video_frames: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

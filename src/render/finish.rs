@@ -240,6 +240,7 @@ pub fn finish(finish: Finish<'_>, chunks: &[FinishedChunk]) -> Result<FramesReco
         frame_hashes: records().flat_map(|r| r.frame_hashes.clone()).collect(),
         page_events: records().flat_map(|r| r.page_events.clone()).collect(),
         video_frames: records().flat_map(|r| r.video_frames.clone()).collect(),
+        warnings: bundle.warnings.clone(),
     };
     if finish.strict {
         check_hermetic(&record)?;

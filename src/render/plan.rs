@@ -90,6 +90,7 @@ pub async fn plan_bundle(
     reporter.report(&RenderEvent::Planned {
         bundle_hash: bundle.hash().clone(),
         chunks: bundle.plan.chunk_plan.len(),
+        warnings: bundle.warnings.clone(),
     });
     Ok(Planned {
         fingerprint,

@@ -63,6 +63,10 @@ pub struct FramesRecord {
     /// Per frame, the source frame each video showed, by video key (absent without video).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub video_frames: Vec<crate::media::VideoFrames>,
+    /// What planning clamped or left out (media shorter than its slot, sound that cannot be
+    /// decoded), from the bundle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The fingerprints of a render.

@@ -26,6 +26,9 @@ pub enum RenderEvent {
         bundle_hash: BundleHash,
         /// Number of chunks.
         chunks: usize,
+        /// What planning clamped or left out (media shorter than its slot, sound that cannot
+        /// be decoded).
+        warnings: Vec<String>,
     },
     /// A browser is about to capture frames.
     Started {

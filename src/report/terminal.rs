@@ -124,6 +124,7 @@ impl Reporter for TerminalReporter {
             RenderEvent::Planned {
                 bundle_hash,
                 chunks,
+                ..
             } => {
                 self.chunks.store(*chunks, Ordering::SeqCst);
                 let mut planned = self.planned.lock().expect("planned lock is never poisoned");
@@ -162,7 +163,14 @@ pub fn event_line(event: &RenderEvent) -> Option<String> {
         RenderEvent::Planned {
             bundle_hash,
             chunks,
-        } => format!("framelock: planned bundle {bundle_hash} ({chunks} chunk(s))"),
+            warnings,
+        } => {
+            let mut text = format!("framelock: planned bundle {bundle_hash} ({chunks} chunk(s))");
+            for warning in warnings {
+                text.push_str(&format!("\nframelock: warning: {warning}"));
+            }
+            text
+        }
         RenderEvent::Started {
             name,
             range,
@@ -336,6 +344,7 @@ mod tests {
             RenderEvent::Planned {
                 bundle_hash: bundle(),
                 chunks: 3,
+                warnings: vec!["index.html: <audio id=\"voice\">: voice.wav: has 1.250 s from data-media-start, the slot needs 2.000 s (data-duration × data-playback-rate): the slot is shortened to the sound, silence after".into()],
             },
             RenderEvent::Started {
                 name: "css-keyframes".into(),
