@@ -13,6 +13,7 @@ pub mod browser;
 pub mod bundle;
 pub mod cli;
 pub mod compare;
+pub mod compile;
 pub mod composition;
 pub mod distributed;
 pub mod doctor;

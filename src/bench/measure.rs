@@ -572,6 +572,7 @@ pub(super) async fn cache(
         executor: None,
         use_cache: true,
         repeat: 1,
+        as_written: false,
     };
     let started = Instant::now();
     let first = regress(&regress_request, reporter).await?;

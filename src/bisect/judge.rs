@@ -269,6 +269,7 @@ fn regress_request(
         executor: None,
         use_cache: true,
         repeat: 1,
+        as_written: false,
     }
 }
 

@@ -14,6 +14,7 @@ use chromiumoxide::cdp::browser_protocol::emulation::{
     MediaFeature, SetDeviceMetricsOverrideParams, SetEmulatedMediaParams,
     SetHardwareConcurrencyOverrideParams,
 };
+use chromiumoxide::cdp::browser_protocol::page::{FontFamilies, SetFontFamiliesParams};
 
 /// `navigator.hardwareConcurrency`: what a page that spreads work over threads sees.
 const HARDWARE_CONCURRENCY: i64 = 4;
@@ -29,6 +30,28 @@ const MEDIA_FEATURES: &[(&str, &str)] = &[
     ("forced-colors", "none"),
     ("color-gamut", "srgb"),
 ];
+
+/// The faces the generic families `serif`, `sans-serif` and `monospace` are drawn with: the
+/// pinned fonts' own. Chrome asks fontconfig for its default fonts by name (Times New Roman,
+/// Arial, Monospace) and keeps only an exact or metric-compatible answer, so without these
+/// every generic family fell back to DejaVu Sans. The standard font (text with no
+/// `font-family`) is left as it was.
+const GENERIC_FONTS: [(&str, &str); 3] = [
+    ("serif", "DejaVu Serif"),
+    ("sans-serif", "DejaVu Sans"),
+    ("monospace", "DejaVu Sans Mono"),
+];
+
+/// The pinned generic families.
+pub fn font_families() -> SetFontFamiliesParams {
+    let [serif, sans, mono] = GENERIC_FONTS.map(|(_, face)| face.to_string());
+    SetFontFamiliesParams::new(FontFamilies {
+        serif: Some(serif),
+        sans_serif: Some(sans),
+        fixed: Some(mono),
+        ..FontFamilies::default()
+    })
+}
 
 /// The viewport, the screen and the window are all the composition's frame: a page that
 /// centres itself on `screen.width` lands where it lands on every machine.
@@ -63,8 +86,13 @@ pub fn pins() -> String {
         .iter()
         .map(|(name, value)| format!("{name}:{value}"))
         .collect();
+    let fonts: Vec<String> = GENERIC_FONTS
+        .iter()
+        .map(|(generic, face)| format!("{generic}:{face}"))
+        .collect();
     format!(
-        "hardwareConcurrency={HARDWARE_CONCURRENCY} screen=frame position=0,0 dpr=1 media={}",
-        media.join(",")
+        "hardwareConcurrency={HARDWARE_CONCURRENCY} screen=frame position=0,0 dpr=1 media={} fonts={}",
+        media.join(","),
+        fonts.join(",")
     )
 }

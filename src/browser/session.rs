@@ -164,6 +164,11 @@ impl Session {
             page.execute(environment::media_features()),
         )
         .await?;
+        self.run(
+            "pinning the generic font families",
+            page.execute(environment::font_families()),
+        )
+        .await?;
         let script = config.runtime.script();
         self.run(
             "injecting the virtual-time runtime",

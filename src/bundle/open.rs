@@ -150,6 +150,8 @@ impl Bundle {
             unsupported: None,
             // Its length is frozen in frames: no rule counts them again.
             hyperframes: false,
+            // `compiled/` was compiled when it was planned.
+            compile: false,
         }
     }
 

@@ -116,6 +116,9 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
     let compiled = root.join("compiled");
     copy_composition(&comp.dir, &compiled)?;
     check_references(&compiled, &comp.dir)?;
+    if comp.compile {
+        compile_index(&compiled.join("index.html"))?;
+    }
 
     let media = prepare_media(input.ffmpeg, &root, frames, comp.fps)?;
 
@@ -163,6 +166,16 @@ pub fn plan(input: &PlanInput<'_>, target: &Utf8Path) -> Result<Bundle, BundleEr
         source,
     })?;
     Bundle::open(target)
+}
+
+/// Compiles the copied page as HyperFrames does (`crate::compile`).
+fn compile_index(page: &Utf8Path) -> Result<(), BundleError> {
+    let io = |source| BundleError::Io {
+        path: page.to_owned(),
+        source,
+    };
+    let html = std::fs::read_to_string(page).map_err(io)?;
+    std::fs::write(page, crate::compile::compile_page(&html).html).map_err(io)
 }
 
 /// Copies the composition folder `root` into `dest`: every entry [`walk_composition`] visits

@@ -153,6 +153,10 @@ pub struct CompositionOpts {
     /// Exact number of frames, overriding every duration.
     #[arg(long, value_name = "N", value_parser = positive_count)]
     pub frame_count: Option<u64>,
+    /// Render a HyperFrames composition's page as written, without HyperFrames' compile step
+    /// (text-rendering rule, Inter in front of generic font lists, bundled faces embedded).
+    #[arg(long)]
+    pub as_written: bool,
 }
 
 impl CompositionOpts {
@@ -164,6 +168,7 @@ impl CompositionOpts {
             height: self.height,
             duration: self.duration,
             frame_count: self.frame_count,
+            as_written: self.as_written,
         }
     }
 }

@@ -83,6 +83,10 @@ pub struct RegressOpts {
         conflicts_with = "update"
     )]
     pub repeat: u64,
+    /// Render HyperFrames fixtures as written, without HyperFrames' compile step
+    /// (text-rendering rule, Inter in front of generic font lists, bundled faces embedded).
+    #[arg(long)]
+    pub as_written: bool,
     #[command(flatten)]
     /// Fixtures, renders, store and tools.
     pub run: FixtureRunOpts,
@@ -203,6 +207,7 @@ pub async fn regress_command(opts: RegressOpts, matches: &ArgMatches) -> Result<
         inject: opts.inject,
         use_cache: !opts.no_cache,
         repeat: opts.repeat,
+        as_written: opts.as_written,
     };
     let report = match opts.events {
         None => regress(&request, &TerminalReporter::default()).await?,

@@ -23,6 +23,9 @@ pub struct Composition {
     /// Whether the page is in HyperFrames' format (a root with `data-composition-id`), whose
     /// rules then apply (its frame count).
     pub hyperframes: bool,
+    /// Whether planning compiles the page as HyperFrames does (`compile`): a HyperFrames page
+    /// not asked to be rendered as written.
+    pub compile: bool,
     /// A short name for messages: `meta.json`'s `name`, else the folder name.
     pub name: String,
     /// Frame rate.
@@ -136,6 +139,7 @@ impl Composition {
             format: fields.format()?,
             unsupported: fields.unsupported()?,
             hyperframes: hf_default,
+            compile: hf_default && !overrides.as_written,
             dir: page_dir,
         })
     }

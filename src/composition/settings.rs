@@ -63,4 +63,6 @@ pub struct Overrides {
     pub duration: Option<f64>,
     /// Exact frame count.
     pub frame_count: Option<u64>,
+    /// Leave a HyperFrames page as written: no compile step at planning.
+    pub as_written: bool,
 }

@@ -118,23 +118,8 @@ pub fn prepare_media(
                 height,
             });
         }
-        if let Some(duration) = element.clip.duration.filter(|_| !element.clip.looped) {
-            let needed = duration * element.clip.playback_rate;
-            let available = length - element.clip.media_start;
-            // Half a frame of slack: a clip cut at a frame time is long enough.
-            let slack = 0.5 * fps.den() as f64 / fps.num() as f64;
-            if needed > available + slack {
-                let available = available.max(0.0);
-                plan.warnings.push(warn(match element.kind {
-                    MediaKind::Video => format!(
-                        "has {available:.3} s from data-media-start, the slot needs {needed:.3} s (data-duration × data-playback-rate): it holds its last frame for the rest"
-                    ),
-                    MediaKind::Audio => format!(
-                        "has {available:.3} s from data-media-start, the slot needs {needed:.3} s (data-duration × data-playback-rate): the slot is shortened to the sound, silence after"
-                    ),
-                }));
-            }
-        }
+        plan.warnings
+            .extend(shortfall(element, length, fps).map(warn));
         if has_audio {
             sounds.push((element, file, info.audio_channels == 1));
         }
@@ -159,4 +144,24 @@ pub fn prepare_media(
         plan.audio = true;
     }
     Ok(plan)
+}
+
+/// What a source `length` seconds long lacks for its element's slot, as a warning, when it is
+/// shorter than the slot needs (without `loop`, half a frame of slack: a clip cut at a frame
+/// time is long enough), and what happens instead, as in HyperFrames.
+fn shortfall(element: &MediaElement, length: f64, fps: Fps) -> Option<String> {
+    let duration = element.clip.duration.filter(|_| !element.clip.looped)?;
+    let needed = duration * element.clip.playback_rate;
+    let available = (length - element.clip.media_start).max(0.0);
+    let slack = 0.5 * fps.den() as f64 / fps.num() as f64;
+    if needed <= available + slack {
+        return None;
+    }
+    let instead = match element.kind {
+        MediaKind::Video => "it holds its last frame for the rest",
+        MediaKind::Audio => "the slot is shortened to the sound, silence after",
+    };
+    Some(format!(
+        "has {available:.3} s from data-media-start, the slot needs {needed:.3} s (data-duration × data-playback-rate): {instead}"
+    ))
 }

@@ -57,6 +57,9 @@ pub struct RegressRequest {
     /// In-process renders that must agree hash for hash, all uncached when more than one
     /// (`--repeat`).
     pub repeat: u64,
+    /// Render HyperFrames fixtures as written, without HyperFrames' compile step
+    /// (`--as-written`).
+    pub as_written: bool,
 }
 
 impl RegressRequest {
@@ -68,6 +71,9 @@ impl RegressRequest {
             format!("mode={}", self.mode),
             format!("strict={}", self.strict),
         ];
+        if self.as_written {
+            options.push("as-written".into());
+        }
         if let Some(Executor::Slurm { partition }) = &self.executor {
             options.push(format!(
                 "executor=slurm:{}",
@@ -114,6 +120,7 @@ mod tests {
             executor: None,
             use_cache: true,
             repeat: 1,
+            as_written: false,
         }
     }
 

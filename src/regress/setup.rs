@@ -22,7 +22,11 @@ impl FixtureSetup {
         request: &RegressRequest,
         fixture: &Fixture,
     ) -> Result<FixtureSetup, RegressError> {
-        let composition = Composition::load(&fixture.dir, &Overrides::default())?;
+        let overrides = Overrides {
+            as_written: request.as_written,
+            ..Overrides::default()
+        };
+        let composition = Composition::load(&fixture.dir, &overrides)?;
         let chunk_size = composition.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
         let out_dir = request.report_dir.join(&fixture.name);
         std::fs::create_dir_all(&out_dir).map_err(RegressError::io(&out_dir))?;

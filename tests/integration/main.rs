@@ -9,6 +9,7 @@ mod bisect;
 mod browser;
 mod bundle;
 mod compare;
+mod compile;
 mod distributed;
 mod doctor;
 mod environment;
