@@ -44,26 +44,12 @@ fn golden_from(sandbox: &Sandbox, page: &Path, golden: &Path, crf: &str) {
     assert!(made.success());
 }
 
+/// `framelock regress` over `suite`, uncached, with the sandbox's (empty) baselines.
 fn regress(sandbox: &Sandbox, suite: &Path, extra: &[&str]) -> (i32, String, Value) {
-    let report = sandbox.path().join("report");
     let baselines = sandbox.path().join("baselines");
-    let mut args = vec![
-        "regress",
-        "--fixtures",
-        suite.to_str().unwrap(),
-        "--baselines",
-        baselines.to_str().unwrap(),
-        "--report-dir",
-        report.to_str().unwrap(),
-        "--no-cache",
-    ];
+    let mut args = vec!["--no-cache"];
     args.extend_from_slice(extra);
-    let out = sandbox.run(&args);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
-    let json = std::fs::read_to_string(report.join("report.json"))
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), text, json)
+    crate::regress::regress(sandbox, suite, &baselines, &args)
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::harness::{Sandbox, fixture, stderr};
 
 /// Runs `framelock regress` over `fixtures`/`baselines` in the sandbox: its exit code, its
 /// stdout and stderr together, and report.json.
-fn regress(
+pub fn regress(
     sandbox: &Sandbox,
     fixtures: &Path,
     baselines: &Path,
