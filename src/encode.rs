@@ -219,8 +219,13 @@ pub fn chunk_args(
             args.extend(["-auto-alt-ref", "0", "-lag-in-frames", "0"].map(String::from));
         }
     }
+    // The conversion to YUV must use the BT.709 matrix the tags below declare: ffmpeg's own
+    // conversion uses BT.601's whatever the tags say, which shifted saturated colours (pure
+    // red came out 23 code values too light in luma) in every player honouring the tags.
     args.extend(
         [
+            "-vf",
+            "scale=out_color_matrix=bt709:out_range=tv:flags=accurate_rnd+bitexact+full_chroma_int,format=yuv420p",
             "-pix_fmt",
             "yuv420p",
             "-colorspace",

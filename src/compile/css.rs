@@ -158,6 +158,87 @@ pub(super) fn families(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// The font list of a `font` shorthand: what follows its size (and `/line-height`); `None`
+/// when no size is found (a system font keyword, or a value only `var()` makes whole).
+pub(super) fn shorthand_families(value: &str) -> Option<&str> {
+    const SIZE_WORDS: &[&str] = &[
+        "xx-small",
+        "x-small",
+        "small",
+        "medium",
+        "large",
+        "x-large",
+        "xx-large",
+        "xxx-large",
+        "larger",
+        "smaller",
+    ];
+    let is_size = |token: &str| {
+        let token = token
+            .split('/')
+            .next()
+            .unwrap_or(token)
+            .to_ascii_lowercase();
+        SIZE_WORDS.contains(&token.as_str())
+            || token.starts_with("calc(")
+            || token.starts_with("clamp(")
+            || token.starts_with("min(")
+            || token.starts_with("max(")
+            || (token.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+                && token.ends_with(|c: char| c.is_ascii_alphabetic() || c == '%'))
+    };
+    let mut tokens = tokens(value).into_iter().peekable();
+    while let Some((_, token)) = tokens.next() {
+        if token.starts_with(['"', '\'']) {
+            return None;
+        }
+        if !is_size(token) {
+            continue;
+        }
+        // A line height, written `/1.2` or `/ 1.2` after the size (or `16px/1.2` in one).
+        if !token.contains('/') {
+            if let Some((_, next)) = tokens.peek() {
+                if *next == "/" {
+                    tokens.next();
+                    tokens.next();
+                } else if next.starts_with('/') {
+                    tokens.next();
+                }
+            }
+        }
+        let rest = tokens.next().map(|(at, _)| value[at..].trim())?;
+        return (!rest.is_empty()).then_some(rest);
+    }
+    None
+}
+
+/// The tokens of `value` split on white space outside quotes and parentheses, with where each
+/// starts.
+fn tokens(value: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut quote, mut parens) = (None, None, 0usize);
+    for (i, c) in value.char_indices() {
+        match (c, quote) {
+            ('"' | '\'', None) => quote = Some(c),
+            (q, Some(open)) if q == open => quote = None,
+            ('(', None) => parens += 1,
+            (')', None) => parens = parens.saturating_sub(1),
+            _ => {}
+        }
+        if c.is_whitespace() && quote.is_none() && parens == 0 {
+            if let Some(s) = start.take() {
+                out.push((s, &value[s..i]));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &value[s..]));
+    }
+    out
+}
+
 /// Whether `family` is one a browser resolves itself.
 pub(super) fn is_generic(family: &str) -> bool {
     GENERIC_FAMILIES.contains(&family.to_ascii_lowercase().as_str())
@@ -232,6 +313,24 @@ mod tests {
         assert!(starts_generic("System-UI, sans-serif"));
         assert!(!starts_generic("\"Montserrat\", system-ui"));
         assert!(!starts_generic("var(--x), sans-serif"));
+    }
+
+    #[test]
+    fn the_font_shorthand_names_its_families_after_the_size() {
+        for (value, families) in [
+            (
+                r#"900 120px "Montserrat", sans-serif"#,
+                Some(r#""Montserrat", sans-serif"#),
+            ),
+            ("italic bold 16px/1.5 Lato, serif", Some("Lato, serif")),
+            ("700 110px / 1 Inter, sans-serif", Some("Inter, sans-serif")),
+            ("small-caps large Georgia", Some("Georgia")),
+            ("calc(2em + 4px) 'Space Mono'", Some("'Space Mono'")),
+            ("caption", None),
+            ("var(--font)", None),
+        ] {
+            assert_eq!(shorthand_families(value), families, "{value}");
+        }
     }
 
     #[test]

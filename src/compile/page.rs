@@ -14,7 +14,8 @@ use html5gum::emitters::default::DefaultEmitter;
 use html5gum::{Token, Tokenizer};
 
 use super::css::{
-    FRONT_FAMILY, declarations, families, is_generic, put_front_family, starts_generic,
+    FRONT_FAMILY, declarations, families, is_generic, put_front_family, shorthand_families,
+    starts_generic,
 };
 use super::faces::faces_for;
 
@@ -155,6 +156,9 @@ fn read_sheet(
             } else {
                 lists.push(d.value.to_string());
             }
+        } else if property == "font" && !d.in_font_face {
+            // Read for the families to embed, never changed: as HyperFrames 0.9 does.
+            lists.extend(shorthand_families(d.value).map(str::to_string));
         }
     }
 }
