@@ -181,3 +181,25 @@ fn a_hyperframes_fixture_without_golden_or_baseline_says_how_to_get_one() {
     );
     assert!(reason.contains("scripts/hf-oracle.sh"), "{reason}");
 }
+
+/// The corpus's goldens are HyperFrames' own renders: a 1080p page with text in generic
+/// families matches its golden only with HyperFrames' compile step; rendered as written, it
+/// falls below 40 dB, so the corpus tells the two apart.
+#[test]
+fn the_compile_step_is_what_matches_hyperframes_own_render() {
+    let sandbox = Sandbox::new();
+    let corpus = crate::harness::repo().join("corpus/hyperframes");
+    let mean = |extra: &[&str]| {
+        let mut args = vec!["--fixture", "generic-title"];
+        args.extend_from_slice(extra);
+        let (code, text, report) = regress(&sandbox, &corpus, &args);
+        let golden = &report["fixtures"][0]["golden"];
+        (code, text, golden["mean_psnr"].as_f64().unwrap_or(0.0))
+    };
+    let (code, text, compiled) = mean(&[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(compiled >= 45.0, "{compiled} dB: {text}");
+    let (code, text, as_written) = mean(&["--as-written"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(as_written < 40.0, "{as_written} dB as written: {text}");
+}
